@@ -1,0 +1,115 @@
+//! Assembles the application: state, API routes, the built app, and the layers around them.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::routing::any;
+use axum::{Extension, Router, middleware};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::{CompressionLayer, CompressionLevel};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::catalogue::{self, Catalogue};
+use crate::config::Config;
+use crate::db::Db;
+use crate::error::{api_not_found, render_errors};
+use crate::static_files::{self, StaticFiles};
+use crate::{health, openapi};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub catalogue: Arc<Catalogue>,
+    pub config: Arc<Config>,
+}
+
+/// Every documented API route. Feature modules add theirs here.
+pub fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .merge(health::routes())
+        .merge(openapi::routes())
+        .merge(catalogue::routes())
+}
+
+pub fn router(state: AppState) -> Router {
+    let (api, document) = api_routes().split_for_parts();
+    let api = api
+        .route("/api", any(api_not_found))
+        .route("/api/{*rest}", any(api_not_found))
+        .layer(Extension(Arc::new(document)))
+        .layer(middleware::from_fn(render_errors))
+        // JSON is small and dynamic: compress fast. Static files come precompressed.
+        .layer(CompressionLayer::new().quality(CompressionLevel::Fastest))
+        .with_state(state.clone());
+    let files = StaticFiles::new(state.config.dist_dir.clone());
+    Router::new()
+        .merge(api)
+        .fallback_service(axum::handler::Handler::with_state(static_files::serve, files))
+        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(60)))
+        .layer(CatchPanicLayer::new())
+        .layer(TraceLayer::new_for_http())
+}
+
+/// Loads the definitions, opens and migrates the database: everything but the socket.
+pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
+    let catalogue = Catalogue::load_dir(&config.services_dir).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let db = Db::connect(&config.database_url).await?;
+    db.migrate().await?;
+    catalogue::record_versions(&db, &catalogue).await.context("recording the service definitions")?;
+    tracing::info!(services = catalogue.services().len(), "service definitions loaded");
+    Ok(AppState { db, catalogue: Arc::new(catalogue), config: Arc::new(config) })
+}
+
+/// Runs the portal until SIGINT or SIGTERM, then finishes the requests in flight.
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    let state = build_state(config.clone()).await?;
+    let dist = config.dist_dir.clone();
+    tokio::task::spawn_blocking(move || match static_files::precompress(&dist) {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(files = n, dir = %dist.display(), "precompressed the app's files"),
+        Err(e) => tracing::warn!(error = %e, dir = %dist.display(), "cannot precompress the app's files"),
+    });
+    if !config.dist_dir.join("index.html").exists() {
+        tracing::warn!(dir = %config.dist_dir.display(), "no built app here; only the API will answer");
+    }
+    let listener = tokio::net::TcpListener::bind(config.addr)
+        .await
+        .with_context(|| format!("cannot listen on {} (PORTAL_ADDR)", config.addr))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, "listening");
+    // The one line meant for people (and for the end-to-end tests, which read the address).
+    println!("Portal running at http://{addr}/");
+    axum::serve(listener, router(state).into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("serving")?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

@@ -1,0 +1,118 @@
+//! Configuration from the environment, with defaults that run the portal on one machine.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// `PORTAL_ADDR`, default `127.0.0.1:8080`.
+    pub addr: SocketAddr,
+    /// `PORTAL_DATA_DIR`, default `./data`: the SQLite database and stored files.
+    pub data_dir: PathBuf,
+    /// `PORTAL_DATABASE_URL`, default `sqlite://<data dir>/portal.db`.
+    pub database_url: String,
+    /// `PORTAL_DIST_DIR`, default `./dist`: the built citizen app.
+    pub dist_dir: PathBuf,
+    /// `PORTAL_SERVICES_DIR`, default `./services`: the service definitions.
+    pub services_dir: PathBuf,
+    /// `PORTAL_DEMO` (`1`/`true`): seed the demo world and mark the UI as a demo.
+    pub demo: bool,
+    /// `PORTAL_LOG_FORMAT`: `text` (default) or `json`.
+    pub log_json: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{variable}: {problem}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub problem: String,
+}
+
+impl Config {
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Config::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+    }
+
+    /// Reads the settings through `lookup`, so tests need not touch the process environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let addr = match lookup("PORTAL_ADDR") {
+            None => SocketAddr::from(([127, 0, 0, 1], 8080)),
+            Some(v) => v.parse().map_err(|_| ConfigError {
+                variable: "PORTAL_ADDR",
+                problem: format!("`{v}` is not an address and port such as 127.0.0.1:8080"),
+            })?,
+        };
+        let data_dir = PathBuf::from(lookup("PORTAL_DATA_DIR").unwrap_or_else(|| "data".into()));
+        let database_url = lookup("PORTAL_DATABASE_URL")
+            .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("portal.db").display()));
+        if !database_url.starts_with("sqlite:") {
+            return Err(ConfigError {
+                variable: "PORTAL_DATABASE_URL",
+                problem: format!("`{}…` is not a sqlite: URL; only SQLite is supported so far", prefix(&database_url)),
+            });
+        }
+        let flag = |name: &'static str| -> Result<bool, ConfigError> {
+            match lookup(name).as_deref().map(str::to_ascii_lowercase).as_deref() {
+                None | Some("0") | Some("false") | Some("no") | Some("off") => Ok(false),
+                Some("1") | Some("true") | Some("yes") | Some("on") => Ok(true),
+                Some(other) => Err(ConfigError { variable: name, problem: format!("`{other}` is not 1 or 0") }),
+            }
+        };
+        let log_json = match lookup("PORTAL_LOG_FORMAT").as_deref() {
+            None | Some("text") => false,
+            Some("json") => true,
+            Some(other) => {
+                return Err(ConfigError { variable: "PORTAL_LOG_FORMAT", problem: format!("`{other}` is not text or json") });
+            }
+        };
+        Ok(Config {
+            addr,
+            database_url,
+            dist_dir: PathBuf::from(lookup("PORTAL_DIST_DIR").unwrap_or_else(|| "dist".into())),
+            services_dir: PathBuf::from(lookup("PORTAL_SERVICES_DIR").unwrap_or_else(|| "services".into())),
+            demo: flag("PORTAL_DEMO")?,
+            log_json,
+            data_dir,
+        })
+    }
+}
+
+/// The start of a URL without credentials, for error messages.
+fn prefix(url: &str) -> &str {
+    url.split(['@', '/']).next().unwrap_or("")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn with(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_run_on_one_machine() {
+        let c = with(&[]).unwrap();
+        assert_eq!(c.addr.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.database_url, "sqlite://data/portal.db");
+        assert!(!c.demo);
+    }
+
+    #[test]
+    fn the_database_follows_the_data_dir() {
+        let c = with(&[("PORTAL_DATA_DIR", "/srv/portal")]).unwrap();
+        assert_eq!(c.database_url, "sqlite:///srv/portal/portal.db");
+    }
+
+    #[test]
+    fn bad_values_name_their_variable() {
+        let e = with(&[("PORTAL_ADDR", "localhost")]).unwrap_err();
+        assert_eq!(e.variable, "PORTAL_ADDR");
+        let e = with(&[("PORTAL_DEMO", "maybe")]).unwrap_err();
+        assert_eq!(e.variable, "PORTAL_DEMO");
+        let e = with(&[("PORTAL_DATABASE_URL", "mysql://user:secret@db/portal")]).unwrap_err();
+        assert!(!e.to_string().contains("secret"), "{e}");
+    }
+}

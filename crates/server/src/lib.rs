@@ -1,0 +1,15 @@
+//! The portal's backend: the JSON API under `/api` and the built citizen app, over SQLite by
+//! default. Each feature owns its routes and types in its own module; `app` assembles them.
+
+pub mod app;
+pub mod catalogue;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod health;
+pub mod lang;
+pub mod openapi;
+pub mod static_files;
+
+pub use app::{AppState, build_state, router, serve};
+pub use config::Config;

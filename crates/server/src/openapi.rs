@@ -1,0 +1,42 @@
+//! `GET /api/openapi.json`: the OpenAPI document, generated from the same handlers and types
+//! that serve the API, so it cannot drift from them.
+
+use std::sync::Arc;
+
+use axum::{Extension, Json};
+use utoipa::OpenApi;
+use utoipa::openapi::OpenApi as Document;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::app::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Public services portal API",
+        description = "Catalogue of public services, applications, signatures and their processing. \
+                       Errors carry a `code` (a message key) and a `message` in the request's language \
+                       (`?lang=kk|ru|en`, else `Accept-Language`, else Kazakh)."
+    ),
+    tags(
+        (name = "catalogue", description = "The public catalogue of services"),
+        (name = "operations", description = "Health and API description"),
+    )
+)]
+pub struct ApiDoc;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(openapi_json))
+}
+
+/// This document.
+#[utoipa::path(
+    get,
+    path = "/api/openapi.json",
+    tag = "operations",
+    responses((status = 200, description = "The OpenAPI document", content_type = "application/json"))
+)]
+async fn openapi_json(Extension(document): Extension<Arc<Document>>) -> Json<Document> {
+    Json(document.as_ref().clone())
+}

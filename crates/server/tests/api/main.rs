@@ -1,0 +1,7 @@
+//! API tests: the real router, in-process, with a fresh SQLite database per test.
+
+mod catalogue;
+mod health;
+mod helpers;
+mod openapi;
+mod static_files;
