@@ -193,6 +193,43 @@ mod tests {
         assert_eq!(numbers, (1..=16).collect::<Vec<_>>());
     }
 
+    /// Seed file codes (`000`…`004`) help maintainers, not citizens: texts describe the
+    /// documents in words. Only `source.seed_files` names the files.
+    #[test]
+    fn citizens_never_see_seed_file_codes() {
+        fn has_code(text: &str) -> bool {
+            let chars: Vec<char> = text.chars().collect();
+            (0..chars.len().saturating_sub(2)).any(|i| {
+                chars[i] == '0'
+                    && chars[i + 1] == '0'
+                    && ('0'..='4').contains(&chars[i + 2])
+                    && (i == 0 || !(chars[i - 1].is_ascii_digit() || matches!(chars[i - 1], '/' | '.' | ',')))
+                    && chars.get(i + 3).is_none_or(|c| !c.is_ascii_digit())
+            })
+        }
+        fn strings<'a>(value: &'a serde_json::Value, path: String, out: &mut Vec<(String, &'a str)>) {
+            match value {
+                serde_json::Value::String(s) => out.push((path, s)),
+                serde_json::Value::Array(items) => {
+                    items.iter().enumerate().for_each(|(i, v)| strings(v, format!("{path}[{i}]"), out))
+                }
+                serde_json::Value::Object(map) => map.iter().for_each(|(k, v)| strings(v, format!("{path}.{k}"), out)),
+                _ => {}
+            }
+        }
+        assert!(has_code("Free (004)") && has_code("000: the act") && !has_code("8 800 080 7777") && !has_code("No. 1004"));
+        let catalogue = Catalogue::load_dir(&repo_services()).unwrap();
+        let mut found = Vec::new();
+        for service in catalogue.services() {
+            let mut json = serde_json::to_value(&service.definition).unwrap();
+            json["source"]["seed_files"] = serde_json::Value::Null;
+            let mut texts = Vec::new();
+            strings(&json, service.definition.id.clone(), &mut texts);
+            found.extend(texts.into_iter().filter(|(_, t)| has_code(t)).map(|(p, t)| format!("{p}: {t}")));
+        }
+        assert!(found.is_empty(), "seed codes in citizen-facing text:\n{}", found.join("\n"));
+    }
+
     #[test]
     fn a_syntax_error_names_the_file() {
         let (_dir, result) = with_file("broken.json", "{ \"id\": ");
