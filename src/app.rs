@@ -1,0 +1,47 @@
+//! The application: language, shared data, routes.
+
+use leptos::prelude::*;
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::hooks::use_query_map;
+use leptos_router::path;
+use portal_i18n::Lang;
+
+use crate::apply::ApplyPage;
+use crate::catalogue::{CataloguePage, ServicePage, provide_catalogue};
+use crate::components::Layout;
+use crate::home::HomePage;
+use crate::i18n::{initial_lang, provide_i18n, use_i18n};
+use crate::not_found::NotFoundPage;
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_i18n(initial_lang());
+    provide_catalogue();
+    view! {
+        <Router>
+            <LangFromUrl/>
+            <Layout>
+                <Routes fallback=|| view! { <NotFoundPage/> }>
+                    <Route path=path!("/") view=HomePage/>
+                    <Route path=path!("/services") view=CataloguePage/>
+                    <Route path=path!("/services/:id") view=ServicePage/>
+                    <Route path=path!("/services/:id/apply") view=ApplyPage/>
+                </Routes>
+            </Layout>
+        </Router>
+    }
+}
+
+/// Applies `?lang=` whenever the URL carries it (a shared link, the back button).
+#[component]
+fn LangFromUrl() -> impl IntoView {
+    let i18n = use_i18n();
+    let query = use_query_map();
+    Effect::new(move |_| {
+        if let Some(lang) = query.read().get("lang").and_then(|v| Lang::parse(&v)) {
+            if lang != i18n.lang_untracked() {
+                i18n.set(lang);
+            }
+        }
+    });
+}

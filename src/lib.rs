@@ -1,0 +1,13 @@
+//! The citizen app: a client-side Leptos app. `main.rs` mounts [`App`]; tests mount components.
+
+pub mod api;
+pub mod apply;
+pub mod app;
+pub mod catalogue;
+pub mod components;
+pub mod format;
+pub mod home;
+pub mod i18n;
+pub mod not_found;
+
+pub use app::App;

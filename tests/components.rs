@@ -1,0 +1,230 @@
+//! Components mounted in headless Chromium: real DOM, real events, real browser storage.
+#![cfg(target_arch = "wasm32")]
+
+use leptos::mount::mount_to;
+use leptos::prelude::*;
+use leptos::task::tick;
+use leptos_router::components::Router;
+use portal_domain::catalogue::ServiceSummary;
+use portal_domain::service::{ServiceDefinition, Stated};
+use portal_i18n::Lang;
+use portal_web::catalogue::{CatalogueBrowser, ServiceDetail};
+use portal_web::components::LanguageSwitcher;
+use portal_web::i18n::provide_i18n;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+use web_sys::{Event, HtmlElement, HtmlInputElement};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn definition(json: &str) -> ServiceDefinition {
+    serde_json::from_str(json).expect("a valid definition")
+}
+
+fn enrolment() -> ServiceDefinition {
+    definition(include_str!("../services/school-enrollment.json"))
+}
+
+fn summaries() -> Vec<ServiceSummary> {
+    [
+        include_str!("../services/school-enrollment.json"),
+        include_str!("../services/teacher-attestation-intake.json"),
+        include_str!("../services/adoption-lump-sum-payment.json"),
+    ]
+    .into_iter()
+    .map(|json| ServiceSummary::from(&definition(json)))
+    .collect()
+}
+
+/// A view mounted for one test. The tests share one page, so dropping this disposes of the
+/// view's reactive owner too: otherwise an earlier test's router would still catch link clicks.
+struct Mounted {
+    root: HtmlElement,
+    owner: Owner,
+    handle: Option<Box<dyn std::any::Any>>,
+}
+
+impl Drop for Mounted {
+    fn drop(&mut self) {
+        self.handle.take();
+        self.owner.cleanup();
+        self.root.remove();
+    }
+}
+
+/// Mounts a view into a fresh container, at a clean URL (the router keeps state in the URL).
+fn mount<V: IntoView + 'static>(view: impl FnOnce() -> V + 'static) -> Mounted {
+    window().history().unwrap().replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some("/")).unwrap();
+    let document = document();
+    let root = document.create_element("div").unwrap().unchecked_into::<HtmlElement>();
+    document.body().unwrap().append_child(&root).unwrap();
+    let owner = Owner::new();
+    let handle = owner.with(|| mount_to(root.clone(), view));
+    Mounted { root, owner, handle: Some(Box::new(handle)) }
+}
+
+fn mount_catalogue(lang: Lang) -> Mounted {
+    let services = summaries();
+    mount(move || {
+        provide_i18n(lang);
+        view! { <Router><CatalogueBrowser services=services.clone()/></Router> }
+    })
+}
+
+fn text(root: &HtmlElement) -> String {
+    root.text_content().unwrap_or_default()
+}
+
+fn query(root: &HtmlElement, selector: &str) -> HtmlElement {
+    root.query_selector(selector).unwrap().unwrap_or_else(|| panic!("no {selector}")).unchecked_into()
+}
+
+fn count(root: &HtmlElement, selector: &str) -> u32 {
+    root.query_selector_all(selector).unwrap().length()
+}
+
+/// Lets effects, resources and the router's asynchronous navigation finish.
+async fn settle() {
+    for _ in 0..3 {
+        tick().await;
+    }
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        window().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 20).unwrap();
+    });
+    wasm_bindgen_futures::JsFuture::from(promise).await.unwrap();
+    tick().await;
+}
+
+fn clear_remembered_language() {
+    window().local_storage().unwrap().unwrap().remove_item("portal.lang").unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn the_language_switcher_changes_the_page_language_and_remembers_it() {
+    clear_remembered_language();
+    let mounted = mount(|| {
+        provide_i18n(Lang::Kk);
+        view! { <Router><LanguageSwitcher/></Router> }
+    });
+    let root = mounted.root.clone();
+    settle().await;
+    assert_eq!(document().document_element().unwrap().get_attribute("lang").as_deref(), Some("kk"));
+    let english = query(&root, "a[hreflang=en]");
+    assert_eq!(english.get_attribute("lang").as_deref(), Some("en"), "each name is marked with its own language");
+    assert_eq!(query(&root, "a[hreflang=kk]").get_attribute("aria-current").as_deref(), Some("true"));
+
+    english.click();
+    settle().await;
+    assert_eq!(document().document_element().unwrap().get_attribute("lang").as_deref(), Some("en"));
+    assert_eq!(english.get_attribute("aria-current").as_deref(), Some("true"));
+    assert_eq!(query(&root, "a[hreflang=kk]").get_attribute("aria-current"), None);
+    let stored = window().local_storage().unwrap().unwrap().get_item("portal.lang").unwrap();
+    assert_eq!(stored.as_deref(), Some("en"));
+    assert!(window().location().search().unwrap().contains("lang=en"), "the URL carries the choice");
+}
+
+#[wasm_bindgen_test]
+async fn the_catalogue_filters_while_typing_and_says_how_many_were_found() {
+    let mounted = mount_catalogue(Lang::En);
+    let root = mounted.root.clone();
+    settle().await;
+    assert_eq!(count(&root, ".service-card"), 3);
+    assert_eq!(query(&root, ".results-count").text_content().unwrap(), "3 services");
+
+    let input: HtmlInputElement = query(&root, "input[type=search]").unchecked_into();
+    input.set_value("teacher");
+    input.dispatch_event(&Event::new("input").unwrap()).unwrap();
+    settle().await;
+    assert_eq!(count(&root, ".service-card"), 1);
+    assert_eq!(query(&root, ".results-count").text_content().unwrap(), "1 service");
+    assert!(text(&root).contains("Teacher attestation"));
+
+    input.set_value("spaceship");
+    input.dispatch_event(&Event::new("input").unwrap()).unwrap();
+    settle().await;
+    assert_eq!(count(&root, ".service-card"), 0);
+    assert!(text(&root).contains("No service matches your search."));
+}
+
+#[wasm_bindgen_test]
+async fn russian_counts_use_russian_plural_forms() {
+    let mounted = mount_catalogue(Lang::Ru);
+    let root = mounted.root.clone();
+    settle().await;
+    assert_eq!(query(&root, ".results-count").text_content().unwrap(), "3 услуги");
+}
+
+#[wasm_bindgen_test]
+async fn a_category_link_filters_the_list() {
+    let mounted = mount_catalogue(Lang::En);
+    let root = mounted.root.clone();
+    settle().await;
+    let teachers = root
+        .query_selector_all(".categories a")
+        .unwrap();
+    let link = (0..teachers.length())
+        .map(|i| teachers.item(i).unwrap().unchecked_into::<HtmlElement>())
+        .find(|a| a.text_content().unwrap() == "Teachers")
+        .expect("a Teachers category link");
+    link.click();
+    settle().await;
+    assert_eq!(count(&root, ".service-card"), 1);
+    assert_eq!(link.get_attribute("aria-current").as_deref(), Some("true"));
+}
+
+#[wasm_bindgen_test]
+async fn a_service_page_says_what_the_regulation_does_not_state() {
+    let mut def = enrolment();
+    def.fee = Stated::NotInSeed;
+    let mounted = mount(move || {
+        provide_i18n(Lang::En);
+        view! { <Router><ServiceDetail definition=def.clone()/></Router> }
+    });
+    let root = mounted.root.clone();
+    settle().await;
+    let page = text(&root);
+    assert!(page.contains("School enrolment, including first grade"));
+    assert!(page.contains("Not stated in the regulation"), "the unstated fee is named as such");
+    assert!(page.contains("5 working days"));
+    assert!(page.contains("Enrolment in first grade: 1 June to 30 August"));
+    assert!(page.contains("General knowledge, not from the regulation"));
+    assert_eq!(query(&root, "a.button--start").get_attribute("href").as_deref(), Some("/services/school-enrollment/apply"));
+    assert_eq!(count(&root, "h1"), 1, "one main heading");
+}
+
+#[wasm_bindgen_test]
+async fn a_service_page_follows_a_language_switch() {
+    clear_remembered_language();
+    let def = enrolment();
+    let mounted = mount(move || {
+        provide_i18n(Lang::En);
+        view! {
+            <Router>
+                <LanguageSwitcher/>
+                <ServiceDetail definition=def.clone()/>
+            </Router>
+        }
+    });
+    let root = mounted.root.clone();
+    settle().await;
+    query(&root, "a[hreflang=kk]").click();
+    settle().await;
+    let page = text(&root);
+    assert!(page.contains("Мектепке қабылдау, оның ішінде бірінші сыныпқа"), "{page}");
+    assert!(page.contains("5 жұмыс күні"));
+    assert!(!page.contains("working days"));
+}
+
+#[wasm_bindgen_test]
+async fn an_in_person_service_says_where_to_go_instead_of_offering_to_apply() {
+    let def = definition(include_str!("../services/teacher-attestation-intake.json"));
+    let mounted = mount(move || {
+        provide_i18n(Lang::En);
+        view! { <Router><ServiceDetail definition=def.clone()/></Router> }
+    });
+    let root = mounted.root.clone();
+    settle().await;
+    assert_eq!(count(&root, "a.button--start"), 0);
+    assert!(text(&root).contains("How to apply in person"));
+    assert!(text(&root).contains("The regulation does not state a term."));
+}
