@@ -1,11 +1,18 @@
 //! The HTTP client: typed calls to `/api`, and one error type the pages show.
 
-use gloo_net::http::Request;
-use portal_domain::api::ErrorBody;
+use std::cell::RefCell;
+
+use gloo_net::http::{Request, RequestBuilder};
+use portal_domain::accounts::{LoginRequest, Profile, ProfileUpdate, RegisterRequest, SessionInfo};
+use portal_domain::api::{ErrorBody, Health};
 use portal_domain::catalogue::ServiceSummary;
+use portal_domain::notifications::NotificationView;
+use portal_domain::organisation::{NewOfficer, NewOrganisation, OfficerView, Organisation};
 use portal_domain::service::ServiceDefinition;
+use portal_domain::validation::FieldIssue;
 use portal_i18n::{Lang, Msg};
 use serde::de::DeserializeOwned;
+use serde::Serialize;
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum ApiFailure {
@@ -16,8 +23,22 @@ pub enum ApiFailure {
 }
 
 impl ApiFailure {
+    pub fn status(&self) -> u16 {
+        match self {
+            ApiFailure::Network => 0,
+            ApiFailure::Server { status, .. } => *status,
+        }
+    }
+
     pub fn is_not_found(&self) -> bool {
-        matches!(self, ApiFailure::Server { status: 404, .. })
+        self.status() == 404
+    }
+
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            ApiFailure::Server { body: Some(body), .. } => Some(&body.code),
+            _ => None,
+        }
     }
 
     /// The message in `lang`: from the error's code when the client knows it (so it follows a
@@ -32,17 +53,85 @@ impl ApiFailure {
             ApiFailure::Server { .. } => portal_i18n::t(lang, Msg::ErrorInternal).to_string(),
         }
     }
+
+    /// Field-by-field problems (422).
+    pub fn fields(&self) -> Vec<FieldIssue> {
+        match self {
+            ApiFailure::Server { body: Some(body), .. } => body
+                .fields
+                .iter()
+                .filter_map(|f| Msg::from_key(&f.code).map(|msg| FieldIssue { field: f.field.clone(), msg, args: f.args.clone() }))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+thread_local! {
+    static CSRF_TOKEN: RefCell<Option<String>> = const { RefCell::new(None) };
+    static ON_SESSION_ENDED: RefCell<Option<Box<dyn Fn()>>> = const { RefCell::new(None) };
+    static ON_SESSION_SEEN: RefCell<Option<Box<dyn Fn(u32)>>> = const { RefCell::new(None) };
+}
+
+/// The token sent with every state-changing request of this session.
+pub fn set_csrf_token(token: Option<String>) {
+    CSRF_TOKEN.with(|t| *t.borrow_mut() = token);
+}
+
+/// Called when a request finds that the session has ended (timed out, or signed out elsewhere).
+pub fn on_session_ended(f: impl Fn() + 'static) {
+    ON_SESSION_ENDED.with(|h| *h.borrow_mut() = Some(Box::new(f)));
+}
+
+/// Called with the seconds left in the session whenever the server reports them (on every
+/// request it authenticated, which also extends the session).
+pub fn on_session_seen(f: impl Fn(u32) + 'static) {
+    ON_SESSION_SEEN.with(|h| *h.borrow_mut() = Some(Box::new(f)));
+}
+
+async fn send<T: DeserializeOwned>(builder: RequestBuilder, body: Option<String>) -> Result<Option<T>, ApiFailure> {
+    let csrf = CSRF_TOKEN.with(|t| t.borrow().clone());
+    let builder = match csrf {
+        Some(token) => builder.header("X-CSRF-Token", &token),
+        None => builder,
+    };
+    let request = match body {
+        Some(json) => builder.header("Content-Type", "application/json").body(json).map_err(|_| ApiFailure::Network)?,
+        None => builder.build().map_err(|_| ApiFailure::Network)?,
+    };
+    let response = request.send().await.map_err(|_| ApiFailure::Network)?;
+    let status = response.status();
+    if let Some(seconds) = response.headers().get("x-session-expires-in").and_then(|v| v.parse::<u32>().ok()) {
+        ON_SESSION_SEEN.with(|h| h.borrow().as_ref().map(|f| f(seconds)));
+    }
+    if response.ok() {
+        if status == 204 {
+            return Ok(None);
+        }
+        return response.json::<T>().await.map(Some).map_err(|_| ApiFailure::Network);
+    }
+    let body = response.json::<ErrorBody>().await.ok();
+    if status == 401 && body.as_ref().is_some_and(|b| b.code == Msg::ErrorSessionExpired.key()) {
+        ON_SESSION_ENDED.with(|h| h.borrow().as_ref().map(|f| f()));
+    }
+    Err(ApiFailure::Server { status, body })
 }
 
 async fn get_json<T: DeserializeOwned>(path: &str) -> Result<T, ApiFailure> {
-    let response = Request::get(path).send().await.map_err(|_| ApiFailure::Network)?;
-    if response.ok() {
-        response.json::<T>().await.map_err(|_| ApiFailure::Network)
-    } else {
-        let status = response.status();
-        let body = response.json::<ErrorBody>().await.ok();
-        Err(ApiFailure::Server { status, body })
-    }
+    send(Request::get(path), None).await?.ok_or(ApiFailure::Network)
+}
+
+async fn with_body<B: Serialize, T: DeserializeOwned>(builder: RequestBuilder, body: &B) -> Result<T, ApiFailure> {
+    let json = serde_json::to_string(body).map_err(|_| ApiFailure::Network)?;
+    send(builder, Some(json)).await?.ok_or(ApiFailure::Network)
+}
+
+async fn no_content(builder: RequestBuilder) -> Result<(), ApiFailure> {
+    send::<serde_json::Value>(builder, None).await.map(|_| ())
+}
+
+pub async fn health() -> Result<Health, ApiFailure> {
+    get_json("/api/health").await
 }
 
 pub async fn services() -> Result<Vec<ServiceSummary>, ApiFailure> {
@@ -55,4 +144,64 @@ pub async fn service(id: &str) -> Result<ServiceDefinition, ApiFailure> {
         return Err(ApiFailure::Server { status: 404, body: None });
     }
     get_json(&format!("/api/services/{id}")).await
+}
+
+pub async fn session() -> Result<SessionInfo, ApiFailure> {
+    get_json("/api/session").await
+}
+
+pub async fn register(request: &RegisterRequest) -> Result<SessionInfo, ApiFailure> {
+    with_body(Request::post("/api/accounts"), request).await
+}
+
+pub async fn sign_in(request: &LoginRequest) -> Result<SessionInfo, ApiFailure> {
+    with_body(Request::post("/api/session"), request).await
+}
+
+pub async fn extend_session() -> Result<SessionInfo, ApiFailure> {
+    send(Request::post("/api/session/extend"), None).await?.ok_or(ApiFailure::Network)
+}
+
+pub async fn sign_out() -> Result<(), ApiFailure> {
+    no_content(Request::delete("/api/session")).await
+}
+
+pub async fn sign_out_everywhere() -> Result<(), ApiFailure> {
+    no_content(Request::delete("/api/sessions")).await
+}
+
+pub async fn profile() -> Result<Profile, ApiFailure> {
+    get_json("/api/profile").await
+}
+
+pub async fn update_profile(update: &ProfileUpdate) -> Result<Profile, ApiFailure> {
+    with_body(Request::put("/api/profile"), update).await
+}
+
+pub async fn notifications() -> Result<Vec<NotificationView>, ApiFailure> {
+    get_json("/api/notifications").await
+}
+
+pub async fn mark_notifications_read() -> Result<(), ApiFailure> {
+    no_content(Request::post("/api/notifications/read")).await
+}
+
+pub async fn workspace() -> Result<Organisation, ApiFailure> {
+    get_json("/api/workspace").await
+}
+
+pub async fn organisations() -> Result<Vec<Organisation>, ApiFailure> {
+    get_json("/api/admin/organisations").await
+}
+
+pub async fn create_organisation(new: &NewOrganisation) -> Result<Organisation, ApiFailure> {
+    with_body(Request::post("/api/admin/organisations"), new).await
+}
+
+pub async fn officers() -> Result<Vec<OfficerView>, ApiFailure> {
+    get_json("/api/admin/officers").await
+}
+
+pub async fn create_officer(new: &NewOfficer) -> Result<OfficerView, ApiFailure> {
+    with_body(Request::post("/api/admin/officers"), new).await
 }

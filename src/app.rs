@@ -6,12 +6,15 @@ use leptos_router::hooks::use_query_map;
 use leptos_router::path;
 use portal_i18n::Lang;
 
+use crate::accounts::{LoginPage, RegisterPage};
 use crate::apply::ApplyPage;
+use crate::cabinet::{CabinetPage, Section};
 use crate::catalogue::{CataloguePage, ServicePage, provide_catalogue};
 use crate::components::Layout;
 use crate::home::HomePage;
 use crate::i18n::{initial_lang, provide_i18n, use_i18n};
 use crate::not_found::NotFoundPage;
+use crate::session::provide_session;
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -20,15 +23,29 @@ pub fn App() -> impl IntoView {
     view! {
         <Router>
             <LangFromUrl/>
-            <Layout>
-                <Routes fallback=|| view! { <NotFoundPage/> }>
-                    <Route path=path!("/") view=HomePage/>
-                    <Route path=path!("/services") view=CataloguePage/>
-                    <Route path=path!("/services/:id") view=ServicePage/>
-                    <Route path=path!("/services/:id/apply") view=ApplyPage/>
-                </Routes>
-            </Layout>
+            <Portal/>
         </Router>
+    }
+}
+
+/// Everything inside the router: the session (it navigates) and the pages.
+#[component]
+fn Portal() -> impl IntoView {
+    provide_session();
+    view! {
+        <Layout>
+            <Routes fallback=|| view! { <NotFoundPage/> }>
+                <Route path=path!("/") view=HomePage/>
+                <Route path=path!("/services") view=CataloguePage/>
+                <Route path=path!("/services/:id") view=ServicePage/>
+                <Route path=path!("/services/:id/apply") view=ApplyPage/>
+                <Route path=path!("/login") view=LoginPage/>
+                <Route path=path!("/register") view=RegisterPage/>
+                <Route path=path!("/cabinet") view=|| view! { <CabinetPage section=Section::Applications/> }/>
+                <Route path=path!("/cabinet/notifications") view=|| view! { <CabinetPage section=Section::Notifications/> }/>
+                <Route path=path!("/cabinet/profile") view=|| view! { <CabinetPage section=Section::Profile/> }/>
+            </Routes>
+        </Layout>
     }
 }
 

@@ -1,13 +1,17 @@
 //! The citizen app: a client-side Leptos app. `main.rs` mounts [`App`]; tests mount components.
 
+pub mod accounts;
 pub mod api;
 pub mod apply;
 pub mod app;
+pub mod cabinet;
 pub mod catalogue;
 pub mod components;
 pub mod format;
+pub mod forms;
 pub mod home;
 pub mod i18n;
 pub mod not_found;
+pub mod session;
 
 pub use app::App;

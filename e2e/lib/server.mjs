@@ -19,6 +19,7 @@ export async function startServer(extraEnv = {}) {
       PORTAL_DATA_DIR: dataDir,
       PORTAL_DIST_DIR: required('PORTAL_DIST_DIR'),
       PORTAL_SERVICES_DIR: required('PORTAL_SERVICES_DIR'),
+      PORTAL_DEMO_DIR: required('PORTAL_DEMO_DIR'),
       PORTAL_LOG: 'warn',
       ...extraEnv,
     },

@@ -7,7 +7,9 @@ use leptos_router::NavigateOptions;
 use portal_i18n::{Lang, Msg};
 use wasm_bindgen::JsCast;
 
+use crate::api;
 use crate::i18n::use_i18n;
+use crate::session::{SessionTimeout, go_to, use_session};
 
 #[component]
 pub fn Layout(children: Children) -> impl IntoView {
@@ -38,9 +40,14 @@ pub fn Layout(children: Children) -> impl IntoView {
                         <li><A href="/services">{move || i18n.t(Msg::NavCatalogue)}</A></li>
                     </ul>
                 </nav>
+                <AccountLinks/>
                 <LanguageSwitcher/>
             </div>
+            <DemoBanner/>
         </header>
+        // Before the routed content: built after it, its timer would belong to the current
+        // route and stop at the first navigation.
+        <SessionTimeout/>
         <main id="main" class="main" tabindex="-1">
             {children()}
         </main>
@@ -53,7 +60,57 @@ pub fn Layout(children: Children) -> impl IntoView {
     }
 }
 
-fn focus_main() {
+/// "Sign in", or the signed-in person's home and "Sign out".
+#[component]
+pub fn AccountLinks() -> impl IntoView {
+    let i18n = use_i18n();
+    let session = use_session();
+    let navigate = use_navigate();
+    let sign_out = move |_| {
+        let navigate = navigate.clone();
+        leptos::task::spawn_local(async move {
+            let _ = api::sign_out().await;
+            session.end();
+            go_to("/login?signed_out=1", &navigate, false);
+        });
+    };
+    view! {
+        <nav class="header__account" aria-label=move || i18n.t(Msg::NavAccountLabel)>
+            {move || match session.user() {
+                None => view! { <a href="/login">{i18n.t(Msg::NavSignIn)}</a> }.into_any(),
+                Some(user) => {
+                    let home = match user.role {
+                        portal_domain::accounts::Role::Citizen => Msg::NavCabinet,
+                        portal_domain::accounts::Role::Officer => Msg::NavWorkspace,
+                        portal_domain::accounts::Role::Administrator => Msg::NavAdmin,
+                    };
+                    view! {
+                        <a href=user.role.home_path()>{i18n.t(home)}</a>
+                        <span class="header__user">{user.display_name()}</span>
+                        <button class="link-button" type="button" on:click=sign_out.clone()>{i18n.t(Msg::NavSignOut)}</button>
+                    }
+                    .into_any()
+                }
+            }}
+        </nav>
+    }
+}
+
+/// Says plainly, on every page, that this is a demonstration with fictional data.
+#[component]
+pub fn DemoBanner() -> impl IntoView {
+    let i18n = use_i18n();
+    let demo = LocalResource::new(|| async { api::health().await.map(|h| h.demo).unwrap_or(false) });
+    view! {
+        <Show when=move || demo.get().unwrap_or(false)>
+            <div class="demo-banner">
+                <p><strong class="tag tag--warning">{move || i18n.t(Msg::AppDemoBadge)}</strong>" "{move || i18n.t(Msg::AppDemoNotice)}</p>
+            </div>
+        </Show>
+    }
+}
+
+pub fn focus_main() {
     if let Some(main) = document().get_element_by_id("main").and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()) {
         let _ = main.focus();
     }

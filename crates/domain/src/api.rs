@@ -11,6 +11,8 @@ pub struct Health {
     pub version: String,
     /// How many service definitions are loaded.
     pub services: usize,
+    /// The portal runs with demo data (the UI says so).
+    pub demo: bool,
 }
 
 /// The body of every error response. `code` is a message key of the locale files, so a client
@@ -23,6 +25,9 @@ pub struct ErrorBody {
     /// Problems with particular fields, in the order the form shows them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fields: Vec<FieldError>,
+    /// With 429: how long to wait before trying again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after_seconds: Option<u32>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,4 +37,8 @@ pub struct FieldError {
     pub field: String,
     pub code: String,
     pub message: String,
+    /// The values the message mentions (`{max}` and the like), so a client can show the
+    /// message in another language.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub args: Vec<(String, String)>,
 }

@@ -223,32 +223,7 @@ impl fmt::Display for MonthDay {
     }
 }
 
-impl Serialize for MonthDay {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
-    }
-}
-
-impl<'de> Deserialize<'de> for MonthDay {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<MonthDay, D::Error> {
-        let s = String::deserialize(deserializer)?;
-        MonthDay::parse(&s).ok_or_else(|| serde::de::Error::custom(format!("`{s}` is not a day of the year as MM-DD")))
-    }
-}
-
-#[cfg(feature = "openapi")]
-impl utoipa::PartialSchema for MonthDay {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        utoipa::openapi::ObjectBuilder::new()
-            .schema_type(utoipa::openapi::schema::Type::String)
-            .pattern(Some("^[0-9]{2}-[0-9]{2}$"))
-            .description(Some("A day of the year, MM-DD"))
-            .into()
-    }
-}
-
-#[cfg(feature = "openapi")]
-impl utoipa::ToSchema for MonthDay {}
+crate::serde_as_string!(MonthDay, "a day of the year as MM-DD", "^[0-9]{2}-[0-9]{2}$");
 
 /// A period of the year during which something happens, e.g. first-grade applications.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

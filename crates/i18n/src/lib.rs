@@ -12,6 +12,7 @@ include!(concat!(env!("OUT_DIR"), "/messages.rs"));
 /// A language of the portal. Kazakh is the state language and the default.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Lang {
     #[default]
     Kk,
@@ -137,6 +138,19 @@ impl Msg {
     /// The message for a dotted key; error codes sent by the API are such keys.
     pub fn from_key(key: &str) -> Option<Msg> {
         MSG_KEYS.binary_search(&key).ok().map(|i| MSG_ALL[i])
+    }
+}
+
+impl Serialize for Msg {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.key())
+    }
+}
+
+impl<'de> Deserialize<'de> for Msg {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Msg, D::Error> {
+        let key = String::deserialize(deserializer)?;
+        Msg::from_key(&key).ok_or_else(|| serde::de::Error::custom(format!("unknown message key `{key}`")))
     }
 }
 

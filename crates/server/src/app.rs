@@ -18,8 +18,9 @@ use crate::catalogue::{self, Catalogue};
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::{api_not_found, render_errors};
+use crate::security::{self, SecurityHeaders};
 use crate::static_files::{self, StaticFiles};
-use crate::{health, openapi};
+use crate::{accounts, demo, health, notifications, openapi, organisations};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -34,6 +35,9 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .merge(health::routes())
         .merge(openapi::routes())
         .merge(catalogue::routes())
+        .merge(accounts::routes())
+        .merge(organisations::routes())
+        .merge(notifications::routes())
 }
 
 pub fn router(state: AppState) -> Router {
@@ -42,14 +46,22 @@ pub fn router(state: AppState) -> Router {
         .route("/api", any(api_not_found))
         .route("/api/{*rest}", any(api_not_found))
         .layer(Extension(Arc::new(document)))
+        .layer(middleware::from_fn(security::same_origin_only))
+        .layer(middleware::from_fn(accounts::auth::expose_session_expiry))
         .layer(middleware::from_fn(render_errors))
         // JSON is small and dynamic: compress fast. Static files come precompressed.
         .layer(CompressionLayer::new().quality(CompressionLevel::Fastest))
         .with_state(state.clone());
     let files = StaticFiles::new(state.config.dist_dir.clone());
+    let dist = &state.config.dist_dir;
+    let headers = Arc::new(SecurityHeaders::new(
+        &[&dist.join("index.html"), &dist.join("workspace").join("index.html")],
+        state.config.tls(),
+    ));
     Router::new()
         .merge(api)
         .fallback_service(axum::handler::Handler::with_state(static_files::serve, files))
+        .layer(middleware::from_fn_with_state(headers, security::add_headers))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(60)))
         .layer(CatchPanicLayer::new())
         .layer(TraceLayer::new_for_http())
@@ -62,6 +74,10 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     db.migrate().await?;
     catalogue::record_versions(&db, &catalogue).await.context("recording the service definitions")?;
     tracing::info!(services = catalogue.services().len(), "service definitions loaded");
+    if config.demo {
+        let seeded = demo::seed(&db, &config.demo_dir).await.context("seeding the demo world")?;
+        tracing::info!(organisations = seeded.organisations, people = seeded.people, "demo world seeded");
+    }
     Ok(AppState { db, catalogue: Arc::new(catalogue), config: Arc::new(config) })
 }
 
@@ -77,19 +93,47 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     if !config.dist_dir.join("index.html").exists() {
         tracing::warn!(dir = %config.dist_dir.display(), "no built app here; only the API will answer");
     }
+    tokio::spawn(housekeeping(state.db.clone()));
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
         .with_context(|| format!("cannot listen on {} (PORTAL_ADDR)", config.addr))?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "listening");
-    // The one line meant for people (and for the end-to-end tests, which read the address).
+    // The lines meant for people (the end-to-end tests read the address from the first).
     println!("Portal running at http://{addr}/");
+    if config.demo {
+        print_demo_signins(&config);
+    }
     axum::serve(listener, router(state).into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("serving")?;
     tracing::info!("stopped");
     Ok(())
+}
+
+fn print_demo_signins(config: &Config) {
+    match demo::read_identities(&config.demo_dir) {
+        Ok(people) => {
+            println!("Demo mode. Sign in as (IIN / password):");
+            for p in people {
+                println!("  {:<13} {}  {:<22} {} {}", p.role.code(), p.iin, p.password, p.first_name, p.last_name);
+            }
+        }
+        Err(e) => println!("Demo mode, but the demo identities cannot be read: {e:#}"),
+    }
+}
+
+/// Forgets ended sessions and old rate-limit events, hourly.
+async fn housekeeping(db: Db) {
+    let mut every_hour = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        every_hour.tick().await;
+        match (accounts::sessions::prune(&db).await, accounts::throttle::prune(&db).await) {
+            (Ok(sessions), Ok(events)) => tracing::debug!(sessions, events, "housekeeping"),
+            (Err(e), _) | (_, Err(e)) => tracing::warn!(error = %e, "housekeeping failed"),
+        }
+    }
 }
 
 async fn shutdown_signal() {

@@ -17,8 +17,26 @@ pub struct Config {
     pub services_dir: PathBuf,
     /// `PORTAL_DEMO` (`1`/`true`): seed the demo world and mark the UI as a demo.
     pub demo: bool,
+    /// `PORTAL_DEMO_DIR`, default `./demo`: the demo world's data files.
+    pub demo_dir: PathBuf,
     /// `PORTAL_LOG_FORMAT`: `text` (default) or `json`.
     pub log_json: bool,
+    /// `PORTAL_PUBLIC_URL`: the address people use, e.g. `https://portal.example.kz`. When it is
+    /// https, cookies are `Secure` and responses carry HSTS. Default: `http://<PORTAL_ADDR>`.
+    pub public_url: String,
+    /// `PORTAL_SESSION_IDLE_MINUTES` (default 20): a session ends after this long without requests.
+    pub session_idle_minutes: u32,
+    /// `PORTAL_TRUST_PROXY` (`1`/`0`, default 0): take the client address from `X-Forwarded-For`,
+    /// as set by a reverse proxy in front of the server. Never enable without such a proxy.
+    pub trust_proxy: bool,
+    /// `PORTAL_REGISTRATIONS_PER_HOUR` (default 20): registrations allowed per client address per hour.
+    pub registrations_per_hour: u32,
+}
+
+impl Config {
+    pub fn tls(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -65,12 +83,30 @@ impl Config {
                 return Err(ConfigError { variable: "PORTAL_LOG_FORMAT", problem: format!("`{other}` is not text or json") });
             }
         };
+        let number = |name: &'static str, default: u32, min: u32, max: u32| -> Result<u32, ConfigError> {
+            match lookup(name) {
+                None => Ok(default),
+                Some(v) => v.parse::<u32>().ok().filter(|n| (min..=max).contains(n)).ok_or(ConfigError {
+                    variable: name,
+                    problem: format!("`{v}` is not a whole number from {min} to {max}"),
+                }),
+            }
+        };
+        let public_url = lookup("PORTAL_PUBLIC_URL").unwrap_or_else(|| format!("http://{addr}"));
+        if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
+            return Err(ConfigError { variable: "PORTAL_PUBLIC_URL", problem: format!("`{public_url}` does not start with http:// or https://") });
+        }
         Ok(Config {
+            public_url: public_url.trim_end_matches('/').to_string(),
+            session_idle_minutes: number("PORTAL_SESSION_IDLE_MINUTES", 20, 1, 24 * 60)?,
+            trust_proxy: flag("PORTAL_TRUST_PROXY")?,
+            registrations_per_hour: number("PORTAL_REGISTRATIONS_PER_HOUR", 20, 1, 1_000_000)?,
             addr,
             database_url,
             dist_dir: PathBuf::from(lookup("PORTAL_DIST_DIR").unwrap_or_else(|| "dist".into())),
             services_dir: PathBuf::from(lookup("PORTAL_SERVICES_DIR").unwrap_or_else(|| "services".into())),
             demo: flag("PORTAL_DEMO")?,
+            demo_dir: PathBuf::from(lookup("PORTAL_DEMO_DIR").unwrap_or_else(|| "demo".into())),
             log_json,
             data_dir,
         })
@@ -104,6 +140,15 @@ mod tests {
     fn the_database_follows_the_data_dir() {
         let c = with(&[("PORTAL_DATA_DIR", "/srv/portal")]).unwrap();
         assert_eq!(c.database_url, "sqlite:///srv/portal/portal.db");
+    }
+
+    #[test]
+    fn https_public_urls_mean_tls() {
+        assert!(!with(&[]).unwrap().tls());
+        let c = with(&[("PORTAL_PUBLIC_URL", "https://portal.example.kz/")]).unwrap();
+        assert!(c.tls());
+        assert_eq!(c.public_url, "https://portal.example.kz");
+        assert_eq!(with(&[("PORTAL_SESSION_IDLE_MINUTES", "0")]).unwrap_err().variable, "PORTAL_SESSION_IDLE_MINUTES");
     }
 
     #[test]

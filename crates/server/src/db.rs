@@ -69,3 +69,15 @@ pub fn now_millis() -> i64 {
         .map(|d| d.as_millis() as i64)
         .unwrap_or_default()
 }
+
+/// `bytes` random bytes from the operating system, as lower-case hex.
+pub fn random_hex(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    getrandom::fill(&mut buf).expect("the operating system's random source works");
+    buf.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A new random identifier for a row (128 bits).
+pub fn new_id() -> String {
+    random_hex(16)
+}

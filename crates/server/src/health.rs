@@ -29,6 +29,7 @@ async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
         status: if up { "ok" } else { "degraded" }.to_string(),
         version: env!("CARGO_PKG_VERSION").to_string(),
         services: state.catalogue.services().len(),
+        demo: state.config.demo,
     };
     (if up { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE }, Json(body))
 }

@@ -1,14 +1,19 @@
 //! The portal's backend: the JSON API under `/api` and the built citizen app, over SQLite by
 //! default. Each feature owns its routes and types in its own module; `app` assembles them.
 
+pub mod accounts;
 pub mod app;
 pub mod catalogue;
 pub mod config;
 pub mod db;
+pub mod demo;
 pub mod error;
 pub mod health;
 pub mod lang;
+pub mod notifications;
 pub mod openapi;
+pub mod organisations;
+pub mod security;
 pub mod static_files;
 
 pub use app::{AppState, build_state, router, serve};

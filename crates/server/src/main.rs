@@ -1,7 +1,12 @@
+use std::io::BufRead;
 use std::process::ExitCode;
 
+use portal_domain::accounts::Role;
+use portal_domain::organisation::{NewOfficer, NewOrganisation};
 use portal_server::catalogue::Catalogue;
 use portal_server::config::Config;
+use portal_server::db::Db;
+use portal_server::organisations::{self, CreateError, OfficerError};
 
 const USAGE: &str = "\
 portal-server: the public services portal
@@ -10,9 +15,21 @@ usage:
   portal-server [serve]              run the portal (configured by PORTAL_* environment variables)
   portal-server check-services DIR   check the service definitions in DIR and exit
   portal-server precompress DIR      write .br/.gz copies of the built app's files in DIR
+  portal-server create-organisation FILE.json
+                                     add an organisation described by FILE.json (see README)
+  portal-server create-officer --iin IIN --organisation ID --last-name NAME --first-name NAME
+                               [--middle-name NAME] [--email ADDRESS]
+  portal-server create-administrator --iin IIN --last-name NAME --first-name NAME
+                               [--middle-name NAME] [--email ADDRESS]
+                                     add an account; the first password is read from the
+                                     PORTAL_NEW_PASSWORD variable or else the first line of
+                                     standard input (never from the command line, which others
+                                     on the machine can see)
 
 environment: PORTAL_ADDR, PORTAL_DATA_DIR, PORTAL_DATABASE_URL, PORTAL_DIST_DIR,
-             PORTAL_SERVICES_DIR, PORTAL_DEMO, PORTAL_LOG (filter), PORTAL_LOG_FORMAT (text|json)";
+             PORTAL_SERVICES_DIR, PORTAL_DEMO, PORTAL_DEMO_DIR, PORTAL_PUBLIC_URL,
+             PORTAL_SESSION_IDLE_MINUTES, PORTAL_TRUST_PROXY, PORTAL_REGISTRATIONS_PER_HOUR,
+             PORTAL_LOG (filter), PORTAL_LOG_FORMAT (text|json)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -38,6 +55,15 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        ["create-organisation", file] => with_database(|db| create_organisation(db, file.to_string())),
+        ["create-officer", rest @ ..] => {
+            let rest: Vec<String> = rest.iter().map(|s| s.to_string()).collect();
+            with_database(move |db| create_staff(db, rest, Role::Officer))
+        }
+        ["create-administrator", rest @ ..] => {
+            let rest: Vec<String> = rest.iter().map(|s| s.to_string()).collect();
+            with_database(move |db| create_staff(db, rest, Role::Administrator))
+        }
         ["-h" | "--help" | "help"] => {
             println!("{USAGE}");
             ExitCode::SUCCESS
@@ -49,13 +75,17 @@ fn main() -> ExitCode {
     }
 }
 
+fn config() -> Result<Config, ExitCode> {
+    Config::from_env().map_err(|e| {
+        eprintln!("configuration error: {e}");
+        ExitCode::from(2)
+    })
+}
+
 fn serve() -> ExitCode {
-    let config = match Config::from_env() {
+    let config = match config() {
         Ok(c) => c,
-        Err(e) => {
-            eprintln!("configuration error: {e}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     init_tracing(config.log_json);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a tokio runtime");
@@ -66,6 +96,90 @@ fn serve() -> ExitCode {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Opens (and migrates) the configured database for a one-off command.
+fn with_database<F, Fut>(command: F) -> ExitCode
+where
+    F: FnOnce(Db) -> Fut,
+    Fut: std::future::Future<Output = Result<String, String>>,
+{
+    let config = match config() {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a tokio runtime");
+    let result = runtime.block_on(async {
+        let db = Db::connect(&config.database_url).await.map_err(|e| format!("{e:#}"))?;
+        db.migrate().await.map_err(|e| format!("{e:#}"))?;
+        command(db).await
+    });
+    match result {
+        Ok(message) => {
+            println!("{message}");
+            ExitCode::SUCCESS
+        }
+        Err(message) => {
+            eprintln!("{message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn problems(issues: &[portal_domain::validation::FieldIssue]) -> String {
+    issues.iter().map(|i| format!("  {}: {}", i.field, i.message(portal_i18n::Lang::En))).collect::<Vec<_>>().join("\n")
+}
+
+async fn create_organisation(db: Db, file: String) -> Result<String, String> {
+    let text = std::fs::read_to_string(&file).map_err(|e| format!("cannot read {file}: {e}"))?;
+    let new: NewOrganisation = serde_json::from_str(&text).map_err(|e| format!("{file}: {e}"))?;
+    match organisations::create(&db, &new, false).await {
+        Ok(org) => Ok(format!("organisation {} created", org.id)),
+        Err(CreateError::Exists) => Err(format!("an organisation with the id {} exists", new.id)),
+        Err(CreateError::Invalid(issues)) => Err(format!("{file} is invalid:\n{}", problems(&issues))),
+        Err(CreateError::Other(e)) => Err(format!("{e:#}")),
+    }
+}
+
+async fn create_staff(db: Db, args: Vec<String>, role: Role) -> Result<String, String> {
+    let mut new = NewOfficer {
+        iin: String::new(),
+        last_name: String::new(),
+        first_name: String::new(),
+        middle_name: String::new(),
+        email: String::new(),
+        organisation_id: String::new(),
+        password: String::new(),
+    };
+    let mut pairs = args.chunks(2);
+    for pair in pairs.by_ref() {
+        let [flag, value] = pair else { return Err(format!("`{}` needs a value\n\n{USAGE}", pair[0])) };
+        let slot = match (flag.as_str(), role) {
+            ("--iin", _) => &mut new.iin,
+            ("--last-name", _) => &mut new.last_name,
+            ("--first-name", _) => &mut new.first_name,
+            ("--middle-name", _) => &mut new.middle_name,
+            ("--email", _) => &mut new.email,
+            ("--organisation", Role::Officer) => &mut new.organisation_id,
+            _ => return Err(format!("unknown option `{flag}`\n\n{USAGE}")),
+        };
+        *slot = value.clone();
+    }
+    new.password = match std::env::var("PORTAL_NEW_PASSWORD") {
+        Ok(p) if !p.is_empty() => p,
+        _ => {
+            eprintln!("first password (one line):");
+            let mut line = String::new();
+            std::io::stdin().lock().read_line(&mut line).map_err(|e| format!("cannot read the password: {e}"))?;
+            line.trim_end_matches(['\r', '\n']).to_string()
+        }
+    };
+    match organisations::create_staff(&db, &new, role, false).await {
+        Ok(id) => Ok(format!("{} {} created ({} {})", role.code(), id, new.first_name, new.last_name)),
+        Err(OfficerError::Exists) => Err("a person with this IIN already has an account".into()),
+        Err(OfficerError::Invalid(issues)) => Err(format!("invalid:\n{}", problems(&issues))),
+        Err(OfficerError::Other(e)) => Err(format!("{e:#}")),
     }
 }
 

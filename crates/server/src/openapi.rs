@@ -4,8 +4,9 @@
 use std::sync::Arc;
 
 use axum::{Extension, Json};
-use utoipa::OpenApi;
 use utoipa::openapi::OpenApi as Document;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -21,10 +22,26 @@ use crate::app::AppState;
     ),
     tags(
         (name = "catalogue", description = "The public catalogue of services"),
+        (name = "accounts", description = "Registration, sign-in, sessions and profiles"),
+        (name = "notifications", description = "The notification centre"),
+        (name = "workspace", description = "The provider workspace"),
+        (name = "administration", description = "Organisations and officers"),
         (name = "operations", description = "Health and API description"),
-    )
+    ),
+    modifiers(&SessionCookie)
 )]
 pub struct ApiDoc;
+
+/// Signed-in requests carry the session cookie; state-changing ones also the `X-CSRF-Token`
+/// header with the token from `GET /api/session`.
+struct SessionCookie;
+
+impl Modify for SessionCookie {
+    fn modify(&self, openapi: &mut Document) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("session", SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new("portal_session"))));
+    }
+}
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(openapi_json))

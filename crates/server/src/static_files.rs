@@ -40,7 +40,9 @@ pub async fn serve(State(files): State<StaticFiles>, request: Request) -> Respon
             .oneshot(request)
             .await
     } else {
-        ServeFile::new(files.dir.join("index.html")).precompressed_br().precompressed_gzip().oneshot(request).await
+        // The provider workspace is a second app, so citizens never download its code.
+        let app = if path == "/workspace" || path.starts_with("/workspace/") { files.dir.join("workspace") } else { files.dir.to_path_buf() };
+        ServeFile::new(app.join("index.html")).precompressed_br().precompressed_gzip().oneshot(request).await
     };
     let mut response = match result {
         Ok(r) => r.into_response(),

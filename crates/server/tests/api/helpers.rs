@@ -1,3 +1,4 @@
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use axum::Router;
@@ -40,20 +41,28 @@ pub fn repo_root() -> PathBuf {
 
 impl TestApp {
     pub async fn spawn() -> TestApp {
+        TestApp::with(&[]).await
+    }
+
+    /// An app with some `PORTAL_*` settings; the rest are the defaults, with a fresh data
+    /// directory, the repository's services and demo data, and a stand-in built app.
+    pub async fn with(settings: &[(&str, &str)]) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
         let dist = dir.path().join("dist");
-        std::fs::create_dir_all(&dist).unwrap();
-        std::fs::write(dist.join("index.html"), "<!doctype html><title>portal</title>").unwrap();
+        std::fs::create_dir_all(dist.join("workspace")).unwrap();
+        std::fs::write(dist.join("index.html"), "<!doctype html><title>portal</title><script type=module>start()</script>").unwrap();
+        std::fs::write(dist.join("workspace/index.html"), "<!doctype html><title>workspace</title>").unwrap();
         std::fs::write(dist.join("portal-web-1a2b3c4d5e6f7a8b_bg.wasm"), b"\0asm\x01\0\0\0").unwrap();
-        let config = Config {
-            addr: "127.0.0.1:0".parse().unwrap(),
-            data_dir: dir.path().to_path_buf(),
-            database_url: format!("sqlite://{}", dir.path().join("portal.db").display()),
-            dist_dir: dist,
-            services_dir: repo_root().join("services"),
-            demo: false,
-            log_json: false,
-        };
+        let mut vars: HashMap<String, String> = HashMap::from([
+            ("PORTAL_DATA_DIR".to_string(), dir.path().display().to_string()),
+            ("PORTAL_DIST_DIR".to_string(), dist.display().to_string()),
+            ("PORTAL_SERVICES_DIR".to_string(), repo_root().join("services").display().to_string()),
+            ("PORTAL_DEMO_DIR".to_string(), repo_root().join("demo").display().to_string()),
+        ]);
+        for (k, v) in settings {
+            vars.insert(k.to_string(), v.to_string());
+        }
+        let config = Config::from_lookup(|name| vars.get(name).cloned()).expect("valid test settings");
         let state = portal_server::build_state(config).await.expect("the app starts");
         TestApp { router: portal_server::router(state.clone()), state, _dir: dir }
     }
@@ -72,5 +81,97 @@ impl TestApp {
 
     pub async fn get(&self, uri: &str) -> TestResponse {
         self.request(Method::GET, uri, &[]).await
+    }
+
+    /// Sends a JSON body, with the session's cookie and CSRF token when given.
+    pub async fn send(&self, method: Method, uri: &str, body: Option<serde_json::Value>, session: Option<&Session>) -> TestResponse {
+        let mut builder = Request::builder().method(method).uri(uri);
+        if let Some(s) = session {
+            builder = builder.header("cookie", &s.cookie).header("x-csrf-token", &s.csrf);
+        }
+        let body = match body {
+            Some(json) => {
+                builder = builder.header("content-type", "application/json");
+                Body::from(json.to_string())
+            }
+            None => Body::empty(),
+        };
+        let response = self.router.clone().oneshot(builder.body(body).unwrap()).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response.into_body().collect().await.unwrap().to_bytes().to_vec();
+        TestResponse { status, headers, body }
+    }
+
+    pub async fn get_as(&self, uri: &str, session: &Session) -> TestResponse {
+        self.send(Method::GET, uri, None, Some(session)).await
+    }
+
+    /// Registers a citizen with a fresh valid IIN and signs them in.
+    pub async fn citizen(&self) -> Session {
+        let iin = next_iin();
+        let response = self.send(Method::POST, "/api/accounts", Some(registration(&iin)), None).await;
+        assert_eq!(response.status, StatusCode::CREATED, "{}", response.text());
+        Session::from_response(&response, &iin)
+    }
+
+    /// Signs in with IIN and password (the demo identities, for example).
+    pub async fn sign_in(&self, iin: &str, password: &str) -> Session {
+        let response = self.send(Method::POST, "/api/session", Some(serde_json::json!({"iin": iin, "password": password})), None).await;
+        assert_eq!(response.status, StatusCode::OK, "signing in as {iin}: {}", response.text());
+        Session::from_response(&response, iin)
+    }
+}
+
+/// A signed-in client: its cookie and CSRF token.
+#[derive(Clone, Debug)]
+pub struct Session {
+    pub iin: String,
+    pub cookie: String,
+    pub csrf: String,
+    pub user_id: String,
+}
+
+impl Session {
+    pub fn from_response(response: &TestResponse, iin: &str) -> Session {
+        let set_cookie = response.header("set-cookie").expect("a session cookie");
+        let cookie = set_cookie.split(';').next().unwrap().to_string();
+        let body = response.json();
+        Session {
+            iin: iin.to_string(),
+            cookie,
+            csrf: body["csrf_token"].as_str().unwrap().to_string(),
+            user_id: body["user"]["id"].as_str().unwrap().to_string(),
+        }
+    }
+}
+
+pub const DEMO_ADMIN: (&str, &str) = ("840808477071", "Saule-admin-2026");
+pub const DEMO_OFFICER_SCHOOL_201: (&str, &str) = ("830217461010", "Gulnar-officer-2026");
+pub const DEMO_CITIZEN: (&str, &str) = ("880314412019", "Aigerim-demo-2026");
+
+/// A valid registration body for `iin`.
+pub fn registration(iin: &str) -> serde_json::Value {
+    serde_json::json!({
+        "iin": iin,
+        "password": "Көктем-жаңбыры-7",
+        "last_name": "Тестова",
+        "first_name": "Сәуле",
+        "email": "saule@example.com",
+        "preferred_lang": "ru",
+    })
+}
+
+/// A different valid IIN each call (born 1990, serials counting up).
+pub fn next_iin() -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static SERIAL: AtomicU32 = AtomicU32::new(100);
+    loop {
+        let serial = SERIAL.fetch_add(1, Ordering::Relaxed);
+        let first = format!("9005154{serial:04}");
+        let digits: [u8; 11] = first.bytes().map(|b| b - b'0').collect::<Vec<_>>().try_into().unwrap();
+        if let Some(c) = portal_domain::iin::control_digit(&digits) {
+            return format!("{first}{c}");
+        }
     }
 }

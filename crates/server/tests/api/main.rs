@@ -1,5 +1,7 @@
 //! API tests: the real router, in-process, with a fresh SQLite database per test.
 
+mod accounts;
+mod administration;
 mod catalogue;
 mod health;
 mod helpers;

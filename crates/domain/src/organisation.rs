@@ -1,0 +1,342 @@
+//! Organisations: the providers that decide applications, and the places where people collect
+//! results (State Corporation branches and providers' offices), with their opening hours.
+
+use std::fmt;
+
+use portal_i18n::Msg;
+use serde::{Deserialize, Serialize};
+
+use crate::accounts::OrganisationRef;
+use crate::contact::{Email, PersonName, check_password};
+use crate::date::Weekday;
+use crate::iin::Iin;
+use crate::service::ProviderKind;
+use crate::text::Text;
+use crate::validation::{FieldIssue, Issues};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum OrganisationKind {
+    School,
+    College,
+    PreschoolOrganisation,
+    CityEducationDepartment,
+    DistrictEducationDepartment,
+    RegionalEducationDepartment,
+    /// A branch of the State Corporation "Government for Citizens" (ЦОН / ХҚКО).
+    StateCorporationBranch,
+}
+
+impl OrganisationKind {
+    pub const ALL: [OrganisationKind; 7] = [
+        OrganisationKind::School,
+        OrganisationKind::College,
+        OrganisationKind::PreschoolOrganisation,
+        OrganisationKind::CityEducationDepartment,
+        OrganisationKind::DistrictEducationDepartment,
+        OrganisationKind::RegionalEducationDepartment,
+        OrganisationKind::StateCorporationBranch,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            OrganisationKind::School => "school",
+            OrganisationKind::College => "college",
+            OrganisationKind::PreschoolOrganisation => "preschool_organisation",
+            OrganisationKind::CityEducationDepartment => "city_education_department",
+            OrganisationKind::DistrictEducationDepartment => "district_education_department",
+            OrganisationKind::RegionalEducationDepartment => "regional_education_department",
+            OrganisationKind::StateCorporationBranch => "state_corporation_branch",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<OrganisationKind> {
+        OrganisationKind::ALL.into_iter().find(|k| k.code() == code)
+    }
+
+    /// The kind of provider this organisation is, if it provides services at all.
+    pub fn provider_kind(self) -> Option<ProviderKind> {
+        match self {
+            OrganisationKind::School => Some(ProviderKind::School),
+            OrganisationKind::College => Some(ProviderKind::College),
+            OrganisationKind::PreschoolOrganisation => Some(ProviderKind::PreschoolOrganisation),
+            OrganisationKind::CityEducationDepartment => Some(ProviderKind::CityEducationDepartment),
+            OrganisationKind::DistrictEducationDepartment => Some(ProviderKind::DistrictEducationDepartment),
+            OrganisationKind::RegionalEducationDepartment => Some(ProviderKind::RegionalEducationDepartment),
+            OrganisationKind::StateCorporationBranch => None,
+        }
+    }
+
+    pub fn label(self) -> Msg {
+        match self {
+            OrganisationKind::School => Msg::OrgKindSchool,
+            OrganisationKind::College => Msg::OrgKindCollege,
+            OrganisationKind::PreschoolOrganisation => Msg::OrgKindPreschoolOrganisation,
+            OrganisationKind::CityEducationDepartment => Msg::OrgKindCityEducationDepartment,
+            OrganisationKind::DistrictEducationDepartment => Msg::OrgKindDistrictEducationDepartment,
+            OrganisationKind::RegionalEducationDepartment => Msg::OrgKindRegionalEducationDepartment,
+            OrganisationKind::StateCorporationBranch => Msg::OrgKindStateCorporationBranch,
+        }
+    }
+}
+
+/// A time of day to the minute, `HH:MM`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TimeOfDay {
+    minutes: u16,
+}
+
+impl TimeOfDay {
+    pub fn new(hour: u16, minute: u16) -> Option<TimeOfDay> {
+        (hour < 24 && minute < 60).then_some(TimeOfDay { minutes: hour * 60 + minute })
+    }
+
+    pub fn parse(s: &str) -> Option<TimeOfDay> {
+        let (h, m) = s.split_once(':')?;
+        if h.len() != 2 || m.len() != 2 || !h.bytes().chain(m.bytes()).all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        TimeOfDay::new(h.parse().ok()?, m.parse().ok()?)
+    }
+
+    pub fn minutes_since_midnight(self) -> u16 {
+        self.minutes
+    }
+}
+
+impl fmt::Display for TimeOfDay {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:02}:{:02}", self.minutes / 60, self.minutes % 60)
+    }
+}
+
+crate::serde_as_string!(TimeOfDay, "a time of day as HH:MM", "^[0-2][0-9]:[0-5][0-9]$");
+
+/// The hours of one weekday: open from `open` to `close`, closed during `break` if there is one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DayHours {
+    pub open: TimeOfDay,
+    pub close: TimeOfDay,
+    pub break_start: Option<TimeOfDay>,
+    pub break_end: Option<TimeOfDay>,
+}
+
+/// Hours for each weekday, Monday first; `null` on the days it is closed. Public holidays are
+/// closed everywhere (the working-day calendar decides those).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OpeningHours {
+    pub days: [Option<DayHours>; 7],
+}
+
+impl OpeningHours {
+    pub fn on(&self, day: Weekday) -> Option<DayHours> {
+        self.days[day as usize]
+    }
+
+    pub fn validate(&self) -> Result<(), Msg> {
+        for day in self.days.iter().flatten() {
+            if day.open >= day.close {
+                return Err(Msg::ErrorHoursOrder);
+            }
+            match (day.break_start, day.break_end) {
+                (None, None) => {}
+                (Some(s), Some(e)) if day.open < s && s < e && e < day.close => {}
+                _ => return Err(Msg::ErrorHoursBreak),
+            }
+        }
+        if self.days.iter().all(Option::is_none) {
+            return Err(Msg::ErrorHoursNone);
+        }
+        Ok(())
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Organisation {
+    pub id: String,
+    pub kind: OrganisationKind,
+    pub name: Text,
+    pub address: Text,
+    pub phone: String,
+    pub hours: OpeningHours,
+    /// Decides applications (its officers see them).
+    pub provider: bool,
+    /// Hands out results.
+    pub pickup_place: bool,
+    /// Streets or microdistricts the organisation serves (schools), as written locally.
+    pub territory: Vec<Text>,
+    pub demo: bool,
+}
+
+/// `POST /api/admin/organisations`
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NewOrganisation {
+    pub id: String,
+    pub kind: OrganisationKind,
+    pub name: Text,
+    pub address: Text,
+    pub phone: String,
+    pub hours: OpeningHours,
+    pub pickup_place: bool,
+    #[serde(default)]
+    pub territory: Vec<Text>,
+}
+
+impl NewOrganisation {
+    pub fn check(&self) -> Result<(), Vec<FieldIssue>> {
+        let mut issues = Issues::default();
+        let slug = !self.id.is_empty()
+            && self.id.len() <= 64
+            && !self.id.starts_with('-')
+            && !self.id.ends_with('-')
+            && self.id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if !slug {
+            issues.add(FieldIssue::new("id", Msg::ErrorOrganisationId));
+        }
+        for (field, text) in [("name", &self.name), ("address", &self.address)] {
+            for lang in text.blank_languages() {
+                issues.add(FieldIssue::new(format!("{field}.{lang}"), Msg::ErrorTextEmpty));
+            }
+            for lang in portal_i18n::Lang::ALL {
+                if text.get(lang).chars().count() > 300 {
+                    issues.add(FieldIssue::new(format!("{field}.{lang}"), Msg::ErrorTextTooLong).arg("max", "300"));
+                }
+            }
+        }
+        let phone_ok = !self.phone.trim().is_empty()
+            && self.phone.len() <= 40
+            && self.phone.chars().all(|c| c.is_ascii_digit() || matches!(c, '+' | ' ' | '-' | '(' | ')' | ','));
+        if !phone_ok {
+            issues.add(FieldIssue::new("phone", Msg::ErrorPhoneInvalid));
+        }
+        issues.check("hours", self.hours.validate());
+        if issues.is_empty() { Ok(()) } else { Err(issues.0) }
+    }
+}
+
+/// An officer as the administration lists them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OfficerView {
+    pub id: String,
+    pub iin_masked: String,
+    pub last_name: String,
+    pub first_name: String,
+    pub middle_name: Option<String>,
+    pub organisation: Option<OrganisationRef>,
+    pub demo: bool,
+}
+
+/// `POST /api/admin/officers`
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NewOfficer {
+    pub iin: String,
+    pub last_name: String,
+    pub first_name: String,
+    #[serde(default)]
+    pub middle_name: String,
+    #[serde(default)]
+    pub email: String,
+    pub organisation_id: String,
+    /// The first password; the officer can change it.
+    pub password: String,
+}
+
+pub struct ValidOfficer {
+    pub iin: Iin,
+    pub last_name: PersonName,
+    pub first_name: PersonName,
+    pub middle_name: Option<PersonName>,
+    pub email: Option<Email>,
+    pub organisation_id: String,
+    pub password: String,
+}
+
+impl NewOfficer {
+    /// Parses the staff account; an organisation is required for officers only (administrators
+    /// belong to none).
+    pub fn parse(&self, requires_organisation: bool) -> Result<ValidOfficer, Vec<FieldIssue>> {
+        let mut issues = Issues::default();
+        let iin = issues.check("iin", Iin::parse(&self.iin).map_err(|e| e.message()));
+        let last_name = issues.check("last_name", PersonName::parse(&self.last_name));
+        let first_name = issues.check("first_name", PersonName::parse(&self.first_name));
+        let middle_name = issues.optional("middle_name", &self.middle_name, PersonName::parse);
+        let email = issues.optional("email", &self.email, Email::parse);
+        if requires_organisation && self.organisation_id.trim().is_empty() {
+            issues.add(FieldIssue::new("organisation_id", Msg::ErrorOrganisationRequired));
+        }
+        issues.check("password", check_password(&self.password, &self.iin));
+        match (iin, last_name, first_name, middle_name, email) {
+            (Some(iin), Some(last_name), Some(first_name), Some(middle_name), Some(email)) if issues.is_empty() => {
+                Ok(ValidOfficer {
+                    iin,
+                    last_name,
+                    first_name,
+                    middle_name,
+                    email,
+                    organisation_id: self.organisation_id.trim().to_string(),
+                    password: self.password.clone(),
+                })
+            }
+            _ => Err(issues.0),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(h: u16, m: u16) -> TimeOfDay {
+        TimeOfDay::new(h, m).unwrap()
+    }
+
+    fn office() -> OpeningHours {
+        let day = DayHours { open: t(9, 0), close: t(18, 0), break_start: Some(t(13, 0)), break_end: Some(t(14, 0)) };
+        OpeningHours { days: [Some(day), Some(day), Some(day), Some(day), Some(day), None, None] }
+    }
+
+    #[test]
+    fn times_parse_strictly() {
+        assert_eq!(TimeOfDay::parse("09:30").unwrap().minutes_since_midnight(), 570);
+        assert_eq!(TimeOfDay::parse("23:59").unwrap().to_string(), "23:59");
+        for bad in ["9:30", "24:00", "12:60", "12-30", "ab:cd", ""] {
+            assert_eq!(TimeOfDay::parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn opening_hours_are_checked() {
+        assert_eq!(office().validate(), Ok(()));
+        assert_eq!(office().on(Weekday::Saturday), None);
+        let mut h = office();
+        h.days[0].as_mut().unwrap().close = t(8, 0);
+        assert_eq!(h.validate(), Err(Msg::ErrorHoursOrder));
+        let mut h = office();
+        h.days[1].as_mut().unwrap().break_end = None;
+        assert_eq!(h.validate(), Err(Msg::ErrorHoursBreak));
+        let mut h = office();
+        h.days[2].as_mut().unwrap().break_start = Some(t(8, 0));
+        assert_eq!(h.validate(), Err(Msg::ErrorHoursBreak));
+        assert_eq!(OpeningHours { days: [None; 7] }.validate(), Err(Msg::ErrorHoursNone));
+    }
+
+    #[test]
+    fn kinds_map_to_provider_kinds() {
+        assert_eq!(OrganisationKind::School.provider_kind(), Some(ProviderKind::School));
+        assert_eq!(OrganisationKind::StateCorporationBranch.provider_kind(), None);
+        for kind in OrganisationKind::ALL {
+            assert_eq!(OrganisationKind::parse(kind.code()), Some(kind));
+        }
+    }
+}

@@ -1,0 +1,122 @@
+//! The notification centre: messages to a user, newest first, read or unread.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use portal_domain::api::ErrorBody;
+use portal_domain::notifications::NotificationView;
+use portal_domain::text::Text;
+use portal_i18n::Msg;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::accounts::auth::Auth;
+use crate::app::AppState;
+use crate::db::{Db, new_id, now_millis};
+use crate::error::ApiError;
+use crate::on_db;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list_notifications)).routes(routes!(mark_read)).routes(routes!(mark_all_read))
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: String,
+    created_at: i64,
+    title: String,
+    body: String,
+    link: Option<String>,
+    read_at: Option<i64>,
+}
+
+/// Records a notification for a user; returns its id.
+pub async fn notify(db: &Db, user_id: &str, title: &Text, body: &Text, link: Option<&str>) -> anyhow::Result<String> {
+    let id = new_id();
+    on_db!(db, |pool| {
+        sqlx::query("INSERT INTO notifications (id, user_id, created_at, title, body, link) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(&id)
+            .bind(user_id)
+            .bind(now_millis())
+            .bind(serde_json::to_string(title)?)
+            .bind(serde_json::to_string(body)?)
+            .bind(link)
+            .execute(pool)
+            .await
+    })?;
+    Ok(id)
+}
+
+/// The signed-in user's notifications, newest first (the latest 200).
+#[utoipa::path(
+    get,
+    path = "/api/notifications",
+    tag = "notifications",
+    security(("session" = [])),
+    responses((status = 200, body = Vec<NotificationView>), (status = 401, body = ErrorBody))
+)]
+async fn list_notifications(State(state): State<AppState>, auth: Auth) -> Result<Json<Vec<NotificationView>>, ApiError> {
+    let rows: Vec<Row> = on_db!(&state.db, |pool| {
+        sqlx::query_as(
+            "SELECT id, created_at, title, body, link, read_at FROM notifications WHERE user_id = $1 ORDER BY created_at DESC, id LIMIT 200",
+        )
+        .bind(&auth.user.id)
+        .fetch_all(pool)
+        .await
+    })?;
+    let views = rows
+        .into_iter()
+        .map(|r| {
+            Ok(NotificationView {
+                title: serde_json::from_str(&r.title)?,
+                body: serde_json::from_str(&r.body)?,
+                id: r.id,
+                created_at: r.created_at,
+                link: r.link,
+                read: r.read_at.is_some(),
+            })
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok(Json(views))
+}
+
+/// Marks one of the user's notifications as read. Another user's notification is not found.
+#[utoipa::path(
+    post,
+    path = "/api/notifications/{id}/read",
+    tag = "notifications",
+    security(("session" = [])),
+    params(("id" = String, Path)),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
+)]
+async fn mark_read(State(state): State<AppState>, auth: Auth, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+    let updated = on_db!(&state.db, |pool| {
+        sqlx::query("UPDATE notifications SET read_at = COALESCE(read_at, $1) WHERE id = $2 AND user_id = $3")
+            .bind(now_millis())
+            .bind(&id)
+            .bind(&auth.user.id)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+    })?;
+    if updated == 0 { Err(ApiError::NotFound(Msg::ErrorNotFound)) } else { Ok(StatusCode::NO_CONTENT) }
+}
+
+/// Marks all of the user's notifications as read.
+#[utoipa::path(
+    post,
+    path = "/api/notifications/read",
+    tag = "notifications",
+    security(("session" = [])),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody))
+)]
+async fn mark_all_read(State(state): State<AppState>, auth: Auth) -> Result<StatusCode, ApiError> {
+    on_db!(&state.db, |pool| {
+        sqlx::query("UPDATE notifications SET read_at = $1 WHERE user_id = $2 AND read_at IS NULL")
+            .bind(now_millis())
+            .bind(&auth.user.id)
+            .execute(pool)
+            .await
+    })?;
+    Ok(StatusCode::NO_CONTENT)
+}

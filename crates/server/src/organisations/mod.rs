@@ -1,0 +1,310 @@
+//! Organisations and their officers: the administrator's pages, the CLI, the demo world, and
+//! the officer's own organisation.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use portal_domain::accounts::Role;
+use portal_domain::api::ErrorBody;
+use portal_domain::organisation::{NewOfficer, NewOrganisation, OfficerView, OpeningHours, Organisation, OrganisationKind};
+use portal_domain::text::Text;
+use portal_i18n::Msg;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::accounts::auth::{Admin, Officer};
+use crate::accounts::passwords;
+use crate::accounts::users::{self, InsertError, NewUser};
+use crate::app::AppState;
+use crate::db::{Db, now_millis};
+use crate::error::{ApiError, ApiJson, FieldProblem};
+use crate::on_db;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_organisations, create_organisation))
+        .routes(routes!(list_officers, create_officer))
+        .routes(routes!(workspace))
+}
+
+#[derive(sqlx::FromRow)]
+struct OrganisationRow {
+    id: String,
+    kind: String,
+    name: String,
+    address: String,
+    phone: String,
+    hours: String,
+    provider: bool,
+    pickup_place: bool,
+    territory: String,
+    demo: bool,
+}
+
+impl OrganisationRow {
+    fn into_domain(self) -> anyhow::Result<Organisation> {
+        Ok(Organisation {
+            kind: OrganisationKind::parse(&self.kind).ok_or_else(|| anyhow::anyhow!("unknown organisation kind {}", self.kind))?,
+            name: serde_json::from_str(&self.name)?,
+            address: serde_json::from_str(&self.address)?,
+            hours: serde_json::from_str::<OpeningHours>(&self.hours)?,
+            territory: serde_json::from_str::<Vec<Text>>(&self.territory)?,
+            id: self.id,
+            phone: self.phone,
+            provider: self.provider,
+            pickup_place: self.pickup_place,
+            demo: self.demo,
+        })
+    }
+}
+
+const COLUMNS: &str = "id, kind, name, address, phone, hours, provider, pickup_place, territory, demo";
+
+pub async fn get(db: &Db, id: &str) -> anyhow::Result<Option<Organisation>> {
+    let sql = format!("SELECT {COLUMNS} FROM organisations WHERE id = $1");
+    let row: Option<OrganisationRow> = on_db!(db, |pool| sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)?;
+    row.map(OrganisationRow::into_domain).transpose()
+}
+
+pub async fn list(db: &Db) -> anyhow::Result<Vec<Organisation>> {
+    let sql = format!("SELECT {COLUMNS} FROM organisations ORDER BY id");
+    let rows: Vec<OrganisationRow> = on_db!(db, |pool| sqlx::query_as(&sql).fetch_all(pool).await)?;
+    rows.into_iter().map(OrganisationRow::into_domain).collect()
+}
+
+/// Why an organisation was not created. Not a `std::error::Error`: it maps to API answers
+/// field by field instead of becoming an internal error.
+#[derive(Debug)]
+pub enum CreateError {
+    Invalid(Vec<FieldProblem>),
+    Exists,
+    Other(anyhow::Error),
+}
+
+impl From<anyhow::Error> for CreateError {
+    fn from(e: anyhow::Error) -> CreateError {
+        CreateError::Other(e)
+    }
+}
+
+/// Adds an organisation (admin page, CLI and demo world all come through here).
+pub async fn create(db: &Db, new: &NewOrganisation, demo: bool) -> Result<Organisation, CreateError> {
+    new.check().map_err(CreateError::Invalid)?;
+    let provider = new.kind.provider_kind().is_some();
+    let result = on_db!(db, |pool| {
+        sqlx::query(
+            "INSERT INTO organisations (id, kind, name, address, phone, hours, provider, pickup_place, territory, demo, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(&new.id)
+        .bind(new.kind.code())
+        .bind(serde_json::to_string(&new.name).map_err(anyhow::Error::from)?)
+        .bind(serde_json::to_string(&new.address).map_err(anyhow::Error::from)?)
+        .bind(new.phone.trim())
+        .bind(serde_json::to_string(&new.hours).map_err(anyhow::Error::from)?)
+        .bind(provider)
+        .bind(new.pickup_place)
+        .bind(serde_json::to_string(&new.territory).map_err(anyhow::Error::from)?)
+        .bind(demo)
+        .bind(now_millis())
+        .execute(pool)
+        .await
+        .map_err(CreateError::from_sqlx)
+    });
+    result?;
+    get(db, &new.id).await?.ok_or_else(|| CreateError::Other(anyhow::anyhow!("the new organisation vanished")))
+}
+
+impl CreateError {
+    fn from_sqlx(e: sqlx::Error) -> CreateError {
+        match &e {
+            sqlx::Error::Database(d) if d.is_unique_violation() => CreateError::Exists,
+            _ => CreateError::Other(e.into()),
+        }
+    }
+}
+
+impl From<CreateError> for ApiError {
+    fn from(e: CreateError) -> ApiError {
+        match e {
+            CreateError::Invalid(problems) => ApiError::Invalid(problems),
+            CreateError::Exists => ApiError::Conflict(Msg::ErrorOrganisationExists),
+            CreateError::Other(e) => ApiError::Internal(e),
+        }
+    }
+}
+
+/// Why an officer or administrator was not created.
+#[derive(Debug)]
+pub enum OfficerError {
+    Invalid(Vec<FieldProblem>),
+    Exists,
+    Other(anyhow::Error),
+}
+
+impl From<anyhow::Error> for OfficerError {
+    fn from(e: anyhow::Error) -> OfficerError {
+        OfficerError::Other(e)
+    }
+}
+
+impl From<OfficerError> for ApiError {
+    fn from(e: OfficerError) -> ApiError {
+        match e {
+            OfficerError::Invalid(problems) => ApiError::Invalid(problems),
+            OfficerError::Exists => ApiError::Conflict(Msg::ErrorOfficerExists),
+            OfficerError::Other(e) => ApiError::Internal(e),
+        }
+    }
+}
+
+/// Adds an officer of a provider organisation, or (with `role`) an administrator.
+pub async fn create_staff(db: &Db, new: &NewOfficer, role: Role, demo: bool) -> Result<String, OfficerError> {
+    let mut officer = new.parse(role == Role::Officer);
+    if role == Role::Officer {
+        let organisation = get(db, new.organisation_id.trim()).await?;
+        let problem = match organisation {
+            None => Some(Msg::ErrorOrganisationUnknown),
+            Some(org) if !org.provider => Some(Msg::ErrorOrganisationNotProvider),
+            Some(_) => None,
+        };
+        if let Some(msg) = problem {
+            let issue = FieldProblem::new("organisation_id", msg);
+            officer = match officer {
+                Ok(_) => Err(vec![issue]),
+                Err(mut issues) => {
+                    if !issues.iter().any(|i| i.field == "organisation_id") {
+                        issues.push(issue);
+                    }
+                    Err(issues)
+                }
+            };
+        }
+    }
+    let officer = officer.map_err(OfficerError::Invalid)?;
+    if passwords::is_common(&officer.password) {
+        return Err(OfficerError::Invalid(vec![FieldProblem::new("password", Msg::ErrorPasswordCommon)]));
+    }
+    let user = NewUser {
+        iin: officer.iin,
+        password_hash: passwords::hash(officer.password).await?,
+        role,
+        organisation_id: (role == Role::Officer).then_some(officer.organisation_id),
+        last_name: officer.last_name.to_string(),
+        first_name: officer.first_name.to_string(),
+        middle_name: officer.middle_name.map(|n| n.to_string()),
+        email: officer.email.map(|e| e.as_str().to_string()),
+        phone: None,
+        preferred_lang: portal_i18n::Lang::Ru,
+        demo,
+    };
+    users::insert(db, user).await.map_err(|e| match e {
+        InsertError::IinTaken => OfficerError::Exists,
+        InsertError::Other(e) => OfficerError::Other(e),
+    })
+}
+
+/// All organisations.
+#[utoipa::path(
+    get,
+    path = "/api/admin/organisations",
+    tag = "administration",
+    security(("session" = [])),
+    responses((status = 200, body = Vec<Organisation>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody))
+)]
+async fn list_organisations(State(state): State<AppState>, _admin: Admin) -> Result<Json<Vec<Organisation>>, ApiError> {
+    Ok(Json(list(&state.db).await?))
+}
+
+/// Adds an organisation.
+#[utoipa::path(
+    post,
+    path = "/api/admin/organisations",
+    tag = "administration",
+    security(("session" = [])),
+    request_body = NewOrganisation,
+    responses(
+        (status = 201, body = Organisation),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 409, description = "The identifier is taken", body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    )
+)]
+async fn create_organisation(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    ApiJson(new): ApiJson<NewOrganisation>,
+) -> Result<(StatusCode, Json<Organisation>), ApiError> {
+    let organisation = create(&state.db, &new, false).await?;
+    tracing::info!(admin = %admin.user.id, organisation = %organisation.id, "organisation created");
+    Ok((StatusCode::CREATED, Json(organisation)))
+}
+
+/// All officers, with their organisations.
+#[utoipa::path(
+    get,
+    path = "/api/admin/officers",
+    tag = "administration",
+    security(("session" = [])),
+    responses((status = 200, body = Vec<OfficerView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody))
+)]
+async fn list_officers(State(state): State<AppState>, _admin: Admin) -> Result<Json<Vec<OfficerView>>, ApiError> {
+    let mut out = Vec::new();
+    for user in users::by_role(&state.db, Role::Officer).await? {
+        out.push(officer_view(&state.db, &user).await?);
+    }
+    Ok(Json(out))
+}
+
+/// Adds an officer of a provider organisation, with a first password.
+#[utoipa::path(
+    post,
+    path = "/api/admin/officers",
+    tag = "administration",
+    security(("session" = [])),
+    request_body = NewOfficer,
+    responses(
+        (status = 201, body = OfficerView),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 409, description = "The IIN has an account", body = ErrorBody),
+        (status = 422, body = ErrorBody),
+    )
+)]
+async fn create_officer(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    ApiJson(new): ApiJson<NewOfficer>,
+) -> Result<(StatusCode, Json<OfficerView>), ApiError> {
+    let id = create_staff(&state.db, &new, Role::Officer, false).await?;
+    let user = users::by_id(&state.db, &id).await?.ok_or_else(|| anyhow::anyhow!("the new officer vanished"))?;
+    tracing::info!(admin = %admin.user.id, officer = %id, "officer created");
+    Ok((StatusCode::CREATED, Json(officer_view(&state.db, &user).await?)))
+}
+
+async fn officer_view(db: &Db, user: &users::UserRow) -> anyhow::Result<OfficerView> {
+    let view = users::view(db, user).await?;
+    Ok(OfficerView {
+        id: view.id,
+        iin_masked: view.iin_masked,
+        last_name: view.last_name,
+        first_name: view.first_name,
+        middle_name: view.middle_name,
+        organisation: view.organisation,
+        demo: view.demo,
+    })
+}
+
+/// The officer's own organisation, for the workspace.
+#[utoipa::path(
+    get,
+    path = "/api/workspace",
+    tag = "workspace",
+    security(("session" = [])),
+    responses((status = 200, body = Organisation), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody))
+)]
+async fn workspace(State(state): State<AppState>, officer: Officer) -> Result<Json<Organisation>, ApiError> {
+    let organisation = get(&state.db, &officer.organisation_id).await?.ok_or(ApiError::Forbidden(Msg::ErrorForbidden))?;
+    Ok(Json(organisation))
+}

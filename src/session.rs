@@ -1,0 +1,249 @@
+//! Who is signed in, for every page; the warning before an idle session ends; and the way back
+//! to the page a person was on after signing in again.
+
+use leptos::prelude::*;
+use leptos_router::NavigateOptions;
+use leptos_router::hooks::use_navigate;
+use portal_domain::accounts::{Role, SessionInfo, UserView};
+use portal_i18n::Msg;
+
+use crate::api;
+use crate::i18n::use_i18n;
+
+/// Show the warning this many seconds before the session ends.
+const WARN_SECONDS: f64 = 120.0;
+
+#[derive(Clone, Copy)]
+pub struct Session {
+    info: RwSignal<Option<SessionInfo>>,
+    /// The first `GET /api/session` has answered.
+    loaded: RwSignal<bool>,
+    /// When the session ends, in the browser's clock (milliseconds).
+    deadline: RwSignal<f64>,
+}
+
+impl Session {
+    pub fn user(&self) -> Option<UserView> {
+        self.info.with(|i| i.as_ref().map(|i| i.user.clone()))
+    }
+
+    pub fn is_loaded(&self) -> bool {
+        self.loaded.get()
+    }
+
+    pub fn role(&self) -> Option<Role> {
+        self.info.with(|i| i.as_ref().map(|i| i.user.role))
+    }
+
+    /// Records a session that has just started or been confirmed.
+    pub fn start(&self, info: SessionInfo) {
+        api::set_csrf_token(Some(info.csrf_token.clone()));
+        self.deadline.set(now() + f64::from(info.expires_in_seconds) * 1000.0);
+        self.info.set(Some(info));
+        self.loaded.set(true);
+    }
+
+    /// Forgets the session (signed out, or ended on the server).
+    pub fn end(&self) {
+        api::set_csrf_token(None);
+        self.info.set(None);
+        self.loaded.set(true);
+    }
+
+    /// The server says the session now ends in `seconds`.
+    fn expires_in(&self, seconds: u32) {
+        if self.info.with_untracked(Option::is_some) {
+            self.deadline.set(now() + f64::from(seconds) * 1000.0);
+        }
+    }
+}
+
+fn now() -> f64 {
+    js_sys::Date::now()
+}
+
+pub fn use_session() -> Session {
+    expect_context::<Session>()
+}
+
+/// The path and query of the current page, for `?next=`.
+pub fn current_path() -> String {
+    let location = window().location();
+    format!("{}{}", location.pathname().unwrap_or_default(), location.search().unwrap_or_default())
+}
+
+/// `next` if it is a path of this site (never another site: no open redirects).
+pub fn safe_next(next: Option<String>) -> Option<String> {
+    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') && !n.starts_with("/login"))
+}
+
+/// The sign-in page, coming back to `next` afterwards. From the sign-in page itself, that page
+/// as it is (its own `next` is the way back).
+pub fn login_url(next: &str, expired: bool) -> String {
+    if next.starts_with("/login") {
+        return next.to_string();
+    }
+    if next.is_empty() || next == "/" {
+        return if expired { "/login?expired=1".to_string() } else { "/login".to_string() };
+    }
+    let next = String::from(js_sys::encode_uri_component(next));
+    if expired { format!("/login?expired=1&next={next}") } else { format!("/login?next={next}") }
+}
+
+/// Goes to a page of the citizen app. From the workspace (another app) that is a page load;
+/// inside the citizen app the router navigates without one.
+pub fn go_to(path: &str, navigate: &impl Fn(&str, NavigateOptions), replace: bool) {
+    if path == current_path() {
+        return;
+    }
+    let in_workspace = window().location().pathname().is_ok_and(|p| p.starts_with("/workspace"));
+    if in_workspace {
+        let location = window().location();
+        let _ = if replace { location.replace(path) } else { location.assign(path) };
+    } else {
+        navigate(path, NavigateOptions { replace, ..Default::default() });
+    }
+}
+
+/// Provides the session to the app, asks the server who is signed in, and sends the user to
+/// sign in again when the server says the session has ended.
+pub fn provide_session() -> Session {
+    let session = Session { info: RwSignal::new(None), loaded: RwSignal::new(false), deadline: RwSignal::new(0.0) };
+    provide_context(session);
+    let navigate = use_navigate();
+    api::on_session_seen(move |seconds| session.expires_in(seconds));
+    api::on_session_ended(move || {
+        let was_signed_in = session.info.with_untracked(Option::is_some);
+        session.end();
+        if was_signed_in {
+            go_to(&login_url(&current_path(), true), &navigate, false);
+        }
+    });
+    leptos::task::spawn_local(async move {
+        match api::session().await {
+            Ok(info) => session.start(info),
+            Err(_) => session.end(),
+        }
+    });
+    session
+}
+
+/// Sends a signed-out visitor to the sign-in page, then back here. Renders `children` once
+/// someone is signed in with one of `roles`.
+#[component]
+pub fn RequireUser(roles: &'static [Role], children: ChildrenFn) -> impl IntoView {
+    let session = use_session();
+    let i18n = use_i18n();
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if session.is_loaded() && session.user().is_none() {
+            go_to(&login_url(&current_path(), false), &navigate, true);
+        }
+    });
+    let children = StoredValue::new(children);
+    move || match (session.is_loaded(), session.role()) {
+        (false, _) | (true, None) => view! { <p class="loading" role="status">{i18n.t(Msg::CommonLoading)}</p> }.into_any(),
+        (true, Some(role)) if roles.contains(&role) => children.with_value(|c| c()).into_any(),
+        (true, Some(_)) => view! { <p>{i18n.t(Msg::ErrorForbidden)}</p> }.into_any(),
+    }
+}
+
+/// The warning two minutes before an idle session ends: stay signed in, or sign out now.
+/// Uses the native modal `<dialog>`, which keeps focus inside it and closes on Escape.
+#[component]
+pub fn SessionTimeout() -> impl IntoView {
+    let session = use_session();
+    let i18n = use_i18n();
+    let navigate = use_navigate();
+    let dialog = NodeRef::<leptos::html::Dialog>::new();
+    let open = RwSignal::new(false);
+    // One confirmation with the server at a time, however many ticks pass meanwhile.
+    let confirming = RwSignal::new(false);
+    let check = {
+        let navigate = navigate.clone();
+        move || {
+            if session.info.with_untracked(Option::is_none) {
+                if open.get_untracked() {
+                    close(dialog, open);
+                }
+                return;
+            }
+            let left = session.deadline.get_untracked() - now();
+            if left <= 0.0 {
+                close(dialog, open);
+                if confirming.get_untracked() {
+                    return;
+                }
+                confirming.set(true);
+                let navigate = navigate.clone();
+                leptos::task::spawn_local(async move {
+                    // Confirm with the server: another tab may have kept the session alive.
+                    match api::session().await {
+                        Ok(info) => session.start(info),
+                        Err(_) => {
+                            let was_signed_in = session.info.with_untracked(Option::is_some);
+                            session.end();
+                            if was_signed_in {
+                                go_to(&login_url(&current_path(), true), &navigate, false);
+                            }
+                        }
+                    }
+                    confirming.set(false);
+                });
+            } else if left <= WARN_SECONDS * 1000.0 && !open.get_untracked() {
+                if let Some(d) = dialog.get_untracked() {
+                    if d.show_modal().is_ok() {
+                        open.set(true);
+                    }
+                }
+            }
+        }
+    };
+    if let Ok(handle) = set_interval_with_handle(check, std::time::Duration::from_secs(1)) {
+        on_cleanup(move || handle.clear());
+    }
+    let stay = move || {
+        close(dialog, open);
+        leptos::task::spawn_local(async move {
+            if let Ok(info) = api::extend_session().await {
+                session.start(info);
+            }
+        });
+    };
+    let sign_out_now = move |_| {
+        close(dialog, open);
+        let navigate = navigate.clone();
+        leptos::task::spawn_local(async move {
+            let _ = api::sign_out().await;
+            session.end();
+            go_to("/login?signed_out=1", &navigate, false);
+        });
+    };
+    view! {
+        <dialog
+            node_ref=dialog
+            class="dialog"
+            aria-labelledby="session-timeout-title"
+            aria-describedby="session-timeout-text"
+            on:cancel=move |ev: leptos::ev::Event| {
+                // Escape means "not now": stay signed in rather than lose the page.
+                ev.prevent_default();
+                stay();
+            }
+        >
+            <h2 id="session-timeout-title">{move || i18n.t(Msg::SessionWarningTitle)}</h2>
+            <p id="session-timeout-text">{move || i18n.t(Msg::SessionWarningText)}</p>
+            <div class="button-group">
+                <button type="button" class="button" autofocus=true on:click=move |_| stay()>{move || i18n.t(Msg::SessionStay)}</button>
+                <button type="button" class="button button--secondary" on:click=sign_out_now>{move || i18n.t(Msg::SessionSignOutNow)}</button>
+            </div>
+        </dialog>
+    }
+}
+
+fn close(dialog: NodeRef<leptos::html::Dialog>, open: RwSignal<bool>) {
+    if let Some(d) = dialog.get_untracked() {
+        d.close();
+    }
+    open.set(false);
+}
