@@ -20,6 +20,9 @@ pub struct Session {
     loaded: RwSignal<bool>,
     /// When the session ends, in the browser's clock (milliseconds).
     deadline: RwSignal<f64>,
+    /// Counts sign-ins and sign-outs, so that the answer to an older question ("who is signed
+    /// in?") never overwrites what happened since.
+    generation: RwSignal<u64>,
 }
 
 impl Session {
@@ -37,6 +40,7 @@ impl Session {
 
     /// Records a session that has just started or been confirmed.
     pub fn start(&self, info: SessionInfo) {
+        self.generation.update(|g| *g += 1);
         api::set_csrf_token(Some(info.csrf_token.clone()));
         self.deadline.set(now() + f64::from(info.expires_in_seconds) * 1000.0);
         self.info.set(Some(info));
@@ -45,12 +49,33 @@ impl Session {
 
     /// Forgets the session (signed out, or ended on the server).
     pub fn end(&self) {
+        self.generation.update(|g| *g += 1);
         api::set_csrf_token(None);
         self.info.set(None);
         self.loaded.set(true);
     }
 
     /// The server says the session now ends in `seconds`.
+    /// Asks the server who is signed in, and applies the answer unless the session changed
+    /// meanwhile (a sign-in completed while the question was on its way, say).
+    fn refresh(&self, on_ended: impl FnOnce() + 'static) {
+        let session = *self;
+        let asked_at = self.generation.get_untracked();
+        leptos::task::spawn_local(async move {
+            let answer = api::session().await;
+            if session.generation.get_untracked() != asked_at {
+                return;
+            }
+            match answer {
+                Ok(info) => session.start(info),
+                Err(_) => {
+                    session.end();
+                    on_ended();
+                }
+            }
+        });
+    }
+
     fn expires_in(&self, seconds: u32) {
         if self.info.with_untracked(Option::is_some) {
             self.deadline.set(now() + f64::from(seconds) * 1000.0);
@@ -108,7 +133,12 @@ pub fn go_to(path: &str, navigate: &impl Fn(&str, NavigateOptions), replace: boo
 /// Provides the session to the app, asks the server who is signed in, and sends the user to
 /// sign in again when the server says the session has ended.
 pub fn provide_session() -> Session {
-    let session = Session { info: RwSignal::new(None), loaded: RwSignal::new(false), deadline: RwSignal::new(0.0) };
+    let session = Session {
+        info: RwSignal::new(None),
+        loaded: RwSignal::new(false),
+        deadline: RwSignal::new(0.0),
+        generation: RwSignal::new(0),
+    };
     provide_context(session);
     let navigate = use_navigate();
     api::on_session_seen(move |seconds| session.expires_in(seconds));
@@ -119,12 +149,7 @@ pub fn provide_session() -> Session {
             go_to(&login_url(&current_path(), true), &navigate, false);
         }
     });
-    leptos::task::spawn_local(async move {
-        match api::session().await {
-            Ok(info) => session.start(info),
-            Err(_) => session.end(),
-        }
-    });
+    session.refresh(|| {});
     session
 }
 
@@ -157,51 +182,48 @@ pub fn SessionTimeout() -> impl IntoView {
     let navigate = use_navigate();
     let dialog = NodeRef::<leptos::html::Dialog>::new();
     let open = RwSignal::new(false);
-    // One confirmation with the server at a time, however many ticks pass meanwhile.
-    let confirming = RwSignal::new(false);
-    let check = {
-        let navigate = navigate.clone();
-        move || {
-            if session.info.with_untracked(Option::is_none) {
-                if open.get_untracked() {
-                    close(dialog, open);
-                }
-                return;
-            }
-            let left = session.deadline.get_untracked() - now();
-            if left <= 0.0 {
-                close(dialog, open);
-                if confirming.get_untracked() {
-                    return;
-                }
-                confirming.set(true);
-                let navigate = navigate.clone();
-                leptos::task::spawn_local(async move {
-                    // Confirm with the server: another tab may have kept the session alive.
-                    match api::session().await {
-                        Ok(info) => session.start(info),
-                        Err(_) => {
-                            let was_signed_in = session.info.with_untracked(Option::is_some);
-                            session.end();
-                            if was_signed_in {
-                                go_to(&login_url(&current_path(), true), &navigate, false);
-                            }
-                        }
-                    }
-                    confirming.set(false);
-                });
-            } else if left <= WARN_SECONDS * 1000.0 && !open.get_untracked() {
-                if let Some(d) = dialog.get_untracked() {
-                    if d.show_modal().is_ok() {
-                        open.set(true);
-                    }
+    let warn = move || {
+        if session.info.with_untracked(Option::is_some) && !open.get_untracked() {
+            if let Some(d) = dialog.get_untracked() {
+                if d.show_modal().is_ok() {
+                    open.set(true);
                 }
             }
         }
     };
-    if let Ok(handle) = set_interval_with_handle(check, std::time::Duration::from_secs(1)) {
-        on_cleanup(move || handle.clear());
-    }
+    let expire = {
+        let navigate = navigate.clone();
+        move || {
+            close(dialog, open);
+            let navigate = navigate.clone();
+            // Confirm with the server: another tab may have kept the session alive.
+            session.refresh(move || go_to(&login_url(&current_path(), true), &navigate, false));
+        }
+    };
+    // Two timers armed for the exact moments — the warning, then the end — and re-armed
+    // whenever the deadline moves. Nothing wakes up in between.
+    let timers = StoredValue::new(Vec::<TimeoutHandle>::new());
+    Effect::new(move |_| {
+        let deadline = session.deadline.get();
+        let signed_in = session.info.with(Option::is_some);
+        timers.update_value(|handles| handles.drain(..).for_each(|h| h.clear()));
+        if !signed_in {
+            close(dialog, open);
+            return;
+        }
+        let left = (deadline - now()).max(0.0);
+        let after = |ms: f64| std::time::Duration::from_millis(ms.max(0.0) as u64);
+        let expire = expire.clone();
+        let mut handles = Vec::new();
+        if let Ok(h) = set_timeout_with_handle(warn, after(left - WARN_SECONDS * 1000.0)) {
+            handles.push(h);
+        }
+        if let Ok(h) = set_timeout_with_handle(expire, after(left)) {
+            handles.push(h);
+        }
+        timers.set_value(handles);
+    });
+    on_cleanup(move || timers.update_value(|handles| handles.drain(..).for_each(|h| h.clear())));
     let stay = move || {
         close(dialog, open);
         leptos::task::spawn_local(async move {
@@ -212,12 +234,7 @@ pub fn SessionTimeout() -> impl IntoView {
     };
     let sign_out_now = move |_| {
         close(dialog, open);
-        let navigate = navigate.clone();
-        leptos::task::spawn_local(async move {
-            let _ = api::sign_out().await;
-            session.end();
-            go_to("/login?signed_out=1", &navigate, false);
-        });
+        sign_out(session, navigate.clone());
     };
     view! {
         <dialog
@@ -239,6 +256,15 @@ pub fn SessionTimeout() -> impl IntoView {
             </div>
         </dialog>
     }
+}
+
+/// Signs out on the server, forgets the session here, and shows the sign-in page.
+pub fn sign_out(session: Session, navigate: impl Fn(&str, NavigateOptions) + 'static) {
+    leptos::task::spawn_local(async move {
+        let _ = api::sign_out().await;
+        session.end();
+        go_to("/login?signed_out=1", &navigate, false);
+    });
 }
 
 fn close(dialog: NodeRef<leptos::html::Dialog>, open: RwSignal<bool>) {

@@ -228,3 +228,22 @@ async fn an_in_person_service_says_where_to_go_instead_of_offering_to_apply() {
     assert!(text(&root).contains("How to apply in person"));
     assert!(text(&root).contains("The regulation does not state a term."));
 }
+
+#[wasm_bindgen_test]
+fn after_signing_in_only_pages_of_this_site_are_followed() {
+    use portal_web::session::safe_next;
+    assert_eq!(safe_next(Some("/cabinet/profile?tab=1".into())).as_deref(), Some("/cabinet/profile?tab=1"));
+    for hostile in ["//evil.example/phish", "https://evil.example", "/\\evil.example", "javascript:alert(1)", "/login?next=/cabinet"] {
+        assert_eq!(safe_next(Some(hostile.into())), None, "{hostile}");
+    }
+    assert_eq!(safe_next(None), None);
+}
+
+#[wasm_bindgen_test]
+fn the_sign_in_page_never_wraps_itself() {
+    use portal_web::session::login_url;
+    assert_eq!(login_url("/cabinet/profile", true), "/login?expired=1&next=%2Fcabinet%2Fprofile");
+    assert_eq!(login_url("/cabinet", false), "/login?next=%2Fcabinet");
+    assert_eq!(login_url("/login?expired=1&next=%2Fcabinet", true), "/login?expired=1&next=%2Fcabinet");
+    assert_eq!(login_url("/", false), "/login");
+}

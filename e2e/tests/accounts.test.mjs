@@ -52,6 +52,10 @@ async function passTime(page, milliseconds, until = async () => false) {
   await page.clock.resume();
 }
 
+/// Waits until the page is at `path` (the path itself: a sign-in URL such as
+/// `/login?next=/cabinet` must not count as being at `/cabinet`).
+const at = (page, path) => page.waitForURL((url) => url.pathname === path);
+
 const DEMO = {
   citizen: { iin: '880314412019', password: 'Aigerim-demo-2026' },
   officer: { iin: '830217461010', password: 'Gulnar-officer-2026' },
@@ -84,7 +88,7 @@ describe('a citizen', () => {
     await page.getByLabel('Придумайте пароль').fill('Весенний-дождь-42');
     await page.getByLabel('Введите пароль еще раз').fill('Весенний-дождь-42');
     await page.getByRole('button', { name: 'Создать учетную запись' }).click();
-    await page.waitForURL(/\/cabinet$/);
+    await at(page, '/cabinet');
     await page.getByRole('heading', { level: 1, name: 'Личный кабинет' }).waitFor();
     await page.getByText('У вас пока нет заявлений.').waitFor();
     await expectNoAxeViolations(page, 'the cabinet (ru)');
@@ -94,7 +98,7 @@ describe('a citizen', () => {
     await page.getByLabel('ИИН').fill(iin);
     await page.getByLabel('Пароль', { exact: true }).fill('Весенний-дождь-42');
     await page.getByRole('button', { name: 'Войти' }).click();
-    await page.waitForURL(/\/cabinet$/);
+    await at(page, '/cabinet');
     await page.getByText('Здравствуйте, Дана').waitFor();
     assert.deepEqual(errors, []);
     await context.close();
@@ -121,7 +125,7 @@ describe('a citizen', () => {
     await page.getByLabel('Құпиясөз').fill(DEMO.citizen.password);
     await page.getByLabel('ЖСН').fill(DEMO.citizen.iin);
     await page.getByRole('button', { name: 'Кіру' }).click();
-    await page.waitForURL(/\/cabinet$/);
+    await at(page, '/cabinet');
     await page.getByRole('heading', { level: 1, name: 'Жеке кабинет' }).waitFor();
     await context.close();
   });
@@ -131,7 +135,7 @@ describe('a citizen', () => {
     await page.getByLabel('IIN').fill(DEMO.citizen.iin);
     await page.getByLabel('Password').fill(DEMO.citizen.password);
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL(/\/cabinet\/profile$/);
+    await at(page, '/cabinet/profile');
     await page.getByRole('heading', { level: 2, name: 'Contact details' }).waitFor();
     assert.ok((await page.locator('main').textContent()).includes('880314******'), 'the IIN is shown masked');
     await expectNoAxeViolations(page, 'profile');
@@ -156,7 +160,7 @@ describe('a citizen', () => {
     await page.getByLabel('IIN').fill(DEMO.citizen.iin);
     await page.getByLabel('Password').fill(DEMO.citizen.password);
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL(/\/cabinet$/);
+    await at(page, '/cabinet');
     const dialog = page.getByRole('dialog', { name: 'You are about to be signed out' });
     // After 17 idle minutes, no warning yet…
     await passTime(page, 17 * 60 * 1000);
@@ -179,7 +183,7 @@ describe('a citizen', () => {
     await page.getByLabel('IIN').fill(DEMO.citizen.iin);
     await page.getByLabel('Password').fill(DEMO.citizen.password);
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL(/\/cabinet\/profile$/);
+    await at(page, '/cabinet/profile');
 
     // The session ends on the server (signed out on another device), and time runs out here.
     const other = await openPage('/login?lang=en&next=/cabinet/profile');
@@ -197,7 +201,7 @@ describe('a citizen', () => {
     await page.getByLabel('IIN').fill(DEMO.citizen.iin);
     await page.getByLabel('Password').fill(DEMO.citizen.password);
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL(/\/cabinet\/profile$/);
+    await at(page, '/cabinet/profile');
     await context.close();
   });
 });
@@ -208,7 +212,7 @@ describe('staff', () => {
     await page.getByLabel('IIN').fill(DEMO.officer.iin);
     await page.getByLabel('Password').fill(DEMO.officer.password);
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL(/\/workspace\/$/);
+    await at(page, '/workspace/');
     await page.getByRole('heading', { level: 1, name: 'Provider workspace' }).waitFor();
     await page.getByText('School-gymnasium No. 201 (demo)').waitFor();
     await expectNoAxeViolations(page, 'the officer workspace');
@@ -221,7 +225,7 @@ describe('staff', () => {
     await page.getByLabel('IIN').fill(DEMO.admin.iin);
     await page.getByLabel('Password').fill(DEMO.admin.password);
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL(/\/workspace\/admin$/);
+    await at(page, '/workspace/admin');
     await page.getByRole('heading', { level: 2, name: 'Organisations' }).waitFor();
     await page.getByRole('cell', { name: 'almaty-school-201' }).waitFor();
     await expectNoAxeViolations(page, 'administration: organisations');
@@ -260,7 +264,7 @@ describe('staff', () => {
     await officer.page.getByLabel('IIN').fill(iin);
     await officer.page.getByLabel('Password').fill('First-pass-for-Aisha');
     await officer.page.getByRole('button', { name: 'Sign in' }).click();
-    await officer.page.waitForURL(/\/workspace\/$/);
+    await at(officer.page, '/workspace/');
     await officer.page.getByText('School No. 777').waitFor();
     await officer.context.close();
   });
@@ -270,7 +274,7 @@ describe('staff', () => {
     await page.getByLabel('IIN').fill(DEMO.citizen.iin);
     await page.getByLabel('Password').fill(DEMO.citizen.password);
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL(/\/cabinet$/);
+    await at(page, '/cabinet');
     await page.goto(server.url + '/workspace/admin');
     await page.getByText('You do not have access to this.').waitFor();
     await context.close();

@@ -9,7 +9,7 @@ use wasm_bindgen::JsCast;
 
 use crate::api;
 use crate::i18n::use_i18n;
-use crate::session::{SessionTimeout, go_to, use_session};
+use crate::session::{SessionTimeout, sign_out, use_session};
 
 #[component]
 pub fn Layout(children: Children) -> impl IntoView {
@@ -24,13 +24,8 @@ pub fn Layout(children: Children) -> impl IntoView {
         }
         path
     });
-    // The router would treat `#main` as a navigation; the skip link must move focus instead.
-    let skip = move |ev: leptos::ev::MouseEvent| {
-        ev.prevent_default();
-        focus_main();
-    };
     view! {
-        <a class="skip-link" href="#main" on:click=skip>{move || i18n.t(Msg::NavSkipToContent)}</a>
+        <SkipLink/>
         <header class="header">
             <div class="header__inner">
                 <a class="header__brand" href="/">{move || i18n.t(Msg::AppName)}</a>
@@ -60,20 +55,25 @@ pub fn Layout(children: Children) -> impl IntoView {
     }
 }
 
+/// The first link of every page: straight to the main content.
+#[component]
+pub fn SkipLink() -> impl IntoView {
+    let i18n = use_i18n();
+    // The router would treat `#main` as a navigation; the skip link must move focus instead.
+    let skip = move |ev: leptos::ev::MouseEvent| {
+        ev.prevent_default();
+        focus_main();
+    };
+    view! { <a class="skip-link" href="#main" on:click=skip>{move || i18n.t(Msg::NavSkipToContent)}</a> }
+}
+
 /// "Sign in", or the signed-in person's home and "Sign out".
 #[component]
 pub fn AccountLinks() -> impl IntoView {
     let i18n = use_i18n();
     let session = use_session();
     let navigate = use_navigate();
-    let sign_out = move |_| {
-        let navigate = navigate.clone();
-        leptos::task::spawn_local(async move {
-            let _ = api::sign_out().await;
-            session.end();
-            go_to("/login?signed_out=1", &navigate, false);
-        });
-    };
+    let sign_out = move |_| sign_out(session, navigate.clone());
     view! {
         <nav class="header__account" aria-label=move || i18n.t(Msg::NavAccountLabel)>
             {move || match session.user() {

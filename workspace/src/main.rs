@@ -11,7 +11,7 @@ use portal_domain::organisation::{
 use portal_domain::text::Text;
 use portal_i18n::{Lang, Msg};
 use portal_web::api;
-use portal_web::components::{AccountLinks, DemoBanner, Failure, LanguageSwitcher, Loading, use_title};
+use portal_web::components::{AccountLinks, DemoBanner, Failure, LanguageSwitcher, Loading, SkipLink, use_title};
 use portal_web::forms::{Checkbox, ErrorSummary, FormErrors, SelectField, TextField};
 use portal_web::i18n::{initial_lang, provide_i18n, use_i18n};
 use portal_web::session::{RequireUser, SessionTimeout, provide_session};
@@ -36,9 +36,7 @@ fn Shell() -> impl IntoView {
     let i18n = use_i18n();
     let session = provide_session();
     view! {
-        <a class="skip-link" href="#main" on:click=move |ev| { ev.prevent_default(); portal_web::components::focus_main(); }>
-            {move || i18n.t(Msg::NavSkipToContent)}
-        </a>
+        <SkipLink/>
         <header class="header header--workspace">
             <div class="header__inner">
                 <a class="header__brand" href="/workspace/">{move || i18n.t(Msg::WorkspaceTitle)}</a>
