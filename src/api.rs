@@ -5,6 +5,9 @@ use std::cell::RefCell;
 use gloo_net::http::{Request, RequestBuilder};
 use portal_domain::accounts::{LoginRequest, Profile, ProfileUpdate, RegisterRequest, SessionInfo};
 use portal_domain::api::{ErrorBody, Health};
+use portal_domain::application::{
+    ApplicationSummary, ApplicationView, AttachmentView, NewApplication, NewAttachment, SaveDraft, SubmitRequest, Verification,
+};
 use portal_domain::catalogue::ServiceSummary;
 use portal_domain::notifications::NotificationView;
 use portal_domain::organisation::{NewOfficer, NewOrganisation, OfficerView, Organisation};
@@ -60,7 +63,9 @@ impl ApiFailure {
             ApiFailure::Server { body: Some(body), .. } => body
                 .fields
                 .iter()
-                .filter_map(|f| Msg::from_key(&f.code).map(|msg| FieldIssue { field: f.field.clone(), msg, args: f.args.clone() }))
+                .filter_map(|f| {
+                    Msg::from_key(&f.code).map(|msg| FieldIssue { field: f.field.clone(), msg, args: f.args.clone(), text: f.text.clone() })
+                })
                 .collect(),
             _ => Vec::new(),
         }
@@ -87,6 +92,11 @@ pub fn on_session_ended(f: impl Fn() + 'static) {
 /// request it authenticated, which also extends the session).
 pub fn on_session_seen(f: impl Fn(u32) + 'static) {
     ON_SESSION_SEEN.with(|h| *h.borrow_mut() = Some(Box::new(f)));
+}
+
+/// Reports the session's remaining seconds seen on a response made outside [`send`] (uploads).
+pub fn report_session_seen(seconds: u32) {
+    ON_SESSION_SEEN.with(|h| h.borrow().as_ref().map(|f| f(seconds)));
 }
 
 async fn send<T: DeserializeOwned>(builder: RequestBuilder, body: Option<String>) -> Result<Option<T>, ApiFailure> {
@@ -204,4 +214,72 @@ pub async fn officers() -> Result<Vec<OfficerView>, ApiFailure> {
 
 pub async fn create_officer(new: &NewOfficer) -> Result<OfficerView, ApiFailure> {
     with_body(Request::post("/api/admin/officers"), new).await
+}
+
+pub async fn providers() -> Result<Vec<Organisation>, ApiFailure> {
+    get_json("/api/providers").await
+}
+
+/// Application ids are 32 hex digits; anything else never reaches a path.
+fn application_path(id: &str, rest: &str) -> Result<String, ApiFailure> {
+    if portal_domain::form::is_attachment_id(id) {
+        Ok(format!("/api/applications/{id}{rest}"))
+    } else {
+        Err(ApiFailure::Server { status: 404, body: None })
+    }
+}
+
+pub async fn applications() -> Result<Vec<ApplicationSummary>, ApiFailure> {
+    get_json("/api/applications").await
+}
+
+pub async fn create_application(service_id: &str) -> Result<ApplicationView, ApiFailure> {
+    with_body(Request::post("/api/applications"), &NewApplication { service_id: service_id.to_string() }).await
+}
+
+pub async fn application(id: &str) -> Result<ApplicationView, ApiFailure> {
+    get_json(&application_path(id, "")?).await
+}
+
+pub async fn save_draft(id: &str, draft: &SaveDraft) -> Result<ApplicationView, ApiFailure> {
+    with_body(Request::put(&application_path(id, "")?), draft).await
+}
+
+pub async fn delete_draft(id: &str) -> Result<(), ApiFailure> {
+    no_content(Request::delete(&application_path(id, "")?)).await
+}
+
+pub async fn submit_application(id: &str, request: &SubmitRequest) -> Result<ApplicationView, ApiFailure> {
+    with_body(Request::post(&application_path(id, "/submission")?), request).await
+}
+
+pub fn receipt_url(id: &str, lang: Lang) -> String {
+    format!("/api/applications/{id}/receipt?lang={}", lang.code())
+}
+
+pub async fn announce_attachment(id: &str, new: &NewAttachment) -> Result<AttachmentView, ApiFailure> {
+    with_body(Request::post(&application_path(id, "/attachments")?), new).await
+}
+
+pub async fn attachment(id: &str, attachment_id: &str) -> Result<AttachmentView, ApiFailure> {
+    get_json(&application_path(id, &format!("/attachments/{attachment_id}"))?).await
+}
+
+pub async fn delete_attachment(id: &str, attachment_id: &str) -> Result<(), ApiFailure> {
+    no_content(Request::delete(&application_path(id, &format!("/attachments/{attachment_id}"))?)).await
+}
+
+pub fn attachment_content_url(id: &str, attachment_id: &str) -> String {
+    format!("/api/applications/{id}/attachments/{attachment_id}/content")
+}
+
+pub fn csrf_token() -> Option<String> {
+    CSRF_TOKEN.with(|t| t.borrow().clone())
+}
+
+pub async fn verify(code: &str) -> Result<Verification, ApiFailure> {
+    if !portal_domain::form::is_attachment_id(code) {
+        return Err(ApiFailure::Server { status: 404, body: None });
+    }
+    get_json(&format!("/api/verify/{code}")).await
 }

@@ -1,13 +1,13 @@
 //! The application: language, shared data, routes.
 
 use leptos::prelude::*;
-use leptos_router::components::{Route, Router, Routes};
+use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::hooks::use_query_map;
 use leptos_router::path;
 use portal_i18n::Lang;
 
 use crate::accounts::{LoginPage, RegisterPage};
-use crate::apply::ApplyPage;
+use crate::apply::{ApplicationOverview, ApplicationShell, ApplyStart, CheckAnswersPage, QuestionPage, VerifyPage};
 use crate::cabinet::{CabinetPage, Section};
 use crate::catalogue::{CataloguePage, ServicePage, provide_catalogue};
 use crate::components::Layout;
@@ -38,7 +38,13 @@ fn Portal() -> impl IntoView {
                 <Route path=path!("/") view=HomePage/>
                 <Route path=path!("/services") view=CataloguePage/>
                 <Route path=path!("/services/:id") view=ServicePage/>
-                <Route path=path!("/services/:id/apply") view=ApplyPage/>
+                <Route path=path!("/services/:id/apply") view=ApplyStart/>
+                <ParentRoute path=path!("/applications/:id") view=ApplicationShell>
+                    <Route path=path!("") view=ApplicationOverview/>
+                    <Route path=path!("pages/:page") view=QuestionPage/>
+                    <Route path=path!("check") view=CheckAnswersPage/>
+                </ParentRoute>
+                <Route path=path!("/verify/:code") view=VerifyPage/>
                 <Route path=path!("/login") view=LoginPage/>
                 <Route path=path!("/register") view=RegisterPage/>
                 <Route path=path!("/cabinet") view=|| view! { <CabinetPage section=Section::Applications/> }/>

@@ -7,6 +7,7 @@ use portal_domain::accounts::{NotificationChannels, Profile, ProfileUpdate, Role
 use portal_i18n::{Lang, Msg};
 
 use crate::api;
+use crate::apply::MyApplications;
 use crate::components::{Failure, Loading, use_title};
 use crate::forms::{Checkbox, ErrorSummary, FormErrors, LanguageChoice, TextField};
 use crate::i18n::use_i18n;
@@ -45,23 +46,11 @@ pub fn CabinetPage(section: Section) -> impl IntoView {
                 </ul>
             </nav>
             {match section {
-                Section::Applications => view! { <Applications/> }.into_any(),
+                Section::Applications => view! { <MyApplications/> }.into_any(),
                 Section::Notifications => view! { <Notifications/> }.into_any(),
                 Section::Profile => view! { <ProfileSection/> }.into_any(),
             }}
         </RequireUser>
-    }
-}
-
-#[component]
-fn Applications() -> impl IntoView {
-    let i18n = use_i18n();
-    view! {
-        <h2>{move || i18n.t(Msg::CabinetApplications)}</h2>
-        <div class="empty">
-            <p>{move || i18n.t(Msg::CabinetApplicationsEmpty)}</p>
-            <p><a class="button" href="/services">{move || i18n.t(Msg::CabinetFindService)}</a></p>
-        </div>
     }
 }
 

@@ -42,7 +42,7 @@ impl FormErrors {
     }
 
     pub fn id(&self, field: &str) -> String {
-        format!("{}-{}", self.prefix, field.replace('.', "-"))
+        format!("{}-{}", self.prefix, field.replace(['.', '[', ']'], "-"))
     }
 
     pub fn clear(&self) {

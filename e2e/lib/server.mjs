@@ -20,6 +20,7 @@ export async function startServer(extraEnv = {}) {
       PORTAL_DIST_DIR: required('PORTAL_DIST_DIR'),
       PORTAL_SERVICES_DIR: required('PORTAL_SERVICES_DIR'),
       PORTAL_DEMO_DIR: required('PORTAL_DEMO_DIR'),
+      PORTAL_CALENDAR_FILE: join(required('PORTAL_SERVICES_DIR'), '..', 'calendar', 'kz.json'),
       PORTAL_LOG: 'warn',
       ...extraEnv,
     },

@@ -41,4 +41,7 @@ pub struct FieldError {
     /// message in another language.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub args: Vec<(String, String)>,
+    /// The message in all three languages, when the service definition wrote it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<crate::text::Text>,
 }

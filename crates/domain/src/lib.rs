@@ -40,12 +40,16 @@ pub(crate) use serde_as_string;
 
 pub mod accounts;
 pub mod api;
+pub mod application;
+pub mod calendar;
 pub mod catalogue;
 pub mod contact;
 pub mod date;
+pub mod form;
 pub mod iin;
 pub mod notifications;
 pub mod organisation;
+pub mod pdf;
 pub mod service;
 pub mod text;
 pub mod validation;

@@ -53,6 +53,9 @@ pub struct ServiceDefinition {
     pub discrepancies: Vec<Text>,
     /// General knowledge from outside the seeds, to be verified; shown as such.
     pub outside_seeds: Option<Text>,
+    /// The application form; every service with the portal channel has one.
+    #[serde(default)]
+    pub form: Option<crate::form::FormDefinition>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -499,6 +502,28 @@ impl ServiceDefinition {
         }
         c.opt_text("outside_seeds", &self.outside_seeds);
 
+        match &self.form {
+            None if self.has_portal_channel() => c.problem("form", "a service with the portal channel needs a form"),
+            None => {}
+            Some(form) => {
+                let mut documents: Vec<&str> = self.documents.items.iter().map(|d| d.id.as_str()).collect();
+                documents.push(crate::form::POA_DOCUMENT);
+                for (field, problem) in form.check(&documents) {
+                    c.problem(&field, &problem);
+                }
+                fn code(v: impl Serialize) -> Option<serde_json::Value> {
+                    serde_json::to_value(v).ok()
+                }
+                match form.provider_field() {
+                    None => c.problem("form.pages", "needs a required, always-shown `organisation` field choosing the provider"),
+                    Some((id, kind)) if !self.provider.kinds.iter().any(|k| code(k) == code(&kind)) => {
+                        c.problem("form.pages", &format!("field `{id}` chooses a kind of organisation that is not in provider.kinds"))
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
+
         if c.errors.is_empty() { Ok(()) } else { Err(c.errors) }
     }
 }
@@ -629,6 +654,22 @@ pub(crate) mod tests {
             special_notes: vec![],
             discrepancies: vec![],
             outside_seeds: None,
+            form: Some({
+                let mut form = crate::form::tests::sample_form();
+                form.pages[0].fields.insert(
+                    0,
+                    crate::form::Field {
+                        id: "department".into(),
+                        label: text("Department"),
+                        hint: None,
+                        kind: crate::form::FieldKind::Organisation { kind: crate::organisation::OrganisationKind::CityEducationDepartment },
+                        required: true,
+                        visible_if: None,
+                        origin: Origin::Seed,
+                    },
+                );
+                form
+            }),
         }
     }
 
@@ -672,6 +713,16 @@ pub(crate) mod tests {
         assert_eq!(fields(&def), vec!["steps[0].duration_note"]);
         def.steps[0].duration = Some(Duration { value: 0, unit: DurationUnit::Minutes });
         assert_eq!(fields(&def), vec!["steps[0].duration.value"]);
+    }
+
+    #[test]
+    fn the_form_chooses_a_provider_of_the_service() {
+        let mut def = sample();
+        def.form.as_mut().unwrap().pages[0].fields.remove(0);
+        assert_eq!(fields(&def), vec!["form.pages"], "no provider field");
+        let mut def = sample();
+        def.provider.kinds = vec![ProviderKind::School];
+        assert_eq!(fields(&def), vec!["form.pages"], "a provider field of another kind");
     }
 
     #[test]

@@ -15,6 +15,25 @@ pub struct Text {
 }
 
 impl Text {
+    /// A message of the locale files in all three languages.
+    pub fn from_msg(msg: portal_i18n::Msg) -> Text {
+        Text {
+            kk: portal_i18n::t(Lang::Kk, msg).to_string(),
+            ru: portal_i18n::t(Lang::Ru, msg).to_string(),
+            en: portal_i18n::t(Lang::En, msg).to_string(),
+        }
+    }
+
+    /// A text built for each language by `f`.
+    pub fn from_fn(f: impl Fn(Lang) -> String) -> Text {
+        Text { kk: f(Lang::Kk), ru: f(Lang::Ru), en: f(Lang::En) }
+    }
+
+    /// The same words in every language (names, numbers).
+    pub fn same(s: &str) -> Text {
+        Text::from_fn(|_| s.to_string())
+    }
+
     pub fn get(&self, lang: Lang) -> &str {
         match lang {
             Lang::Kk => &self.kk,

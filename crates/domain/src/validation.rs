@@ -4,17 +4,27 @@
 use portal_i18n::{Lang, Msg, tf};
 use serde::{Deserialize, Serialize};
 
+use crate::text::Text;
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldIssue {
     /// The field's name as the request spells it, e.g. `iin` or `children[0].birth_date`.
     pub field: String,
     pub msg: Msg,
     pub args: Vec<(String, String)>,
+    /// A message written in a service definition (a rule between fields), used instead of `msg`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<Text>,
 }
 
 impl FieldIssue {
     pub fn new(field: impl Into<String>, msg: Msg) -> FieldIssue {
-        FieldIssue { field: field.into(), msg, args: Vec::new() }
+        FieldIssue { field: field.into(), msg, args: Vec::new(), text: None }
+    }
+
+    /// An issue whose message the service definition wrote.
+    pub fn custom(field: impl Into<String>, text: Text) -> FieldIssue {
+        FieldIssue { field: field.into(), msg: Msg::ErrorFormRule, args: Vec::new(), text: Some(text) }
     }
 
     pub fn arg(mut self, name: &str, value: impl Into<String>) -> FieldIssue {
@@ -23,6 +33,9 @@ impl FieldIssue {
     }
 
     pub fn message(&self, lang: Lang) -> String {
+        if let Some(text) = &self.text {
+            return text.get(lang).to_string();
+        }
         let args: Vec<(&str, &str)> = self.args.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         tf(lang, self.msg, &args)
     }

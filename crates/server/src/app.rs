@@ -14,19 +14,22 @@ use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
+use portal_domain::calendar::Calendar;
+
 use crate::catalogue::{self, Catalogue};
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::{api_not_found, render_errors};
 use crate::security::{self, SecurityHeaders};
 use crate::static_files::{self, StaticFiles};
-use crate::{accounts, demo, health, notifications, openapi, organisations};
+use crate::{accounts, applications, attachments, demo, health, notifications, openapi, organisations};
 
 #[derive(Clone)]
 pub struct AppState {
     pub db: Db,
     pub catalogue: Arc<Catalogue>,
     pub config: Arc<Config>,
+    pub calendar: Arc<Calendar>,
 }
 
 /// Every documented API route. Feature modules add theirs here.
@@ -38,6 +41,8 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .merge(accounts::routes())
         .merge(organisations::routes())
         .merge(notifications::routes())
+        .merge(applications::routes())
+        .merge(attachments::routes())
 }
 
 pub fn router(state: AppState) -> Router {
@@ -70,6 +75,9 @@ pub fn router(state: AppState) -> Router {
 /// Loads the definitions, opens and migrates the database: everything but the socket.
 pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     let catalogue = Catalogue::load_dir(&config.services_dir).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let calendar = std::fs::read_to_string(&config.calendar_file)
+        .map_err(|e| anyhow::anyhow!("{}: {e} (PORTAL_CALENDAR_FILE)", config.calendar_file.display()))
+        .and_then(|json| Calendar::parse(&json).map_err(|e| anyhow::anyhow!("{}: {e}", config.calendar_file.display())))?;
     let db = Db::connect(&config.database_url).await?;
     db.migrate().await?;
     catalogue::record_versions(&db, &catalogue).await.context("recording the service definitions")?;
@@ -78,7 +86,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         let seeded = demo::seed(&db, &config.demo_dir).await.context("seeding the demo world")?;
         tracing::info!(organisations = seeded.organisations, people = seeded.people, "demo world seeded");
     }
-    Ok(AppState { db, catalogue: Arc::new(catalogue), config: Arc::new(config) })
+    Ok(AppState { db, catalogue: Arc::new(catalogue), config: Arc::new(config), calendar: Arc::new(calendar) })
 }
 
 /// Runs the portal until SIGINT or SIGTERM, then finishes the requests in flight.

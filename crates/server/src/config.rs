@@ -31,6 +31,15 @@ pub struct Config {
     pub trust_proxy: bool,
     /// `PORTAL_REGISTRATIONS_PER_HOUR` (default 20): registrations allowed per client address per hour.
     pub registrations_per_hour: u32,
+    /// `PORTAL_MAX_FILE_MB` (default 20): the largest attachment.
+    pub max_file_bytes: u64,
+    /// `PORTAL_MAX_APPLICATION_MB` (default 100): all attachments of one application together.
+    pub max_application_bytes: u64,
+    /// `PORTAL_CLAMD`: scan every upload with clamd at this address (`127.0.0.1:3310`) or Unix
+    /// socket path (`/run/clamav/clamd.ctl`). Unset: no virus scanning.
+    pub clamd: Option<String>,
+    /// `PORTAL_CALENDAR_FILE`, default `./calendar/kz.json`: holidays and transfers of days off.
+    pub calendar_file: PathBuf,
 }
 
 impl Config {
@@ -101,6 +110,10 @@ impl Config {
             session_idle_minutes: number("PORTAL_SESSION_IDLE_MINUTES", 20, 1, 24 * 60)?,
             trust_proxy: flag("PORTAL_TRUST_PROXY")?,
             registrations_per_hour: number("PORTAL_REGISTRATIONS_PER_HOUR", 20, 1, 1_000_000)?,
+            max_file_bytes: u64::from(number("PORTAL_MAX_FILE_MB", 20, 1, 1024)?) << 20,
+            max_application_bytes: u64::from(number("PORTAL_MAX_APPLICATION_MB", 100, 1, 10 * 1024)?) << 20,
+            clamd: lookup("PORTAL_CLAMD"),
+            calendar_file: PathBuf::from(lookup("PORTAL_CALENDAR_FILE").unwrap_or_else(|| "calendar/kz.json".into())),
             addr,
             database_url,
             dist_dir: PathBuf::from(lookup("PORTAL_DIST_DIR").unwrap_or_else(|| "dist".into())),

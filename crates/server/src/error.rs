@@ -25,6 +25,8 @@ pub enum ApiError {
     NotFound(Msg),
     /// 409: conflicts with what exists (an account for this IIN, say).
     Conflict(Msg),
+    /// 413: more data than allowed.
+    PayloadTooLarge(Msg),
     /// 429: too many attempts; try again after the given number of seconds.
     TooManyRequests { msg: Msg, retry_after_seconds: u32 },
     /// 400: the request itself is malformed (unparseable query, wrong content type).
@@ -67,6 +69,7 @@ impl IntoResponse for ApiError {
             ApiError::Forbidden(msg) => (StatusCode::FORBIDDEN, simple(msg)),
             ApiError::NotFound(msg) => (StatusCode::NOT_FOUND, simple(msg)),
             ApiError::Conflict(msg) => (StatusCode::CONFLICT, simple(msg)),
+            ApiError::PayloadTooLarge(msg) => (StatusCode::PAYLOAD_TOO_LARGE, simple(msg)),
             ApiError::TooManyRequests { msg, retry_after_seconds } => {
                 (StatusCode::TOO_MANY_REQUESTS, PendingError { msg, fields: vec![], retry_after_seconds: Some(retry_after_seconds) })
             }
@@ -123,6 +126,7 @@ fn field_error(lang: Lang, problem: &FieldProblem) -> FieldError {
         code: problem.msg.key().to_string(),
         message: problem.message(lang),
         args: problem.args.clone(),
+        text: problem.text.clone(),
     }
 }
 

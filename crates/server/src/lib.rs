@@ -2,7 +2,9 @@
 //! default. Each feature owns its routes and types in its own module; `app` assembles them.
 
 pub mod accounts;
+pub mod applications;
 pub mod app;
+pub mod attachments;
 pub mod catalogue;
 pub mod config;
 pub mod db;

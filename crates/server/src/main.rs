@@ -88,7 +88,12 @@ fn serve() -> ExitCode {
         Err(code) => return code,
     };
     init_tracing(config.log_json);
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a tokio runtime");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        // Room for deep request futures in debug builds; release builds use a fraction of it.
+        .thread_stack_size(8 << 20)
+        .build()
+        .expect("a tokio runtime");
     match runtime.block_on(portal_server::serve(config)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -23,6 +23,7 @@ use crate::app::AppState;
     tags(
         (name = "catalogue", description = "The public catalogue of services"),
         (name = "accounts", description = "Registration, sign-in, sessions and profiles"),
+        (name = "applications", description = "Drafts, attachments, submission and receipts"),
         (name = "notifications", description = "The notification centre"),
         (name = "workspace", description = "The provider workspace"),
         (name = "administration", description = "Organisations and officers"),

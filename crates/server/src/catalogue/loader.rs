@@ -137,13 +137,18 @@ fn load_file(file: &Path) -> Result<LoadedService, Vec<LoadError>> {
         let field = (path != ".").then_some(path);
         error(field, format!("{inner}"))
     })?;
-    let mut errors: Vec<LoadError> = match definition.validate() {
+    let raw: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();
+    let mut errors: Vec<LoadError> = portal_domain::form::unknown_field_keys(&raw["form"])
+        .into_iter()
+        .map(|(path, key)| LoadError { file: file.to_path_buf(), field: Some(path), problem: format!("unknown field `{key}`") })
+        .collect();
+    errors.extend(match definition.validate() {
         Ok(()) => vec![],
         Err(problems) => problems
             .into_iter()
             .map(|p| LoadError { file: file.to_path_buf(), field: Some(p.field), problem: p.problem })
             .collect(),
-    };
+    });
     let stem = file.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
     if definition.id != stem {
         errors.push(LoadError {

@@ -25,6 +25,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_organisations, create_organisation))
         .routes(routes!(list_officers, create_officer))
         .routes(routes!(workspace))
+        .routes(routes!(providers))
 }
 
 #[derive(sqlx::FromRow)]
@@ -70,6 +71,17 @@ pub async fn list(db: &Db) -> anyhow::Result<Vec<Organisation>> {
     let sql = format!("SELECT {COLUMNS} FROM organisations ORDER BY id");
     let rows: Vec<OrganisationRow> = on_db!(db, |pool| sqlx::query_as(&sql).fetch_all(pool).await)?;
     rows.into_iter().map(OrganisationRow::into_domain).collect()
+}
+
+/// The organisations that provide services, for choosing one in a form. Public.
+#[utoipa::path(
+    get,
+    path = "/api/providers",
+    tag = "catalogue",
+    responses((status = 200, body = Vec<Organisation>))
+)]
+async fn providers(State(state): State<AppState>) -> Result<Json<Vec<Organisation>>, ApiError> {
+    Ok(Json(list(&state.db).await?.into_iter().filter(|o| o.provider).collect()))
 }
 
 /// Why an organisation was not created. Not a `std::error::Error`: it maps to API answers

@@ -122,6 +122,20 @@ const ACCESS: &[(&str, &str, Access)] = &[
     ("POST", "/api/admin/organisations", Access::Only("administrator")),
     ("GET", "/api/admin/officers", Access::Only("administrator")),
     ("POST", "/api/admin/officers", Access::Only("administrator")),
+    ("GET", "/api/providers", Access::Public),
+    ("GET", "/api/verify/{code}", Access::Public),
+    ("GET", "/api/applications", Access::Only("citizen")),
+    ("POST", "/api/applications", Access::Only("citizen")),
+    ("GET", "/api/applications/{id}", Access::Only("citizen")),
+    ("PUT", "/api/applications/{id}", Access::Only("citizen")),
+    ("DELETE", "/api/applications/{id}", Access::Only("citizen")),
+    ("POST", "/api/applications/{id}/submission", Access::Only("citizen")),
+    ("GET", "/api/applications/{id}/receipt", Access::Only("citizen")),
+    ("POST", "/api/applications/{id}/attachments", Access::Only("citizen")),
+    ("GET", "/api/applications/{id}/attachments/{attachment_id}", Access::Only("citizen")),
+    ("DELETE", "/api/applications/{id}/attachments/{attachment_id}", Access::Only("citizen")),
+    ("PATCH", "/api/applications/{id}/attachments/{attachment_id}/content", Access::Only("citizen")),
+    ("GET", "/api/applications/{id}/attachments/{attachment_id}/content", Access::Only("citizen")),
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -149,7 +163,10 @@ async fn every_operation_has_an_access_rule_and_keeps_it() {
     drop(admin);
     let roles = [("citizen", DEMO_CITIZEN), ("officer", DEMO_OFFICER_SCHOOL_201), ("administrator", DEMO_ADMIN)];
     for (method, path, access) in ACCESS {
-        let concrete = path.replace("{id}", "0123456789abcdef0123456789abcdef");
+        let concrete = path
+            .replace("{id}", "0123456789abcdef0123456789abcdef")
+            .replace("{attachment_id}", "fedcba9876543210fedcba9876543210")
+            .replace("{code}", "00112233445566778899aabbccddeeff");
         let method: Method = method.parse().unwrap();
         let body = matches!(method, Method::POST | Method::PUT).then(|| json!({}));
         if *access == Access::Public {

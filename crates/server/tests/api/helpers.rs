@@ -58,6 +58,7 @@ impl TestApp {
             ("PORTAL_DIST_DIR".to_string(), dist.display().to_string()),
             ("PORTAL_SERVICES_DIR".to_string(), repo_root().join("services").display().to_string()),
             ("PORTAL_DEMO_DIR".to_string(), repo_root().join("demo").display().to_string()),
+            ("PORTAL_CALENDAR_FILE".to_string(), repo_root().join("calendar/kz.json").display().to_string()),
         ]);
         for (k, v) in settings {
             vars.insert(k.to_string(), v.to_string());
@@ -97,6 +98,19 @@ impl TestApp {
             None => Body::empty(),
         };
         let response = self.router.clone().oneshot(builder.body(body).unwrap()).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response.into_body().collect().await.unwrap().to_bytes().to_vec();
+        TestResponse { status, headers, body }
+    }
+
+    /// Sends raw bytes with extra headers, as the session.
+    pub async fn send_bytes(&self, method: Method, uri: &str, bytes: Vec<u8>, headers: &[(&str, &str)], session: &Session) -> TestResponse {
+        let mut builder = Request::builder().method(method).uri(uri).header("cookie", &session.cookie).header("x-csrf-token", &session.csrf);
+        for (k, v) in headers {
+            builder = builder.header(*k, *v);
+        }
+        let response = self.router.clone().oneshot(builder.body(Body::from(bytes)).unwrap()).await.unwrap();
         let status = response.status();
         let headers = response.headers().clone();
         let body = response.into_body().collect().await.unwrap().to_bytes().to_vec();
@@ -164,11 +178,16 @@ pub fn registration(iin: &str) -> serde_json::Value {
 
 /// A different valid IIN each call (born 1990, serials counting up).
 pub fn next_iin() -> String {
+    iin_born("9005154")
+}
+
+/// A different valid IIN each call starting with `birth_and_century` (YYMMDD + century digit).
+pub fn iin_born(birth_and_century: &str) -> String {
     use std::sync::atomic::{AtomicU32, Ordering};
     static SERIAL: AtomicU32 = AtomicU32::new(100);
     loop {
         let serial = SERIAL.fetch_add(1, Ordering::Relaxed);
-        let first = format!("9005154{serial:04}");
+        let first = format!("{birth_and_century}{serial:04}");
         let digits: [u8; 11] = first.bytes().map(|b| b - b'0').collect::<Vec<_>>().try_into().unwrap();
         if let Some(c) = portal_domain::iin::control_digit(&digits) {
             return format!("{first}{c}");

@@ -2,6 +2,7 @@
 
 mod accounts;
 mod administration;
+mod applications;
 mod catalogue;
 mod health;
 mod helpers;

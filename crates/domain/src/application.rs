@@ -1,0 +1,330 @@
+//! Applications: drafts, attachments, submission. The API's types and the rules both sides
+//! apply (file names, file types by content, the application number).
+
+use serde::{Deserialize, Serialize};
+
+use crate::date::Date;
+use crate::form::Answers;
+use crate::text::Text;
+use portal_i18n::Msg;
+
+/// Where an application is in its life. Drafts belong to the applicant alone; the processing
+/// states are added by the workflow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum Status {
+    Draft,
+    Submitted,
+}
+
+impl Status {
+    pub fn code(self) -> &'static str {
+        match self {
+            Status::Draft => "draft",
+            Status::Submitted => "submitted",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Status> {
+        match s {
+            "draft" => Some(Status::Draft),
+            "submitted" => Some(Status::Submitted),
+            _ => None,
+        }
+    }
+
+    pub fn msg(self) -> Msg {
+        match self {
+            Status::Draft => Msg::ApplicationStatusDraft,
+            Status::Submitted => Msg::ApplicationStatusSubmitted,
+        }
+    }
+}
+
+/// `POST /api/applications`
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NewApplication {
+    pub service_id: String,
+}
+
+/// `PUT /api/applications/{id}`: the draft's answers, replacing the saved ones.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SaveDraft {
+    /// The version this edit started from; a newer version on the server is a conflict (409)
+    /// that the applicant resolves, never a silent overwrite.
+    pub version: i64,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub answers: Answers,
+}
+
+/// `POST /api/applications/{id}/submission`
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SubmitRequest {
+    /// The version the applicant checked on the "check your answers" page.
+    pub version: i64,
+    /// Consent to the use of protected personal data (no consent, no service).
+    pub consent: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ApplicationSummary {
+    pub id: String,
+    pub service_id: String,
+    pub service_name: Text,
+    pub status: Status,
+    pub number: Option<String>,
+    /// Unix time, milliseconds.
+    pub updated_at: i64,
+    pub submitted_at: Option<i64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ApplicationView {
+    pub id: String,
+    pub service_id: String,
+    pub status: Status,
+    pub version: i64,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub answers: Answers,
+    pub attachments: Vec<AttachmentView>,
+    pub limits: UploadLimits,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub submission: Option<Submission>,
+}
+
+/// What the applicant gets on submitting: the receipt's facts.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Submission {
+    pub number: String,
+    pub submitted_at: i64,
+    /// The provider organisation the application went to.
+    pub organisation_id: String,
+    pub organisation_name: Text,
+    /// Where the result is issued, besides the personal cabinet for electronic results.
+    pub result_place: Text,
+    /// The day the result is due, when the service's term gives one.
+    pub expected_result_date: Option<Date>,
+    /// The public verification address the receipt's QR code points to.
+    pub verification_url: String,
+}
+
+/// An uploaded (or uploading) copy of a document.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AttachmentView {
+    pub id: String,
+    /// The document slot: a `documents.items[].id` of the service, `power-of-attorney` or `other`.
+    pub slot: String,
+    pub file_name: String,
+    pub size: u64,
+    /// Bytes received so far; an upload resumes from here.
+    pub received: u64,
+    pub complete: bool,
+    pub content_type: Option<String>,
+    /// Hex SHA-256 of the content, once complete.
+    pub sha256: Option<String>,
+}
+
+/// `POST /api/applications/{id}/attachments`: announces an upload.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NewAttachment {
+    pub slot: String,
+    pub file_name: String,
+    pub size: u64,
+}
+
+/// The limits on uploads, stated to the applicant before they pick a file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UploadLimits {
+    pub max_file_bytes: u64,
+    pub max_application_bytes: u64,
+}
+
+/// The kinds of file the portal accepts, told apart by their first bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileType {
+    Pdf,
+    Jpeg,
+    Png,
+}
+
+impl FileType {
+    /// Bytes needed to recognise every accepted type.
+    pub const SNIFF_BYTES: usize = 8;
+
+    /// The type of a file from its first bytes; `None` for anything not accepted.
+    pub fn sniff(head: &[u8]) -> Option<FileType> {
+        if head.starts_with(b"%PDF-") {
+            Some(FileType::Pdf)
+        } else if head.starts_with(&[0xFF, 0xD8, 0xFF]) {
+            Some(FileType::Jpeg)
+        } else if head.starts_with(&[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A]) {
+            Some(FileType::Png)
+        } else {
+            None
+        }
+    }
+
+    pub fn content_type(self) -> &'static str {
+        match self {
+            FileType::Pdf => "application/pdf",
+            FileType::Jpeg => "image/jpeg",
+            FileType::Png => "image/png",
+        }
+    }
+}
+
+/// A file name as the applicant's device gave it, safe to store and show: no directories, no
+/// control characters, at most 200 characters.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileName(String);
+
+impl FileName {
+    pub fn parse(raw: &str) -> Result<FileName, Msg> {
+        let name = raw.trim();
+        if name.is_empty() {
+            return Err(Msg::ErrorFileNameEmpty);
+        }
+        if name.chars().count() > 200 {
+            return Err(Msg::ErrorFileNameTooLong);
+        }
+        if name.contains(['/', '\\']) || name == "." || name == ".." || name.starts_with("..") {
+            return Err(Msg::ErrorFileNamePath);
+        }
+        if name.chars().any(|c| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')) {
+            return Err(Msg::ErrorFileNameCharacters);
+        }
+        Ok(FileName(name.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Human-friendly application numbers: `YYMMDD-NNNNNN-C`, the day of submission, that day's
+/// sequence, and a Luhn check digit over the twelve digits, so a mistyped number is caught.
+pub fn application_number(day: Date, sequence: u32) -> String {
+    let digits = format!("{:02}{:02}{:02}{:06}", day.year() % 100, day.month(), day.day(), sequence);
+    format!("{}-{}-{}", &digits[..6], &digits[6..], luhn_digit(&digits))
+}
+
+/// Whether `s` is a well-formed application number with a correct check digit.
+pub fn is_application_number(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    if parts.len() != 3 || parts[0].len() != 6 || parts[1].len() != 6 || parts[2].len() != 1 {
+        return false;
+    }
+    let digits = format!("{}{}", parts[0], parts[1]);
+    digits.bytes().all(|b| b.is_ascii_digit()) && parts[2].bytes().all(|b| b.is_ascii_digit()) && luhn_digit(&digits).to_string() == parts[2]
+}
+
+fn luhn_digit(digits: &str) -> u32 {
+    let sum: u32 = digits
+        .bytes()
+        .rev()
+        .enumerate()
+        .map(|(i, b)| {
+            let d = u32::from(b - b'0');
+            if i % 2 == 0 {
+                let x = d * 2;
+                if x > 9 { x - 9 } else { x }
+            } else {
+                d
+            }
+        })
+        .sum();
+    (10 - sum % 10) % 10
+}
+
+/// `GET /api/verify/{code}`: what anyone holding a receipt can confirm, without personal data.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Verification {
+    pub number: String,
+    pub service_name: Text,
+    pub submitted_at: i64,
+    pub status: Status,
+    pub organisation_name: Text,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_types_are_told_by_content() {
+        assert_eq!(FileType::sniff(b"%PDF-1.7\n..."), Some(FileType::Pdf));
+        assert_eq!(FileType::sniff(&[0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10]), Some(FileType::Jpeg));
+        assert_eq!(FileType::sniff(&[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0]), Some(FileType::Png));
+        assert_eq!(FileType::sniff(b"MZ\x90\x00\x03\x00\x00\x00"), None, "a Windows executable");
+        assert_eq!(FileType::sniff(b"\x7fELF\x02\x01\x01\x00"), None, "a Linux executable");
+        assert_eq!(FileType::sniff(b"<html><script>"), None);
+        assert_eq!(FileType::sniff(b"%PD"), None, "too short to tell");
+        assert_eq!(FileType::sniff(b""), None);
+    }
+
+    #[test]
+    fn file_names_keep_what_people_type_and_refuse_paths() {
+        assert_eq!(FileName::parse("  Туу туралы куәлік.pdf ").unwrap().as_str(), "Туу туралы куәлік.pdf");
+        assert_eq!(FileName::parse("scan (2).JPG").unwrap().as_str(), "scan (2).JPG");
+        assert_eq!(FileName::parse("../../etc/passwd"), Err(Msg::ErrorFileNamePath));
+        assert_eq!(FileName::parse("..\\boot.ini"), Err(Msg::ErrorFileNamePath));
+        assert_eq!(FileName::parse("dir/file.pdf"), Err(Msg::ErrorFileNamePath));
+        assert_eq!(FileName::parse(".."), Err(Msg::ErrorFileNamePath));
+        assert_eq!(FileName::parse("a\u{0}b.pdf"), Err(Msg::ErrorFileNameCharacters));
+        assert_eq!(FileName::parse("invoice\u{202e}fdp.exe"), Err(Msg::ErrorFileNameCharacters), "right-to-left override");
+        assert_eq!(FileName::parse("   "), Err(Msg::ErrorFileNameEmpty));
+        assert_eq!(FileName::parse(&"а".repeat(201)), Err(Msg::ErrorFileNameTooLong));
+        assert!(FileName::parse(&"а".repeat(200)).is_ok());
+    }
+
+    #[test]
+    fn numbers_carry_the_day_the_sequence_and_a_check_digit() {
+        let day = Date::from_ymd(2026, 11, 24).unwrap();
+        let n = application_number(day, 42);
+        assert!(n.starts_with("261124-000042-"), "{n}");
+        assert!(is_application_number(&n));
+        // Every single-digit typo is caught by Luhn.
+        let digits: Vec<char> = n.chars().collect();
+        for (i, c) in digits.iter().enumerate() {
+            if !c.is_ascii_digit() {
+                continue;
+            }
+            let mut typo = digits.clone();
+            typo[i] = if *c == '9' { '0' } else { char::from(*c as u8 + 1) };
+            assert!(!is_application_number(&typo.iter().collect::<String>()), "{n} vs typo at {i}");
+        }
+        assert_ne!(application_number(day, 1), application_number(day, 2));
+        assert!(!is_application_number("261124-42-1"));
+        assert!(!is_application_number("26112a-000042-1"));
+    }
+
+    #[test]
+    fn the_luhn_digit_matches_the_reference() {
+        // The textbook example: 7992739871 has check digit 3.
+        assert_eq!(luhn_digit("7992739871"), 3);
+    }
+
+    #[test]
+    fn statuses_round_trip() {
+        for s in [Status::Draft, Status::Submitted] {
+            assert_eq!(Status::parse(s.code()), Some(s));
+        }
+        assert_eq!(Status::parse("approved"), None);
+    }
+}

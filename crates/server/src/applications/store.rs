@@ -1,0 +1,275 @@
+//! Applications in the database.
+
+use portal_domain::application::{AttachmentView, Status};
+use portal_domain::form::Answers;
+
+use crate::db::{Db, new_id, now_millis};
+use crate::on_db;
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct ApplicationRow {
+    pub id: String,
+    pub user_id: String,
+    pub service_id: String,
+    pub status: String,
+    pub answers: String,
+    pub version: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub number: Option<String>,
+    pub submitted_at: Option<i64>,
+    pub organisation_id: Option<String>,
+    pub expected_result_date: Option<String>,
+    pub verification_code: Option<String>,
+    pub lang: Option<String>,
+}
+
+impl ApplicationRow {
+    pub fn status(&self) -> Status {
+        Status::parse(&self.status).unwrap_or(Status::Submitted)
+    }
+
+    pub fn answers(&self) -> anyhow::Result<Answers> {
+        Ok(serde_json::from_str(&self.answers)?)
+    }
+}
+
+const COLUMNS: &str = "id, user_id, service_id, status, answers, version, created_at, updated_at, number, submitted_at, \
+                       organisation_id, expected_result_date, verification_code, lang";
+
+pub async fn create(db: &Db, user_id: &str, service_id: &str) -> anyhow::Result<String> {
+    let id = new_id();
+    let now = now_millis();
+    on_db!(db, |pool| {
+        sqlx::query(
+            "INSERT INTO applications (id, user_id, service_id, status, answers, version, created_at, updated_at)
+             VALUES ($1, $2, $3, 'draft', '{}', 1, $4, $4)",
+        )
+        .bind(&id)
+        .bind(user_id)
+        .bind(service_id)
+        .bind(now)
+        .execute(pool)
+        .await
+    })?;
+    Ok(id)
+}
+
+/// The application `id` if `user_id` owns it. Anyone else gets `None`, exactly as if it did
+/// not exist.
+pub async fn owned(db: &Db, id: &str, user_id: &str) -> anyhow::Result<Option<ApplicationRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM applications WHERE id = $1 AND user_id = $2");
+    Ok(on_db!(db, |pool| sqlx::query_as(&sql).bind(id).bind(user_id).fetch_optional(pool).await)?)
+}
+
+pub async fn by_verification_code(db: &Db, code: &str) -> anyhow::Result<Option<ApplicationRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM applications WHERE verification_code = $1");
+    Ok(on_db!(db, |pool| sqlx::query_as(&sql).bind(code).fetch_optional(pool).await)?)
+}
+
+pub async fn list_for(db: &Db, user_id: &str) -> anyhow::Result<Vec<ApplicationRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM applications WHERE user_id = $1 ORDER BY updated_at DESC, id LIMIT 500");
+    Ok(on_db!(db, |pool| sqlx::query_as(&sql).bind(user_id).fetch_all(pool).await)?)
+}
+
+/// Saves a draft's answers if it is still the draft at `version`. Returns the new version, or
+/// `None` when the draft moved on (or was submitted) meanwhile.
+pub async fn save_answers(db: &Db, id: &str, version: i64, answers: &Answers) -> anyhow::Result<Option<i64>> {
+    let json = serde_json::to_string(answers)?;
+    let done = on_db!(db, |pool| {
+        sqlx::query("UPDATE applications SET answers = $1, version = version + 1, updated_at = $2 WHERE id = $3 AND version = $4 AND status = 'draft'")
+            .bind(&json)
+            .bind(now_millis())
+            .bind(id)
+            .bind(version)
+            .execute(pool)
+            .await
+    })?;
+    Ok((done.rows_affected() == 1).then_some(version + 1))
+}
+
+/// Marks that the application changed (an attachment came or went). The version guards the
+/// answers only, so an upload never turns the applicant's next autosave into a conflict.
+pub async fn touch(db: &Db, id: &str) -> anyhow::Result<()> {
+    on_db!(db, |pool| {
+        sqlx::query("UPDATE applications SET updated_at = $1 WHERE id = $2")
+            .bind(now_millis())
+            .bind(id)
+            .execute(pool)
+            .await
+    })?;
+    Ok(())
+}
+
+pub async fn delete_draft(db: &Db, id: &str) -> anyhow::Result<bool> {
+    let done = on_db!(db, |pool| {
+        sqlx::query("DELETE FROM applications WHERE id = $1 AND status = 'draft'").bind(id).execute(pool).await
+    })?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub struct SubmissionFacts<'a> {
+    pub id: &'a str,
+    pub version: i64,
+    pub answers: &'a Answers,
+    pub definition_sha256: &'a str,
+    pub organisation_id: &'a str,
+    pub submitted_at: i64,
+    pub local_day: portal_domain::date::Date,
+    pub expected_result_date: Option<portal_domain::date::Date>,
+    pub lang: &'a str,
+}
+
+pub enum Submitted {
+    /// This request submitted it.
+    Now,
+    /// It was no longer the draft at that version: submitted by another request, or edited.
+    NotTheDraft,
+}
+
+/// Numbers and submits the draft in one transaction: either both happen or neither does, and
+/// of concurrent attempts exactly one succeeds.
+pub async fn submit(db: &Db, facts: SubmissionFacts<'_>) -> anyhow::Result<Submitted> {
+    let answers = serde_json::to_string(facts.answers)?;
+    let day = facts.local_day.to_string();
+    on_db!(db, |pool| {
+        let mut tx = pool.begin().await?;
+        let (sequence,): (i64,) = sqlx::query_as(
+            "INSERT INTO application_numbers (day, last) VALUES ($1, 1)
+             ON CONFLICT (day) DO UPDATE SET last = application_numbers.last + 1 RETURNING last",
+        )
+        .bind(&day)
+        .fetch_one(&mut *tx)
+        .await?;
+        let number = portal_domain::application::application_number(facts.local_day, sequence as u32);
+        let done = sqlx::query(
+            "UPDATE applications SET status = 'submitted', answers = $1, version = version + 1, updated_at = $2,
+                    number = $3, submitted_at = $2, definition_sha256 = $4, organisation_id = $5, consent_at = $2,
+                    expected_result_date = $6, verification_code = $7, lang = $8
+             WHERE id = $9 AND version = $10 AND status = 'draft'",
+        )
+        .bind(&answers)
+        .bind(facts.submitted_at)
+        .bind(&number)
+        .bind(facts.definition_sha256)
+        .bind(facts.organisation_id)
+        .bind(facts.expected_result_date.map(|d| d.to_string()))
+        .bind(crate::db::random_hex(16))
+        .bind(facts.lang)
+        .bind(facts.id)
+        .bind(facts.version)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 1 {
+            tx.commit().await?;
+            Ok(Submitted::Now)
+        } else {
+            // Nothing to keep: the number is given back with the rollback.
+            tx.rollback().await?;
+            Ok(Submitted::NotTheDraft)
+        }
+    })
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct AttachmentRow {
+    pub id: String,
+    pub application_id: String,
+    pub slot: String,
+    pub file_name: String,
+    pub size: i64,
+    pub received: i64,
+    pub complete: bool,
+    pub content_type: Option<String>,
+    pub sha256: Option<String>,
+}
+
+impl AttachmentRow {
+    pub fn view(&self) -> AttachmentView {
+        AttachmentView {
+            id: self.id.clone(),
+            slot: self.slot.clone(),
+            file_name: self.file_name.clone(),
+            size: self.size as u64,
+            received: self.received as u64,
+            complete: self.complete,
+            content_type: self.content_type.clone(),
+            sha256: self.sha256.clone(),
+        }
+    }
+}
+
+const ATTACHMENT_COLUMNS: &str = "id, application_id, slot, file_name, size, received, complete, content_type, sha256";
+
+pub async fn attachments(db: &Db, application_id: &str) -> anyhow::Result<Vec<AttachmentRow>> {
+    let sql = format!("SELECT {ATTACHMENT_COLUMNS} FROM attachments WHERE application_id = $1 ORDER BY created_at, id");
+    Ok(on_db!(db, |pool| sqlx::query_as(&sql).bind(application_id).fetch_all(pool).await)?)
+}
+
+pub async fn attachment(db: &Db, application_id: &str, id: &str) -> anyhow::Result<Option<AttachmentRow>> {
+    let sql = format!("SELECT {ATTACHMENT_COLUMNS} FROM attachments WHERE application_id = $1 AND id = $2");
+    Ok(on_db!(db, |pool| sqlx::query_as(&sql).bind(application_id).bind(id).fetch_optional(pool).await)?)
+}
+
+pub async fn insert_attachment(db: &Db, application_id: &str, slot: &str, file_name: &str, size: u64) -> anyhow::Result<String> {
+    let id = new_id();
+    on_db!(db, |pool| {
+        sqlx::query(
+            "INSERT INTO attachments (id, application_id, slot, file_name, size, received, complete, created_at)
+             VALUES ($1, $2, $3, $4, $5, 0, FALSE, $6)",
+        )
+        .bind(&id)
+        .bind(application_id)
+        .bind(slot)
+        .bind(file_name)
+        .bind(size as i64)
+        .bind(now_millis())
+        .execute(pool)
+        .await
+    })?;
+    Ok(id)
+}
+
+/// Claims the attachment for one upload request for up to `seconds`; false when another
+/// request holds it.
+pub async fn claim_upload(db: &Db, id: &str, seconds: i64) -> anyhow::Result<bool> {
+    let now = now_millis();
+    let done = on_db!(db, |pool| {
+        sqlx::query("UPDATE attachments SET busy_until = $1 WHERE id = $2 AND complete = FALSE AND (busy_until IS NULL OR busy_until < $3)")
+            .bind(now + seconds * 1000)
+            .bind(id)
+            .bind(now)
+            .execute(pool)
+            .await
+    })?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Records how far an upload got and releases the claim.
+pub async fn record_progress(db: &Db, id: &str, received: u64) -> anyhow::Result<()> {
+    on_db!(db, |pool| {
+        sqlx::query("UPDATE attachments SET received = $1, busy_until = NULL WHERE id = $2")
+            .bind(received as i64)
+            .bind(id)
+            .execute(pool)
+            .await
+    })?;
+    Ok(())
+}
+
+pub async fn complete_attachment(db: &Db, id: &str, content_type: &str, sha256: &str) -> anyhow::Result<()> {
+    on_db!(db, |pool| {
+        sqlx::query("UPDATE attachments SET complete = TRUE, content_type = $1, sha256 = $2, busy_until = NULL WHERE id = $3")
+            .bind(content_type)
+            .bind(sha256)
+            .bind(id)
+            .execute(pool)
+            .await
+    })?;
+    Ok(())
+}
+
+pub async fn delete_attachment(db: &Db, id: &str) -> anyhow::Result<()> {
+    on_db!(db, |pool| sqlx::query("DELETE FROM attachments WHERE id = $1").bind(id).execute(pool).await)?;
+    Ok(())
+}

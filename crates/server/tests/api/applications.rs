@@ -1,0 +1,514 @@
+use axum::http::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::helpers::{Session, TestApp, iin_born};
+
+async fn demo() -> TestApp {
+    TestApp::with(&[("PORTAL_DEMO", "1"), ("PORTAL_MAX_FILE_MB", "2"), ("PORTAL_MAX_APPLICATION_MB", "3")]).await
+}
+
+async fn new_draft(app: &TestApp, who: &Session, service: &str) -> Value {
+    let created = app.send(Method::POST, "/api/applications", Some(json!({"service_id": service})), Some(who)).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+    created.json()
+}
+
+/// A complete set of answers for first-grade enrolment, for a child born in 2019.
+fn enrolment_answers() -> Value {
+    json!({
+        "on_behalf": "child",
+        "subject_iin": iin_born("1905156"),
+        "subject_last_name": "Серікова",
+        "subject_first_name": "Айша",
+        "school": "almaty-school-201",
+        "grade": "1",
+        "study_form": "full_time",
+        "residence": {"locality": "Алматы", "street": "Абай даңғылы", "house": "10", "apartment": "5"}
+    })
+}
+
+async fn save(app: &TestApp, who: &Session, id: &str, version: i64, answers: Value) -> crate::helpers::TestResponse {
+    app.send(Method::PUT, &format!("/api/applications/{id}"), Some(json!({"version": version, "answers": answers})), Some(who)).await
+}
+
+fn field_codes(response: &crate::helpers::TestResponse) -> Vec<(String, String)> {
+    response.json()["fields"]
+        .as_array()
+        .unwrap_or(&vec![])
+        .iter()
+        .map(|f| (f["field"].as_str().unwrap().to_string(), f["code"].as_str().unwrap().to_string()))
+        .collect()
+}
+
+fn pdf_bytes(len: usize) -> Vec<u8> {
+    let mut bytes = b"%PDF-1.7\n".to_vec();
+    bytes.extend((0..len.saturating_sub(bytes.len())).map(|i| (i * 7 % 251) as u8));
+    bytes
+}
+
+/// Announces and uploads `bytes` in one request; returns the attachment.
+async fn attach(app: &TestApp, who: &Session, id: &str, slot: &str, name: &str, bytes: Vec<u8>) -> crate::helpers::TestResponse {
+    let announced = app
+        .send(Method::POST, &format!("/api/applications/{id}/attachments"), Some(json!({"slot": slot, "file_name": name, "size": bytes.len()})), Some(who))
+        .await;
+    assert_eq!(announced.status, StatusCode::CREATED, "{}", announced.text());
+    let attachment = announced.json()["id"].as_str().unwrap().to_string();
+    app.send_bytes(Method::PATCH, &format!("/api/applications/{id}/attachments/{attachment}/content"), bytes, &[("upload-offset", "0")], who).await
+}
+
+#[tokio::test]
+async fn a_draft_is_saved_read_back_listed_and_deleted() {
+    let app = demo().await;
+    let citizen = app.citizen().await;
+    let draft = new_draft(&app, &citizen, "school-enrollment").await;
+    let id = draft["id"].as_str().unwrap();
+    assert_eq!(draft["status"], "draft");
+    assert_eq!(draft["version"], 1);
+    assert_eq!(draft["limits"]["max_file_bytes"], 2 << 20);
+
+    // Half-finished answers are fine in a draft.
+    let saved = save(&app, &citizen, id, 1, json!({"on_behalf": "child", "school": "almaty-school-202"})).await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.text());
+    assert_eq!(saved.json()["version"], 2);
+    let read = app.get_as(&format!("/api/applications/{id}"), &citizen).await.json();
+    assert_eq!(read["answers"]["school"], "almaty-school-202");
+
+    let second = new_draft(&app, &citizen, "school-enrollment").await;
+    let list = app.get_as("/api/applications", &citizen).await.json();
+    assert_eq!(list.as_array().unwrap().len(), 2, "several drafts of one service may exist");
+    assert_eq!(list[0]["status"], "draft");
+    assert!(list[0]["service_name"]["kk"].as_str().unwrap().len() > 3);
+
+    let deleted = app.send(Method::DELETE, &format!("/api/applications/{}", second["id"].as_str().unwrap()), None, Some(&citizen)).await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT);
+    assert_eq!(app.get_as("/api/applications", &citizen).await.json().as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn services_without_the_portal_channel_take_no_applications() {
+    let app = demo().await;
+    let citizen = app.citizen().await;
+    for service in ["no-such-service", "../etc"] {
+        let r = app.send(Method::POST, "/api/applications", Some(json!({"service_id": service})), Some(&citizen)).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{service}");
+        assert_eq!(r.json()["code"], "error.application.not_online");
+    }
+    let extra = app.send(Method::POST, "/api/applications", Some(json!({"service_id": "school-enrollment", "admin": true})), Some(&citizen)).await;
+    assert_eq!(extra.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn bad_answers_are_refused_field_by_field_and_nothing_saved_is_lost() {
+    let app = demo().await;
+    let citizen = app.citizen().await;
+    let id = new_draft(&app, &citizen, "school-enrollment").await["id"].as_str().unwrap().to_string();
+    assert_eq!(save(&app, &citizen, &id, 1, json!({"on_behalf": "child", "grade": "1"})).await.status, StatusCode::OK);
+
+    let mut bad = enrolment_answers();
+    bad["subject_iin"] = json!("190515612345"); // wrong control digit
+    bad["grade"] = json!("12"); // out of range
+    bad["favourite_colour"] = json!("blue"); // not in the form
+    bad["study_form"] = json!("distance"); // not a choice
+    bad["residence"] = json!({"locality": "Алматы", "street": "x".repeat(201), "house": "1"});
+    let refused = save(&app, &citizen, &id, 2, bad).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.text());
+    let codes = field_codes(&refused);
+    for expected in [
+        ("favourite_colour", "error.form.unknown_field"),
+        ("subject_iin", "error.iin.checksum"),
+        ("grade", "error.form.number_range"),
+        ("study_form", "error.form.not_a_choice"),
+        ("residence.street", "error.form.too_long"),
+    ] {
+        assert!(codes.contains(&(expected.0.to_string(), expected.1.to_string())), "{expected:?} in {codes:?}");
+    }
+    let body = refused.json();
+    let message = &body["fields"].as_array().unwrap().iter().find(|f| f["field"] == "grade").unwrap()["message"];
+    assert!(message.as_str().unwrap().contains("11"), "the message names the range: {message}");
+
+    // A representative's power of attorney cannot be dated in the future.
+    let mut future = enrolment_answers();
+    future["on_behalf"] = json!("representative");
+    future["poa_number"] = json!("12-345");
+    future["poa_date"] = json!("2999-01-01");
+    let refused = save(&app, &citizen, &id, 2, future).await;
+    assert!(field_codes(&refused).contains(&("poa_date".into(), "error.form.date_too_late".into())), "{}", refused.text());
+
+    // A school that does not exist, or an organisation that is not a school.
+    for school in ["almaty-school-999", "almaty-education-department"] {
+        let mut wrong = enrolment_answers();
+        wrong["school"] = json!(school);
+        let refused = save(&app, &citizen, &id, 2, wrong).await;
+        assert_eq!(field_codes(&refused), vec![("school".to_string(), "error.organisation.unknown".to_string())], "{school}");
+    }
+
+    // None of that touched what was saved.
+    let read = app.get_as(&format!("/api/applications/{id}"), &citizen).await.json();
+    assert_eq!(read["version"], 2);
+    assert_eq!(read["answers"], json!({"on_behalf": "child", "grade": "1"}));
+}
+
+#[tokio::test]
+async fn a_stale_edit_is_a_conflict_not_an_overwrite() {
+    let app = demo().await;
+    let citizen = app.citizen().await;
+    let id = new_draft(&app, &citizen, "school-enrollment").await["id"].as_str().unwrap().to_string();
+    assert_eq!(save(&app, &citizen, &id, 1, json!({"grade": "1"})).await.status, StatusCode::OK);
+    // Another device still holds version 1.
+    let stale = save(&app, &citizen, &id, 1, json!({"grade": "2"})).await;
+    assert_eq!(stale.status, StatusCode::CONFLICT);
+    assert_eq!(stale.json()["code"], "error.application.conflict");
+    assert_eq!(app.get_as(&format!("/api/applications/{id}"), &citizen).await.json()["answers"]["grade"], "1");
+}
+
+#[tokio::test]
+async fn another_persons_application_does_not_exist_for_you() {
+    let app = demo().await;
+    let owner = app.citizen().await;
+    let stranger = app.citizen().await;
+    let id = new_draft(&app, &owner, "school-enrollment").await["id"].as_str().unwrap().to_string();
+    let uploaded = attach(&app, &owner, &id, "child-photo", "photo.pdf", pdf_bytes(100)).await.json();
+    let attachment = uploaded["id"].as_str().unwrap();
+    let paths = [
+        (Method::GET, format!("/api/applications/{id}"), None),
+        (Method::PUT, format!("/api/applications/{id}"), Some(json!({"version": 1, "answers": {}}))),
+        (Method::DELETE, format!("/api/applications/{id}"), None),
+        (Method::POST, format!("/api/applications/{id}/submission"), Some(json!({"version": 1, "consent": true}))),
+        (Method::GET, format!("/api/applications/{id}/receipt"), None),
+        (Method::POST, format!("/api/applications/{id}/attachments"), Some(json!({"slot": "other", "file_name": "a.pdf", "size": 10}))),
+        (Method::GET, format!("/api/applications/{id}/attachments/{attachment}"), None),
+        (Method::GET, format!("/api/applications/{id}/attachments/{attachment}/content"), None),
+        (Method::DELETE, format!("/api/applications/{id}/attachments/{attachment}"), None),
+    ];
+    for (method, path, body) in paths {
+        let r = app.send(method.clone(), &path, body, Some(&stranger)).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{method} {path}: {}", r.text());
+    }
+    let r = app.send_bytes(Method::PATCH, &format!("/api/applications/{id}/attachments/{attachment}/content"), b"%PDF-".to_vec(), &[("upload-offset", "0")], &stranger).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert!(app.get_as("/api/applications", &stranger).await.json().as_array().unwrap().is_empty());
+    // The owner still has everything.
+    assert_eq!(app.get_as(&format!("/api/applications/{id}"), &owner).await.json()["attachments"][0]["id"], attachment);
+}
+
+#[tokio::test]
+async fn an_upload_resumes_after_a_break_and_comes_back_byte_for_byte() {
+    let app = demo().await;
+    let citizen = app.citizen().await;
+    let id = new_draft(&app, &citizen, "school-enrollment").await["id"].as_str().unwrap().to_string();
+    let file = pdf_bytes(300_000);
+    let announced = app
+        .send(
+            Method::POST,
+            &format!("/api/applications/{id}/attachments"),
+            Some(json!({"slot": "child-health-record-063", "file_name": "Форма 063.pdf", "size": file.len()})),
+            Some(&citizen),
+        )
+        .await;
+    assert_eq!(announced.status, StatusCode::CREATED, "{}", announced.text());
+    let attachment = announced.json()["id"].as_str().unwrap().to_string();
+    let content = format!("/api/applications/{id}/attachments/{attachment}/content");
+
+    let first = app.send_bytes(Method::PATCH, &content, file[..100_000].to_vec(), &[("upload-offset", "0")], &citizen).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.text());
+    assert_eq!(first.json()["received"], 100_000);
+    assert_eq!(first.json()["complete"], false);
+
+    // The browser lost track: sending from the wrong place writes nothing.
+    let wrong = app.send_bytes(Method::PATCH, &content, file[50_000..].to_vec(), &[("upload-offset", "50000")], &citizen).await;
+    assert_eq!(wrong.status, StatusCode::CONFLICT);
+    assert_eq!(wrong.json()["code"], "error.upload.offset");
+    let missing = app.send_bytes(Method::PATCH, &content, file[100_000..].to_vec(), &[], &citizen).await;
+    assert_eq!(missing.status, StatusCode::BAD_REQUEST);
+
+    // It asks where to continue, and does.
+    let progress = app.get_as(&format!("/api/applications/{id}/attachments/{attachment}"), &citizen).await.json();
+    let offset = progress["received"].as_u64().unwrap();
+    assert_eq!(offset, 100_000);
+    let rest = app.send_bytes(Method::PATCH, &content, file[offset as usize..].to_vec(), &[("upload-offset", &offset.to_string())], &citizen).await;
+    assert_eq!(rest.status, StatusCode::OK, "{}", rest.text());
+    let done = rest.json();
+    assert_eq!(done["complete"], true);
+    assert_eq!(done["content_type"], "application/pdf");
+    use sha2::Digest;
+    let expected: String = sha2::Sha256::digest(&file).iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(done["sha256"], expected);
+
+    let download = app.get_as(&content, &citizen).await;
+    assert_eq!(download.status, StatusCode::OK);
+    assert_eq!(download.body, file);
+    assert_eq!(download.header("content-type"), Some("application/pdf"));
+    assert_eq!(download.header("x-content-type-options"), Some("nosniff"));
+    let disposition = download.header("content-disposition").unwrap();
+    assert!(disposition.starts_with("attachment;") && disposition.contains("filename*=UTF-8''%D0%A4"), "{disposition}");
+
+    // Stored under our own name, outside the published directory.
+    let stored = app.state.config.data_dir.join("attachments").join(&attachment);
+    assert_eq!(std::fs::read(&stored).unwrap(), file);
+    assert!(!stored.starts_with(&app.state.config.dist_dir));
+
+    let removed = app.send(Method::DELETE, &format!("/api/applications/{id}/attachments/{attachment}"), None, Some(&citizen)).await;
+    assert_eq!(removed.status, StatusCode::NO_CONTENT);
+    assert!(!stored.exists(), "the file goes with the attachment");
+}
+
+#[tokio::test]
+async fn files_are_judged_by_content_size_name_and_slot() {
+    let app = demo().await;
+    let citizen = app.citizen().await;
+    let id = new_draft(&app, &citizen, "school-enrollment").await["id"].as_str().unwrap().to_string();
+    let announce = |slot: &str, name: &str, size: u64| {
+        let body = json!({"slot": slot, "file_name": name, "size": size});
+        let path = format!("/api/applications/{id}/attachments");
+        let citizen = citizen.clone();
+        let app = &app;
+        async move { app.send(Method::POST, &path, Some(body), Some(&citizen)).await }
+    };
+
+    // An executable named like a PDF is refused at its first bytes, and forgotten.
+    let mut exe = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00".to_vec();
+    exe.resize(5000, 0);
+    let r = attach(&app, &citizen, &id, "other", "birth-certificate.pdf", exe).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert_eq!(field_codes(&r), vec![("file".to_string(), "error.upload.file_type".to_string())]);
+    assert!(app.get_as(&format!("/api/applications/{id}"), &citizen).await.json()["attachments"].as_array().unwrap().is_empty());
+    // HTML is not a document either, whatever it claims.
+    let r = attach(&app, &citizen, &id, "other", "scan.png", b"<html><script>alert(1)</script></html>".to_vec()).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // JPEG and PNG by content are fine, whatever their names.
+    let mut jpeg = vec![0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10, b'J', b'F', b'I', b'F'];
+    jpeg.resize(2000, 7);
+    let r = attach(&app, &citizen, &id, "child-photo", "photo", jpeg).await;
+    assert_eq!(r.json()["content_type"], "image/jpeg", "{}", r.text());
+
+    // Names with paths or control characters.
+    for (name, code) in [
+        ("../../etc/passwd", "error.file_name.path"),
+        ("..\\..\\boot.ini", "error.file_name.path"),
+        ("a\u{0}.pdf", "error.file_name.characters"),
+        ("", "error.file_name.empty"),
+    ] {
+        let r = announce("other", name, 100).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{name:?}");
+        assert_eq!(field_codes(&r), vec![("file_name".to_string(), code.to_string())], "{name:?}");
+    }
+    // Sizes: per file (2 MB here), empty, and the application's total (3 MB here).
+    let r = announce("other", "big.pdf", (2 << 20) + 1).await;
+    assert_eq!(field_codes(&r), vec![("size".to_string(), "error.upload.too_big".to_string())]);
+    assert!(r.json()["fields"][0]["message"].as_str().unwrap().contains("2 MB"));
+    assert_eq!(field_codes(&announce("other", "empty.pdf", 0).await), vec![("size".to_string(), "error.upload.empty".to_string())]);
+    assert_eq!(announce("other", "a.pdf", 2 << 20).await.status, StatusCode::CREATED);
+    let r = announce("other", "b.pdf", 1 << 20).await;
+    assert_eq!(field_codes(&r), vec![("size".to_string(), "error.upload.application_full".to_string())]);
+    // Slots: unknown, and full (one photo only).
+    assert_eq!(field_codes(&announce("passport-of-mars", "a.pdf", 10).await), vec![("slot".to_string(), "error.upload.slot".to_string())]);
+    assert_eq!(field_codes(&announce("child-photo", "b.jpg", 10).await), vec![("slot".to_string(), "error.form.too_many_files".to_string())]);
+
+    // More bytes than announced.
+    let small = announce("child-health-record-063", "small.pdf", 10).await.json();
+    let r = app
+        .send_bytes(
+            Method::PATCH,
+            &format!("/api/applications/{id}/attachments/{}/content", small["id"].as_str().unwrap()),
+            pdf_bytes(20),
+            &[("upload-offset", "0")],
+            &citizen,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(r.json()["code"], "error.upload.overflow");
+}
+
+#[tokio::test]
+async fn submission_needs_everything_and_consent_then_numbers_once() {
+    let app = demo().await;
+    let citizen = app.citizen().await;
+    let id = new_draft(&app, &citizen, "school-enrollment").await["id"].as_str().unwrap().to_string();
+    let submit = |version: i64, consent: bool| {
+        let path = format!("/api/applications/{id}/submission");
+        let citizen = citizen.clone();
+        let app = &app;
+        async move { app.send(Method::POST, &path, Some(json!({"version": version, "consent": consent})), Some(&citizen)).await }
+    };
+
+    let incomplete = submit(1, true).await;
+    assert_eq!(incomplete.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let codes = field_codes(&incomplete);
+    for field in ["on_behalf", "school", "grade", "study_form", "residence.locality"] {
+        assert!(codes.iter().any(|(f, _)| f == field), "{field} is required: {codes:?}");
+    }
+
+    assert_eq!(save(&app, &citizen, &id, 1, enrolment_answers()).await.status, StatusCode::OK);
+    let photo = attach(&app, &citizen, &id, "child-photo", "photo.pdf", pdf_bytes(1000)).await;
+    assert_eq!(photo.status, StatusCode::OK);
+    let version = app.get_as(&format!("/api/applications/{id}"), &citizen).await.json()["version"].as_i64().unwrap();
+
+    let no_consent = submit(version, false).await;
+    assert_eq!(field_codes(&no_consent), vec![("consent".to_string(), "error.application.consent".to_string())]);
+    let stale = submit(version - 1, true).await;
+    assert_eq!(stale.status, StatusCode::CONFLICT);
+
+    // Two devices press "Send" at the same moment: one application, one number.
+    let (a, b) = tokio::join!(submit(version, true), submit(version, true));
+    let mut statuses = [a.status, b.status];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::OK, StatusCode::CREATED], "{} / {}", a.text(), b.text());
+    let (a, b) = (a.json(), b.json());
+    let number = a["submission"]["number"].as_str().unwrap().to_string();
+    assert_eq!(b["submission"]["number"], number.as_str());
+    assert!(portal_domain::application::is_application_number(&number), "{number}");
+    assert_eq!(a["status"], "submitted");
+    assert_eq!(a["submission"]["organisation_id"], "almaty-school-201");
+    assert!(a["submission"]["expected_result_date"].is_string(), "five working days: {a}");
+    assert_eq!(a["answers"]["photo"], json!([photo.json()["id"]]), "the file field lists its attachment");
+
+    // A later retry is answered the same way, and the application no longer changes.
+    let again = submit(version, true).await;
+    assert_eq!(again.status, StatusCode::OK);
+    assert_eq!(again.json()["submission"]["number"], number.as_str());
+    let late_edit = save(&app, &citizen, &id, version + 1, enrolment_answers()).await;
+    assert_eq!(late_edit.status, StatusCode::CONFLICT);
+    assert_eq!(late_edit.json()["code"], "error.application.not_draft");
+    assert_eq!(app.send(Method::DELETE, &format!("/api/applications/{id}"), None, Some(&citizen)).await.status, StatusCode::CONFLICT);
+
+    // The list, the notification, the receipt and its public verification.
+    let list = app.get_as("/api/applications", &citizen).await.json();
+    assert_eq!(list[0]["number"], number.as_str());
+    let notifications = app.get_as("/api/notifications", &citizen).await.json();
+    assert!(notifications[0]["title"]["ru"].as_str().unwrap().contains(&number));
+    let receipt = app.get_as(&format!("/api/applications/{id}/receipt?lang=kk"), &citizen).await;
+    assert_eq!(receipt.status, StatusCode::OK);
+    assert_eq!(receipt.header("content-type"), Some("application/pdf"));
+    assert!(receipt.body.starts_with(b"%PDF-"));
+    assert!(receipt.header("content-disposition").unwrap().contains(&number));
+    let url = a["submission"]["verification_url"].as_str().unwrap();
+    let code = url.rsplit('/').next().unwrap();
+    let verified = app.get(&format!("/api/verify/{code}")).await;
+    assert_eq!(verified.status, StatusCode::OK);
+    assert_eq!(verified.json()["number"], number.as_str());
+    assert!(!verified.text().contains(&citizen.iin), "no personal data on the public page");
+    assert_eq!(app.get("/api/verify/00000000000000000000000000000000").await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_draft_has_no_receipt() {
+    let app = demo().await;
+    let citizen = app.citizen().await;
+    let id = new_draft(&app, &citizen, "school-enrollment").await["id"].as_str().unwrap().to_string();
+    assert_eq!(app.get_as(&format!("/api/applications/{id}/receipt"), &citizen).await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn every_portal_service_can_be_drafted() {
+    let app = demo().await;
+    let citizen = app.citizen().await;
+    let services = app.get("/api/services").await.json();
+    let mut drafted = 0;
+    for s in services.as_array().unwrap() {
+        let id = s["id"].as_str().unwrap();
+        let full = app.get(&format!("/api/services/{id}")).await.json();
+        let online = full["channels"]["submit"].as_array().unwrap().iter().any(|c| c == "portal");
+        let r = app.send(Method::POST, "/api/applications", Some(json!({"service_id": id})), Some(&citizen)).await;
+        if online {
+            assert_eq!(r.status, StatusCode::CREATED, "{id}: {}", r.text());
+            drafted += 1;
+        } else {
+            assert_eq!(r.status, StatusCode::NOT_FOUND, "{id} has no portal channel");
+        }
+    }
+    assert_eq!(drafted, 12, "the catalogue's 12 portal services");
+}
+
+/// clamd with a database holding only the EICAR test signature, on a Unix socket; stopped on drop.
+struct Clamd {
+    child: std::process::Child,
+    dir: tempfile::TempDir,
+}
+
+impl Clamd {
+    const EICAR: &'static str = r"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";
+
+    fn start() -> Clamd {
+        let clamd = ["/usr/sbin/clamd", "/usr/bin/clamd"].into_iter().find(|p| std::path::Path::new(p).exists());
+        let clamd = clamd.expect("clamd is not installed: run scripts/bootstrap --test (Debian clamav-daemon)");
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("db");
+        std::fs::create_dir(&db).unwrap();
+        // A body signature: the EICAR string anywhere in a file of any type.
+        let hex: String = Self::EICAR.bytes().map(|b| format!("{b:02x}")).collect();
+        std::fs::write(db.join("eicar.ndb"), format!("Eicar-Test-Signature:0:*:{hex}\n")).unwrap();
+        let socket = dir.path().join("clamd.sock");
+        let config = dir.path().join("clamd.conf");
+        std::fs::write(
+            &config,
+            format!(
+                "Foreground yes\nLocalSocket {}\nDatabaseDirectory {}\nLogFile {}\nStreamMaxLength 50M\n",
+                socket.display(),
+                db.display(),
+                dir.path().join("clamd.log").display()
+            ),
+        )
+        .unwrap();
+        let child = std::process::Command::new(clamd)
+            .arg(format!("--config-file={}", config.display()))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("clamd starts");
+        for _ in 0..300 {
+            if socket.exists() {
+                return Clamd { child, dir };
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!("clamd did not open its socket: {}", std::fs::read_to_string(dir.path().join("clamd.log")).unwrap_or_default());
+    }
+
+    fn socket(&self) -> String {
+        self.dir.path().join("clamd.sock").display().to_string()
+    }
+}
+
+impl Drop for Clamd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test]
+async fn with_clamd_a_virus_is_refused_and_forgotten_and_clean_files_pass() {
+    let clamd = Clamd::start();
+    let app = TestApp::with(&[("PORTAL_DEMO", "1"), ("PORTAL_CLAMD", &clamd.socket())]).await;
+    let citizen = app.citizen().await;
+    let id = new_draft(&app, &citizen, "school-enrollment").await["id"].as_str().unwrap().to_string();
+
+    let mut infected = b"%PDF-1.4\n".to_vec();
+    infected.extend_from_slice(Clamd::EICAR.as_bytes());
+    let r = attach(&app, &citizen, &id, "other", "scan.pdf", infected).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert_eq!(field_codes(&r), vec![("file".to_string(), "error.upload.virus".to_string())]);
+    let view = app.get_as(&format!("/api/applications/{id}"), &citizen).await.json();
+    assert!(view["attachments"].as_array().unwrap().is_empty());
+    let left = std::fs::read_dir(app.state.config.data_dir.join("attachments")).map(|d| d.count()).unwrap_or(0);
+    assert_eq!(left, 0, "the infected file is deleted");
+
+    let clean = attach(&app, &citizen, &id, "other", "scan.pdf", pdf_bytes(50_000)).await;
+    assert_eq!(clean.status, StatusCode::OK, "{}", clean.text());
+    assert_eq!(clean.json()["complete"], true);
+}
+
+#[tokio::test]
+async fn when_clamd_is_down_nothing_unscanned_is_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let nowhere = dir.path().join("no-clamd.sock").display().to_string();
+    let app = TestApp::with(&[("PORTAL_DEMO", "1"), ("PORTAL_CLAMD", &nowhere)]).await;
+    let citizen = app.citizen().await;
+    let id = new_draft(&app, &citizen, "school-enrollment").await["id"].as_str().unwrap().to_string();
+    let r = attach(&app, &citizen, &id, "other", "scan.pdf", pdf_bytes(1000)).await;
+    assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(r.json()["code"], "error.upload.scanner_down");
+    let view = app.get_as(&format!("/api/applications/{id}"), &citizen).await.json();
+    assert_eq!(view["attachments"][0]["complete"], false);
+    assert_eq!(view["attachments"][0]["received"], 0, "the last part is sent again once the scanner is back");
+}

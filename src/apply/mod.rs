@@ -1,0 +1,9 @@
+//! Applying online: start a draft, answer page by page, attach documents, check, send, and
+//! get the receipt. Answers are saved as they are typed (see `draft`).
+
+mod draft;
+mod fields;
+mod pages;
+mod uploads;
+
+pub use pages::{ApplicationOverview, ApplicationShell, ApplyStart, CheckAnswersPage, MyApplications, QuestionPage, VerifyPage};

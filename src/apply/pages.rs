@@ -1,0 +1,539 @@
+//! The pages of applying: start, the task list, one page of questions, check your answers,
+//! the confirmation with the receipt, and the public receipt check.
+
+use leptos::prelude::*;
+use leptos_router::components::{A, Outlet};
+use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
+use portal_domain::accounts::Role;
+use portal_domain::application::{Status, SubmitRequest};
+use portal_domain::form::{Answer, FieldKind, FormPage, display};
+use portal_domain::organisation::Organisation;
+use portal_i18n::Msg;
+
+use super::draft::{Draft, SaveState, context};
+use super::fields::{Binding, FieldControl};
+use crate::api;
+use crate::cabinet::format_instant;
+use crate::components::{Failure, Loading, use_title};
+use crate::forms::{ErrorSummary, FormErrors};
+use crate::i18n::use_i18n;
+use crate::session::{RequireUser, go_to};
+
+/// `/services/:id/apply`: starts a draft and opens it.
+#[component]
+pub fn ApplyStart() -> impl IntoView {
+    view! {
+        <RequireUser roles=&[Role::Citizen]>
+            <StartDraft/>
+        </RequireUser>
+    }
+}
+
+#[component]
+fn StartDraft() -> impl IntoView {
+    let i18n = use_i18n();
+    let params = use_params_map();
+    let navigate = use_navigate();
+    let failure = RwSignal::new(None);
+    use_title(move || i18n.t(Msg::ApplyStarting).to_string());
+    let start = StoredValue::new_local(move || {
+        let service = params.read_untracked().get("id").unwrap_or_default();
+        let navigate = navigate.clone();
+        leptos::task::spawn_local(async move {
+            match api::create_application(&service).await {
+                Ok(view) => go_to(&format!("/applications/{}", view.id), &navigate, true),
+                Err(f) => failure.set(Some(f)),
+            }
+        });
+    });
+    start.with_value(|f| f());
+    view! {
+        {move || match failure.get() {
+            None => view! { <Loading message=Msg::ApplyStarting/> }.into_any(),
+            Some(f) => view! { <h1>{i18n.t(Msg::ApplyTaskListTitle)}</h1><Failure failure=f retry=move |_| { failure.set(None); start.with_value(|f| f()); }/> }.into_any(),
+        }}
+    }
+}
+
+#[derive(Clone, Copy)]
+pub struct Providers(pub Signal<Vec<Organisation>>);
+
+/// `/applications/:id/*`: loads the application once and keeps it while moving between its pages.
+#[component]
+pub fn ApplicationShell() -> impl IntoView {
+    view! {
+        <RequireUser roles=&[Role::Citizen]>
+            <LoadApplication/>
+        </RequireUser>
+    }
+}
+
+#[component]
+fn LoadApplication() -> impl IntoView {
+    let params = use_params_map();
+    let loaded = LocalResource::new(move || {
+        let id = params.read().get("id").unwrap_or_default();
+        async move {
+            let view = api::application(&id).await?;
+            let service = api::service(&view.service_id).await?;
+            Ok::<_, api::ApiFailure>((view, service))
+        }
+    });
+    let providers = LocalResource::new(|| async { api::providers().await.unwrap_or_default() });
+    provide_context(Providers(Signal::derive(move || providers.get().unwrap_or_default())));
+    view! {
+        <Suspense fallback=|| view! { <Loading message=Msg::ApplyLoading/> }>
+            {move || loaded.get().map(|result| match result {
+                Ok((view, service)) => {
+                    let draft = Draft::new(view, service);
+                    provide_context(draft);
+                    view! { <SaveStatus draft=draft/><ConflictChoice draft=draft/><Outlet/> }.into_any()
+                }
+                Err(failure) => view! { <Failure failure=failure retry=move |_| loaded.refetch()/> }.into_any(),
+            })}
+        </Suspense>
+    }
+}
+
+fn use_draft() -> Draft {
+    expect_context::<Draft>()
+}
+
+#[component]
+fn SaveStatus(draft: Draft) -> impl IntoView {
+    let i18n = use_i18n();
+    let text = move || {
+        let lang = i18n.lang();
+        match draft.save_state.get() {
+            SaveState::Idle => String::new(),
+            SaveState::Saving => i18n.t(Msg::ApplySaving).to_string(),
+            SaveState::Saved(at) => {
+                let time = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at));
+                let hhmm = format!("{:02}:{:02}", time.get_hours(), time.get_minutes());
+                i18n.tf(Msg::ApplySavedAt, &[("time", &hhmm)])
+            }
+            SaveState::Offline => i18n.t(Msg::ApplySavedLocally).to_string(),
+            SaveState::Failed(f) => f.message(lang),
+        }
+    };
+    view! {
+        <Show when=move || draft.is_draft()>
+            <p class="save-status" role="status" aria-live="polite">{text}</p>
+            <Show when=move || draft.restored.get()>
+                <div class="notice" role="status"><p>{move || i18n.t(Msg::ApplyRestoredLocal)}</p></div>
+            </Show>
+        </Show>
+    }
+}
+
+/// Two copies of the answers: the person chooses which to keep, nothing is overwritten silently.
+#[component]
+fn ConflictChoice(draft: Draft) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <Show when=move || draft.conflict.with(Option::is_some)>
+            <div class="notice notice--warning" role="alertdialog" aria-labelledby="conflict-title" aria-describedby="conflict-text">
+                <h2 id="conflict-title">{move || i18n.t(Msg::ApplyConflictTitle)}</h2>
+                <p id="conflict-text">{move || i18n.t(Msg::ApplyConflictText)}</p>
+                <div class="button-group">
+                    <button type="button" class="button" on:click=move |_| draft.keep_mine()>{move || i18n.t(Msg::ApplyConflictKeepMine)}</button>
+                    <button type="button" class="button button--secondary" on:click=move |_| draft.take_saved()>{move || i18n.t(Msg::ApplyConflictTakeSaved)}</button>
+                </div>
+            </div>
+        </Show>
+    }
+}
+
+fn visible_pages(draft: Draft) -> Vec<FormPage> {
+    let answers = draft.answers.get();
+    draft.form().all_pages().into_iter().filter(|p| p.visible_if.as_ref().is_none_or(|c| c.holds(&answers))).collect()
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum PageState {
+    Completed,
+    InProgress,
+    NotStarted,
+}
+
+fn page_state(draft: Draft, page: &FormPage) -> PageState {
+    let answers = draft.answers_with_files();
+    let issues = draft.form().validate_page(&page.id, &answers, context());
+    let answered = page.fields.iter().any(|f| answers.contains_key(&f.id));
+    match (issues.is_empty(), answered) {
+        (true, true) => PageState::Completed,
+        (true, false) if page.fields.iter().all(|f| !f.required) => PageState::Completed,
+        (_, true) => PageState::InProgress,
+        _ => PageState::NotStarted,
+    }
+}
+
+fn service_title(draft: Draft) -> impl Fn() -> String + Copy {
+    let i18n = use_i18n();
+    move || draft.service.with_value(|s| s.short_name.get(i18n.lang()).to_string())
+}
+
+/// `/applications/:id`: the task list of a draft, or the confirmation of a sent application.
+#[component]
+pub fn ApplicationOverview() -> impl IntoView {
+    let draft = use_draft();
+    move || if draft.is_draft() { view! { <TaskList draft=draft/> }.into_any() } else { view! { <Confirmation draft=draft/> }.into_any() }
+}
+
+#[component]
+fn TaskList(draft: Draft) -> impl IntoView {
+    let i18n = use_i18n();
+    let title = service_title(draft);
+    use_title(move || i18n.tf(Msg::ApplyTitle, &[("service", &title())]));
+    let id = draft.id.get_value();
+    let deleting = RwSignal::new(false);
+    let navigate = use_navigate();
+    let delete = move |_| {
+        let navigate = navigate.clone();
+        leptos::task::spawn_local(async move {
+            if api::delete_draft(&draft.id.get_value()).await.is_ok() {
+                go_to("/cabinet", &navigate, true);
+            }
+        });
+    };
+    view! {
+        <span class="caption">{title}</span>
+        <h1>{move || i18n.t(Msg::ApplyTaskListTitle)}</h1>
+        <p>{move || i18n.t(Msg::ApplyTaskListIntro)}</p>
+        <ol class="task-list">
+            {move || visible_pages(draft).into_iter().map(|page| {
+                let state = page_state(draft, &page);
+                let (tag, class) = match state {
+                    PageState::Completed => (Msg::ApplyStatusCompleted, "tag tag--done"),
+                    PageState::InProgress => (Msg::ApplyStatusInProgress, "tag tag--progress"),
+                    PageState::NotStarted => (Msg::ApplyStatusNotStarted, "tag"),
+                };
+                let href = format!("/applications/{}/pages/{}", draft.id.get_value(), page.id);
+                let status_id = format!("task-{}-status", page.id);
+                view! {
+                    <li class="task-list__item">
+                        <A href=href attr:aria-describedby=status_id.clone()>{page.title.get(i18n.lang()).to_string()}</A>
+                        <strong class=class id=status_id>{i18n.t(tag)}</strong>
+                    </li>
+                }
+            }).collect_view()}
+            <li class="task-list__item">
+                <A href=format!("/applications/{id}/check")>{move || i18n.t(Msg::ApplyCheckLink)}</A>
+            </li>
+        </ol>
+        <Show
+            when=move || deleting.get()
+            fallback=move || view! {
+                <button type="button" class="button button--warning-secondary" on:click=move |_| deleting.set(true)>{move || i18n.t(Msg::ApplyDeleteDraft)}</button>
+            }
+        >
+            <div class="notice notice--warning" role="alertdialog" aria-labelledby="delete-question">
+                <p id="delete-question">{move || i18n.t(Msg::ApplyDeleteConfirm)}</p>
+                <div class="button-group">
+                    <button type="button" class="button button--warning" on:click=delete.clone()>{move || i18n.t(Msg::ApplyDeleteYes)}</button>
+                    <button type="button" class="button button--secondary" on:click=move |_| deleting.set(false)>{move || i18n.t(Msg::ApplyCancel)}</button>
+                </div>
+            </div>
+        </Show>
+    }
+}
+
+/// `/applications/:id/pages/:page`: one page of questions.
+#[component]
+pub fn QuestionPage() -> impl IntoView {
+    let draft = use_draft();
+    let i18n = use_i18n();
+    let params = use_params_map();
+    let query = use_query_map();
+    let navigate = use_navigate();
+    let errors = FormErrors::new("f");
+    let Providers(providers) = expect_context::<Providers>();
+    let page_id = move || params.read().get("page").unwrap_or_default();
+    let page = move || draft.form().all_pages().into_iter().find(|p| p.id == page_id());
+    let title = service_title(draft);
+    use_title(move || page().map(|p| p.title.get(i18n.lang()).to_string()).unwrap_or_default());
+    let back = move || format!("/applications/{}", draft.id.get_value());
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some(page) = page() else { return };
+        let issues = draft.form().validate_page(&page.id, &draft.answers_with_files(), context());
+        if !issues.is_empty() {
+            errors.show(issues);
+            return;
+        }
+        errors.clear();
+        let id = draft.id.get_value();
+        let target = if query.read_untracked().get("return").as_deref() == Some("check") {
+            format!("/applications/{id}/check")
+        } else {
+            let pages = visible_pages(draft);
+            let at = pages.iter().position(|p| p.id == page.id);
+            match at.and_then(|i| pages.get(i + 1)) {
+                Some(next) => format!("/applications/{id}/pages/{}", next.id),
+                None => format!("/applications/{id}/check"),
+            }
+        };
+        go_to(&target, &navigate, false);
+        let _ = window().scroll_to_with_x_and_y(0.0, 0.0);
+    };
+    view! {
+        <A href=back attr:class="back-link">{move || i18n.t(Msg::ApplyBackToTasks)}</A>
+        {move || match page() {
+            None => view! { <p>{i18n.t(Msg::ErrorNotFound)}</p> }.into_any(),
+            Some(page) => {
+                let fields = page.fields.clone();
+                view! {
+                    <ErrorSummary errors=errors/>
+                    <span class="caption">{title}</span>
+                    <h1>{page.title.get(i18n.lang()).to_string()}</h1>
+                    {page.intro.as_ref().map(|t| view! { <p class="lead">{t.get(i18n.lang()).to_string()}</p> })}
+                    <form novalidate on:submit=on_submit.clone()>
+                        {fields.into_iter().map(|field| {
+                            let condition = field.visible_if.clone();
+                            let binding = Binding::top_level(draft, field.id.clone());
+                            let path = field.id.clone();
+                            let shown = move || condition.as_ref().is_none_or(|c| draft.answers.with(|a| c.holds(a)));
+                            let field = StoredValue::new(field);
+                            view! {
+                                <Show when=shown.clone()>
+                                    <FieldControl draft=draft field=field.get_value() path=path.clone() binding=binding errors=errors providers=providers/>
+                                </Show>
+                            }
+                        }).collect_view()}
+                        <button type="submit" class="button">{move || i18n.t(Msg::ApplySaveContinue)}</button>
+                    </form>
+                }.into_any()
+            }
+        }}
+    }
+}
+
+/// `/applications/:id/check`: every answer with a change link, consent, and "Send".
+#[component]
+pub fn CheckAnswersPage() -> impl IntoView {
+    let draft = use_draft();
+    let i18n = use_i18n();
+    let errors = FormErrors::new("check");
+    let consent = RwSignal::new(false);
+    let sending = RwSignal::new(false);
+    let navigate = use_navigate();
+    let Providers(providers) = expect_context::<Providers>();
+    let title = service_title(draft);
+    use_title(move || i18n.t(Msg::ApplyCheckTitle).to_string());
+    let id = draft.id.get_value();
+    let send = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if sending.get_untracked() {
+            return;
+        }
+        let navigate = navigate.clone();
+        sending.set(true);
+        leptos::task::spawn_local(async move {
+            draft.flush().await;
+            let id = draft.id.get_value();
+            let request = SubmitRequest { version: draft.version.get_untracked(), consent: consent.get_untracked() };
+            match api::submit_application(&id, &request).await {
+                Ok(view) => {
+                    draft.apply_view(view);
+                    go_to(&format!("/applications/{id}"), &navigate, false);
+                    let _ = window().scroll_to_with_x_and_y(0.0, 0.0);
+                }
+                Err(failure) => errors.show_failure(failure, "consent"),
+            }
+            sending.set(false);
+        });
+    };
+    let rows = move || {
+        let lang = i18n.lang();
+        let answers = draft.answers_with_files();
+        let attachments = draft.attachments.get();
+        let providers = providers.get();
+        visible_pages(draft)
+            .into_iter()
+            .map(|page| {
+                let fields: Vec<_> = page.fields.iter().filter(|f| f.visible_if.as_ref().is_none_or(|c| c.holds(&answers))).cloned().collect();
+                let page_href = format!("/applications/{}/pages/{}?return=check", draft.id.get_value(), page.id);
+                view! {
+                    <h2 class="heading-m">{page.title.get(lang).to_string()}</h2>
+                    <dl class="summary-list">
+                        {fields.into_iter().map(|field| {
+                            let value = match (&field.kind, answers.get(&field.id)) {
+                                (_, None) => i18n.t(Msg::ApplyNotAnswered).to_string(),
+                                (FieldKind::File { document, .. }, Some(_)) => attachments.iter().filter(|a| &a.slot == document).map(|a| a.file_name.clone()).collect::<Vec<_>>().join(", "),
+                                (FieldKind::Organisation { .. }, Some(Answer::Text(id))) => providers.iter().find(|o| &o.id == id).map(|o| o.name.get(lang).to_string()).unwrap_or_else(|| id.clone()),
+                                (_, Some(answer)) => display(&field, answer, lang),
+                            };
+                            let label = field.label.get(lang).to_string();
+                            let href = page_href.clone();
+                            view! {
+                                <div class="summary-list__row">
+                                    <dt class="summary-list__key">{label.clone()}</dt>
+                                    <dd class="summary-list__value">{value}</dd>
+                                    <dd class="summary-list__actions">
+                                        <A href=href>{i18n.t(Msg::ApplyChange)}<span class="visually-hidden">" "{label}</span></A>
+                                    </dd>
+                                </div>
+                            }
+                        }).collect_view()}
+                    </dl>
+                }
+            })
+            .collect_view()
+    };
+    let other_files = move || draft.attachments.with(|a| a.iter().any(|x| x.slot == portal_domain::form::OTHER_DOCUMENT));
+    view! {
+        <A href=format!("/applications/{id}") attr:class="back-link">{move || i18n.t(Msg::ApplyBackToTasks)}</A>
+        <Show when=move || draft.is_draft() fallback=move || view! { <Confirmation draft=draft/> }>
+            <ErrorSummary errors=errors/>
+            <span class="caption">{title}</span>
+            <h1>{move || i18n.t(Msg::ApplyCheckTitle)}</h1>
+            {rows}
+            <h2 class="heading-m">{move || i18n.t(Msg::ApplyOtherDocuments)}</h2>
+            <FieldControl
+                draft=draft
+                field=other_documents_field()
+                path="other_documents".to_string()
+                binding=Binding::top_level(draft, "other_documents".to_string())
+                errors=errors
+                providers=providers
+            />
+            <Show when=other_files><span class="visually-hidden">{move || i18n.t(Msg::ApplyFilesAttached)}</span></Show>
+            <form novalidate on:submit=send.clone()>
+                <fieldset class="fieldset form-group" id="check-consent" tabindex="-1">
+                    <legend class="label">{move || i18n.t(Msg::ApplyConsentLegend)}</legend>
+                    {move || errors.fields.with(|f| f.iter().find(|i| i.field == "consent").map(|i| i.message(i18n.lang())))
+                        .map(|text| view! { <p class="error-message">{text}</p> })}
+                    <div class="checkbox">
+                        <input type="checkbox" id="check-consent-box" prop:checked=move || consent.get()
+                            on:change=move |ev| consent.set(event_target_checked(&ev))/>
+                        <label for="check-consent-box">{move || i18n.t(Msg::ApplyConsentLabel)}</label>
+                    </div>
+                </fieldset>
+                <button type="submit" class="button" disabled=move || sending.get()>
+                    {move || i18n.t(if sending.get() { Msg::ApplySubmitting } else { Msg::ApplySubmit })}
+                </button>
+            </form>
+        </Show>
+    }
+}
+
+/// The portal's own "other documents" slot, shown on the check page.
+fn other_documents_field() -> portal_domain::form::Field {
+    portal_domain::form::Field {
+        id: "other_documents".into(),
+        label: portal_domain::text::Text::from_msg(Msg::ApplyOtherDocuments),
+        hint: Some(portal_domain::text::Text::from_msg(Msg::ApplyOtherDocumentsHint)),
+        kind: FieldKind::File { document: portal_domain::form::OTHER_DOCUMENT.into(), max_files: 10 },
+        required: false,
+        visible_if: None,
+        origin: portal_domain::service::Origin::Seed,
+    }
+}
+
+#[component]
+fn Confirmation(draft: Draft) -> impl IntoView {
+    let i18n = use_i18n();
+    let title = service_title(draft);
+    use_title(move || i18n.t(Msg::ApplySubmittedTitle).to_string());
+    move || {
+        draft.submission.get().map(|s| {
+            let lang = i18n.lang();
+            let receipt = api::receipt_url(&draft.id.get_value(), lang);
+            let expected = s
+                .expected_result_date
+                .map(|d| format!("{:02}.{:02}.{}", d.day(), d.month(), d.year()))
+                .unwrap_or_else(|| portal_i18n::t(lang, Msg::ReceiptNoExpectedDate).to_string());
+            view! {
+                <div class="panel panel--confirmation">
+                    <h1 class="panel__title">{i18n.t(Msg::ApplySubmittedTitle)}</h1>
+                    <div class="panel__body">
+                        {i18n.t(Msg::ApplyYourNumber)}<br/><strong class="application-number">{s.number.clone()}</strong>
+                    </div>
+                </div>
+                <p class="caption">{title}</p>
+                <dl class="summary-list">
+                    <div class="summary-list__row"><dt class="summary-list__key">{i18n.t(Msg::ApplySubmittedAt)}</dt><dd class="summary-list__value">{format_instant(lang, s.submitted_at)}</dd></div>
+                    <div class="summary-list__row"><dt class="summary-list__key">{i18n.t(Msg::ApplyProvider)}</dt><dd class="summary-list__value">{s.organisation_name.get(lang).to_string()}</dd></div>
+                    <div class="summary-list__row"><dt class="summary-list__key">{i18n.t(Msg::ApplyExpectedDate)}</dt><dd class="summary-list__value">{expected}</dd></div>
+                    <div class="summary-list__row"><dt class="summary-list__key">{i18n.t(Msg::ApplyResultPlace)}</dt><dd class="summary-list__value">{s.result_place.get(lang).to_string()}</dd></div>
+                </dl>
+                <p><a class="button" href=receipt download=format!("receipt-{}.pdf", s.number)>{i18n.t(Msg::ApplyDownloadReceipt)}</a></p>
+                <p>{i18n.t(Msg::ApplyWhatNext)}</p>
+                <p><A href="/cabinet">{i18n.t(Msg::CabinetApplications)}</A></p>
+            }
+        })
+    }
+}
+
+/// The cabinet's list of drafts and sent applications.
+#[component]
+pub fn MyApplications() -> impl IntoView {
+    let i18n = use_i18n();
+    let list = LocalResource::new(api::applications);
+    view! {
+        <h2>{move || i18n.t(Msg::CabinetApplications)}</h2>
+        <Suspense fallback=|| view! { <Loading message=Msg::ApplyLoading/> }>
+            {move || list.get().map(|r| match r {
+                Ok(items) if items.is_empty() => view! {
+                    <div class="empty">
+                        <p>{move || i18n.t(Msg::CabinetApplicationsEmpty)}</p>
+                        <p><a class="button" href="/services">{move || i18n.t(Msg::CabinetFindService)}</a></p>
+                    </div>
+                }.into_any(),
+                Ok(items) => view! {
+                    <ul class="application-list">
+                        {items.into_iter().map(|a| {
+                            let href = format!("/applications/{}", a.id);
+                            let status = a.status;
+                            let number = a.number.clone();
+                            view! {
+                                <li class="application-list__item">
+                                    <A href=href>{move || a.service_name.get(i18n.lang()).to_string()}</A>
+                                    " "<strong class=if status == Status::Draft { "tag" } else { "tag tag--done" }>{move || i18n.t(status.msg())}</strong>
+                                    <p class="hint">
+                                        {move || number.as_ref().map(|n| i18n.tf(Msg::ApplyNumber, &[("number", n)]) + " · ")}
+                                        {move || format_instant(i18n.lang(), a.submitted_at.unwrap_or(a.updated_at))}
+                                    </p>
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                    <p><a class="button button--secondary" href="/services">{move || i18n.t(Msg::CabinetFindService)}</a></p>
+                }.into_any(),
+                Err(failure) => view! { <Failure failure=failure retry=move |_| list.refetch()/> }.into_any(),
+            })}
+        </Suspense>
+    }
+}
+
+/// `/verify/:code`: what a receipt's QR code opens. Public.
+#[component]
+pub fn VerifyPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let params = use_params_map();
+    use_title(move || i18n.t(Msg::VerifyTitle).to_string());
+    let result = LocalResource::new(move || {
+        let code = params.read().get("code").unwrap_or_default();
+        async move { api::verify(&code).await }
+    });
+    view! {
+        <h1>{move || i18n.t(Msg::VerifyTitle)}</h1>
+        <Suspense fallback=|| view! { <Loading message=Msg::ApplyLoading/> }>
+            {move || result.get().map(|r| match r {
+                Ok(v) => view! {
+                    <div class="notice notice--success" role="status"><p>{i18n.t(Msg::VerifyGenuine)}</p></div>
+                    <dl class="summary-list">
+                        <div class="summary-list__row"><dt class="summary-list__key">{i18n.t(Msg::ReceiptNumber)}</dt><dd class="summary-list__value">{v.number.clone()}</dd></div>
+                        <div class="summary-list__row"><dt class="summary-list__key">{i18n.t(Msg::ReceiptService)}</dt><dd class="summary-list__value">{v.service_name.get(i18n.lang()).to_string()}</dd></div>
+                        <div class="summary-list__row"><dt class="summary-list__key">{i18n.t(Msg::ApplySubmittedAt)}</dt><dd class="summary-list__value">{format_instant(i18n.lang(), v.submitted_at)}</dd></div>
+                        <div class="summary-list__row"><dt class="summary-list__key">{i18n.t(Msg::ReceiptProvider)}</dt><dd class="summary-list__value">{v.organisation_name.get(i18n.lang()).to_string()}</dd></div>
+                        <div class="summary-list__row"><dt class="summary-list__key">{i18n.t(Msg::VerifyStatus)}</dt><dd class="summary-list__value">{i18n.t(v.status.msg())}</dd></div>
+                    </dl>
+                }.into_any(),
+                Err(failure) => view! { <div class="notice notice--error" role="alert"><p>{
+                    if failure.is_not_found() { i18n.t(Msg::ErrorVerifyNotFound).to_string() } else { failure.message(i18n.lang()) }
+                }</p></div> }.into_any(),
+            })}
+        </Suspense>
+    }
+}
