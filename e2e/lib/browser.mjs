@@ -43,7 +43,8 @@ export function watchErrors(page) {
   const errors = [];
   page.on('pageerror', (error) => errors.push(error.message));
   page.on('console', (message) => {
-    if (message.type() === 'error' && /Content Security Policy/i.test(message.text())) errors.push(message.text());
+    // A Rust panic is logged (console_error_panic_hook) just before the wasm trap ends the app.
+    if (message.type() === 'error' && /Content Security Policy|panicked at/i.test(message.text())) errors.push(message.text());
   });
   return errors;
 }

@@ -47,6 +47,7 @@ export async function startServer(extraEnv = {}) {
   return {
     url,
     dataDir,
+    pid: child.pid,
     async stop() {
       if (child.exitCode === null) {
         const exited = new Promise((resolve) => child.on('exit', resolve));

@@ -1,43 +1,20 @@
 // Accounts through the built apps: register, sign out, sign in, the cabinet, the inactivity
 // warning, and the staff workspaces — in Kazakh, Russian and English, with axe on every page.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { expectNoAxeViolations, launch, watchErrors } from '../lib/browser.mjs';
-import { startServer } from '../lib/server.mjs';
+import { expectNoAxeViolations, watchErrors } from '../lib/browser.mjs';
+import { at, freshIin, usePortal } from '../lib/journey.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer({ PORTAL_DEMO: '1' });
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const portal = usePortal({ PORTAL_DEMO: '1' });
 
 async function openPage(path, { locale = 'en-GB', clock = false } = {}) {
-  const context = await browser.newContext({ locale, viewport: { width: 1000, height: 900 } });
+  const context = await portal.browser.newContext({ locale, viewport: { width: 1000, height: 900 } });
   const page = await context.newPage();
   if (clock) await page.clock.install();
   const errors = watchErrors(page);
-  await page.goto(server.url + path);
+  await page.goto(portal.server.url + path);
   return { context, page, errors };
-}
-
-/// A valid IIN nobody has registered: born 1995-05-05, a random serial, its control digit.
-function freshIin() {
-  for (;;) {
-    const first = `9505054${String(Math.floor(Math.random() * 10000)).padStart(4, '0')}`;
-    const d = [...first].map(Number);
-    const sum = (w) => d.reduce((acc, x, i) => acc + x * w[i], 0) % 11;
-    let c = sum([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
-    if (c === 10) c = sum([3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2]);
-    if (c !== 10) return first + c;
-  }
 }
 
 /// Lets `milliseconds` of idle time pass on the page's clock (installed with `clock: true`),
@@ -51,10 +28,6 @@ async function passTime(page, milliseconds, until = async () => false) {
   }
   await page.clock.resume();
 }
-
-/// Waits until the page is at `path` (the path itself: a sign-in URL such as
-/// `/login?next=/cabinet` must not count as being at `/cabinet`).
-const at = (page, path) => page.waitForURL((url) => url.pathname === path);
 
 const DEMO = {
   citizen: { iin: '880314412019', password: 'Aigerim-demo-2026' },
@@ -275,7 +248,7 @@ describe('staff', () => {
     await page.getByLabel('Password').fill(DEMO.citizen.password);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await at(page, '/cabinet');
-    await page.goto(server.url + '/workspace/admin');
+    await page.goto(portal.server.url + '/workspace/admin');
     await page.getByText('You do not have access to this.').waitFor();
     await context.close();
   });

@@ -1,29 +1,18 @@
 // The public catalogue through the built app: find a service, read what it needs, in three
 // languages, by keyboard and on a narrow screen, with axe-core on every page state.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { expectNoAxeViolations, launch, watchErrors } from '../lib/browser.mjs';
-import { startServer } from '../lib/server.mjs';
+import { expectNoAxeViolations, watchErrors } from '../lib/browser.mjs';
+import { usePortal } from '../lib/journey.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const portal = usePortal();
 
 async function openPage(path, { locale = 'en-GB', viewport = { width: 1100, height: 900 } } = {}) {
-  const context = await browser.newContext({ locale, viewport });
+  const context = await portal.browser.newContext({ locale, viewport });
   const page = await context.newPage();
   const errors = watchErrors(page);
-  await page.goto(server.url + path);
+  await page.goto(portal.server.url + path);
   return { context, page, errors };
 }
 
@@ -74,10 +63,10 @@ describe('catalogue', () => {
     assert.equal(await page.getByRole('status').filter({ hasText: 'услуг' }).textContent(), '16 услуг');
     await expectNoAxeViolations(page, 'the catalogue in Russian');
 
-    await page.goto(server.url + '/services');
+    await page.goto(portal.server.url + '/services');
     await page.getByRole('heading', { level: 1, name: 'Государственные услуги' }).waitFor();
 
-    await page.goto(server.url + '/services?lang=kk');
+    await page.goto(portal.server.url + '/services?lang=kk');
     await page.getByRole('heading', { level: 1, name: 'Мемлекеттік қызметтер' }).waitFor();
     assert.equal(await page.evaluate(() => document.documentElement.lang), 'kk');
     await expectNoAxeViolations(page, 'the catalogue in Kazakh');
@@ -171,11 +160,11 @@ describe('every page', () => {
   });
 
   test('serves hashed assets as immutable and the page itself uncached', async () => {
-    const page = await fetch(server.url + '/services');
+    const page = await fetch(portal.server.url + '/services');
     assert.equal(page.headers.get('cache-control'), 'no-cache');
     const html = await page.text();
     const wasm = html.match(/\/(portal-web-[0-9a-f]+_bg\.wasm)/)[1];
-    const asset = await fetch(`${server.url}/${wasm}`, { headers: { 'accept-encoding': 'br' } });
+    const asset = await fetch(`${portal.server.url}/${wasm}`, { headers: { 'accept-encoding': 'br' } });
     assert.equal(asset.status, 200);
     assert.equal(asset.headers.get('cache-control'), 'public, max-age=31536000, immutable');
     assert.equal(asset.headers.get('content-type'), 'application/wasm');

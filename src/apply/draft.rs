@@ -106,6 +106,12 @@ impl Draft {
         draft
     }
 
+    /// Whether the page still shows this draft: async work that outlived it (a save in flight
+    /// when the person went to another page) must not touch it.
+    pub fn alive(&self) -> bool {
+        self.id.try_with_value(|_| ()).is_some()
+    }
+
     pub fn form(&self) -> FormDefinition {
         self.service.with_value(|s| s.form.clone().unwrap_or(FormDefinition { on_behalf: vec![], pages: vec![], rules: vec![] }))
     }
@@ -159,6 +165,9 @@ impl Draft {
             window().clear_timeout_with_handle(handle);
         }
         let callback = Closure::once_into_js(move || {
+            if !this.alive() {
+                return;
+            }
             this.timer.set_value(None);
             leptos::task::spawn_local(async move { this.save_now().await });
         });
@@ -169,7 +178,7 @@ impl Draft {
     fn save_when_online(&self) {
         let this = *self;
         let on_online = Closure::<dyn Fn()>::new(move || {
-            if this.read_local().is_some() && this.conflict.get_untracked().is_none() {
+            if this.alive() && this.read_local().is_some() && this.conflict.get_untracked().is_none() {
                 leptos::task::spawn_local(async move { this.save_now().await });
             }
         });
@@ -217,7 +226,11 @@ impl Draft {
         let snapshot = self.answers.get_untracked();
         let request = SaveDraft { version: self.version.get_untracked(), answers: self.savable() };
         let id = self.id.get_value();
-        match api::save_draft(&id, &request).await {
+        let result = api::save_draft(&id, &request).await;
+        if !self.alive() {
+            return;
+        }
+        match result {
             Ok(view) => {
                 self.version.set(view.version);
                 self.save_state.set(SaveState::Saved(js_sys::Date::now()));
@@ -230,18 +243,20 @@ impl Draft {
             Err(failure) if failure.code() == Some("error.application.conflict") => {
                 self.save_state.set(SaveState::Idle);
                 if let Ok(server) = api::application(&id).await {
-                    self.conflict.set(Some(server));
+                    self.conflict.try_set(Some(server));
                 }
             }
             Err(failure) if failure.code() == Some("error.application.not_draft") => {
                 if let Ok(server) = api::application(&id).await {
-                    self.status.set(server.status);
-                    self.submission.set(server.submission);
+                    self.status.try_set(server.status);
+                    self.submission.try_set(server.submission);
                 }
-                self.forget_local();
             }
             Err(ApiFailure::Network) => self.save_state.set(SaveState::Offline),
             Err(failure) => self.save_state.set(SaveState::Failed(failure)),
+        }
+        if !self.alive() {
+            return;
         }
         self.in_flight.set_value(false);
         if self.again.get_value() {
@@ -256,8 +271,11 @@ impl Draft {
             window().clear_timeout_with_handle(handle);
             self.timer.set_value(None);
         }
-        while self.in_flight.get_value() {
+        while self.in_flight.try_get_value() == Some(true) {
             sleep(100).await;
+        }
+        if !self.alive() {
+            return;
         }
         if self.read_local().is_some() {
             self.save_now().await;

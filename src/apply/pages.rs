@@ -71,8 +71,10 @@ pub fn ApplicationShell() -> impl IntoView {
 #[component]
 fn LoadApplication() -> impl IntoView {
     let params = use_params_map();
+    // The parameters include the child route's (`page`): only a new id reloads the application.
+    let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
     let loaded = LocalResource::new(move || {
-        let id = params.read().get("id").unwrap_or_default();
+        let id = id.get();
         async move {
             let view = api::application(&id).await?;
             let service = api::service(&view.service_id).await?;
@@ -387,6 +389,7 @@ pub fn CheckAnswersPage() -> impl IntoView {
             <ErrorSummary errors=errors/>
             <span class="caption">{title}</span>
             <h1>{move || i18n.t(Msg::ApplyCheckTitle)}</h1>
+            <Applicant/>
             {rows}
             <h2 class="heading-m">{move || i18n.t(Msg::ApplyOtherDocuments)}</h2>
             <FieldControl
@@ -414,6 +417,28 @@ pub fn CheckAnswersPage() -> impl IntoView {
                 </button>
             </form>
         </Show>
+    }
+}
+
+/// Who applies: from the profile, never asked again (catalogue §5.3).
+#[component]
+fn Applicant() -> impl IntoView {
+    let i18n = use_i18n();
+    let session = crate::session::use_session();
+    move || {
+        session.user().map(|u| {
+            let name = [Some(u.last_name.clone()), Some(u.first_name.clone()), u.middle_name.clone()].into_iter().flatten().collect::<Vec<_>>().join(" ");
+            view! {
+                <h2 class="heading-m">{i18n.t(Msg::ReceiptApplicant)}</h2>
+                <dl class="summary-list">
+                    <div class="summary-list__row">
+                        <dt class="summary-list__key">{i18n.t(Msg::ReceiptApplicant)}</dt>
+                        <dd class="summary-list__value">{name}", "{i18n.t(Msg::ReceiptIin)}" "{u.iin_masked.clone()}</dd>
+                        <dd class="summary-list__actions"><A href="/cabinet/profile">{i18n.t(Msg::CabinetProfile)}</A></dd>
+                    </div>
+                </dl>
+            }
+        })
     }
 }
 

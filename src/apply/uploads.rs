@@ -138,7 +138,7 @@ fn AttachedFile(draft: Draft, attachment: AttachmentView) -> impl IntoView {
         let id = id.clone();
         leptos::task::spawn_local(async move {
             if api::delete_attachment(&draft.id.get_value(), &id).await.is_ok() {
-                draft.attachments.update(|list| list.retain(|a| a.id != id));
+                draft.attachments.try_update(|list| list.retain(|a| a.id != id));
             }
         });
     };
@@ -235,14 +235,15 @@ fn base_name(name: &str) -> String {
 }
 
 fn start(uploads: SlotUploads, name: String, size: f64) -> u32 {
-    let key = uploads.next.get_value();
-    uploads.next.set_value(key + 1);
-    uploads.list.update(|l| l.push(Upload { key, name, sent: 0.0, size, state: UploadState::Preparing }));
+    let key = uploads.next.try_get_value().unwrap_or_default();
+    uploads.next.try_set_value(key + 1);
+    uploads.list.try_update(|l| l.push(Upload { key, name, sent: 0.0, size, state: UploadState::Preparing }));
     key
 }
 
+/// Changes an upload's row, unless the page moved on meanwhile.
 fn update(uploads: SlotUploads, key: u32, f: impl FnOnce(&mut Upload)) {
-    uploads.list.update(|l| {
+    uploads.list.try_update(|l| {
         if let Some(u) = l.iter_mut().find(|u| u.key == key) {
             f(u);
         }
@@ -275,7 +276,7 @@ fn use_i18n_untracked() -> portal_i18n::Lang {
 /// Announces the file, then sends it in chunks; after a dropped connection it asks the server
 /// how much arrived and continues from there.
 async fn upload(draft: Draft, uploads: SlotUploads, key: u32, slot: &str, name: &str, blob: Blob) {
-    let id = draft.id.get_value();
+    let Some(id) = draft.id.try_get_value() else { return };
     let size = blob.size();
     update(uploads, key, |u| u.state = UploadState::Uploading);
     let announced = loop {
@@ -321,8 +322,8 @@ async fn upload(draft: Draft, uploads: SlotUploads, key: u32, slot: &str, name: 
             Err(failure) => return fail_with(uploads, key, &failure),
         }
     }
-    uploads.list.update(|l| l.retain(|u| u.key != key));
-    draft.attachments.update(|a| {
+    uploads.list.try_update(|l| l.retain(|u| u.key != key));
+    draft.attachments.try_update(|a| {
         a.retain(|x| x.id != attachment.id);
         a.push(attachment);
     });

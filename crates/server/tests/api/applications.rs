@@ -512,3 +512,90 @@ async fn when_clamd_is_down_nothing_unscanned_is_kept() {
     assert_eq!(view["attachments"][0]["complete"], false);
     assert_eq!(view["attachments"][0]["received"], 0, "the last part is sent again once the scanner is back");
 }
+
+/// Valid answers for every visible field of a form, as a careful applicant would give them;
+/// required file fields get a PDF uploaded into their slot.
+async fn fill_in(app: &TestApp, who: &Session, id: &str, form: &portal_domain::form::FormDefinition, providers: &[Value]) -> Value {
+    use portal_domain::form::{Answer, FieldKind};
+    fn simple(kind: &FieldKind, providers: &[Value]) -> Option<Value> {
+        Some(match kind {
+            FieldKind::Text { min_length, .. } => json!("Тест".repeat((*min_length as usize).div_ceil(4).max(1))),
+            FieldKind::Number { min, .. } => json!(min.to_string()),
+            FieldKind::Date { min, max } => {
+                let today = portal_domain::calendar::local_day_and_minute(portal_server::db::now_millis()).0;
+                let day = min.map(|m| m.resolve(today)).or(max.map(|m| m.resolve(today))).unwrap_or(today);
+                json!(day.to_string())
+            }
+            FieldKind::Iin => json!(iin_born("1003046")),
+            FieldKind::Name => json!("Айгүл"),
+            FieldKind::Phone => json!("+7 701 123 45 67"),
+            FieldKind::Email => json!("test@example.kz"),
+            FieldKind::Select { options } | FieldKind::Radio { options } => json!(options[options.len() - 1].value),
+            FieldKind::Checkbox => json!(true),
+            FieldKind::Checkboxes { options, min, .. } => json!(options.iter().take((*min).max(1) as usize).map(|o| o.value.clone()).collect::<Vec<_>>()),
+            FieldKind::Address => json!({"locality": "Алматы", "street": "Абай даңғылы", "house": "1", "apartment": ""}),
+            FieldKind::Organisation { kind } => {
+                let code = serde_json::to_value(kind).unwrap();
+                json!(providers.iter().find(|o| o["kind"] == code)?["id"])
+            }
+            FieldKind::Group { .. } | FieldKind::File { .. } => return None,
+        })
+    }
+    let mut answers = serde_json::Map::new();
+    for page in form.all_pages() {
+        let typed: portal_domain::form::Answers = serde_json::from_value(Value::Object(answers.clone())).unwrap();
+        if !page.visible_if.as_ref().is_none_or(|c| c.holds(&typed)) {
+            continue;
+        }
+        for field in &page.fields {
+            let typed: portal_domain::form::Answers = serde_json::from_value(Value::Object(answers.clone())).unwrap();
+            if !field.visible_if.as_ref().is_none_or(|c| c.holds(&typed)) {
+                continue;
+            }
+            match &field.kind {
+                FieldKind::Group { min_items, fields, .. } => {
+                    let items: Vec<Value> = (0..(*min_items).max(1))
+                        .map(|_| Value::Object(fields.iter().filter_map(|f| simple(&f.kind, providers).map(|v| (f.id.clone(), v))).collect()))
+                        .collect();
+                    answers.insert(field.id.clone(), json!(items));
+                }
+                FieldKind::File { document, .. } if field.required => {
+                    let r = attach(app, who, id, document, "copy.pdf", pdf_bytes(2000)).await;
+                    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+                }
+                FieldKind::File { .. } => {}
+                kind => {
+                    let value = simple(kind, providers).unwrap_or_else(|| panic!("no demo organisation for {}", field.id));
+                    answers.insert(field.id.clone(), value);
+                }
+            }
+        }
+    }
+    let _ = Answer::Flag(true);
+    Value::Object(answers)
+}
+
+#[tokio::test]
+async fn every_portal_service_can_be_completed_and_submitted() {
+    let app = demo().await;
+    let providers = app.get("/api/providers").await.json();
+    let providers = providers.as_array().unwrap();
+    let mut submitted = Vec::new();
+    for service in app.state.catalogue.services() {
+        let Some(form) = service.definition.form.clone().filter(|_| service.definition.has_portal_channel()) else { continue };
+        let citizen = app.citizen().await;
+        let id = new_draft(&app, &citizen, &service.definition.id).await["id"].as_str().unwrap().to_string();
+        let answers = fill_in(&app, &citizen, &id, &form, providers).await;
+        let saved = save(&app, &citizen, &id, 1, answers).await;
+        assert_eq!(saved.status, StatusCode::OK, "{}: {}", service.definition.id, saved.text());
+        let version = saved.json()["version"].as_i64().unwrap();
+        let sent = app.send(Method::POST, &format!("/api/applications/{id}/submission"), Some(json!({"version": version, "consent": true})), Some(&citizen)).await;
+        assert_eq!(sent.status, StatusCode::CREATED, "{}: {}", service.definition.id, sent.text());
+        for lang in ["kk", "ru", "en"] {
+            let receipt = app.get_as(&format!("/api/applications/{id}/receipt?lang={lang}"), &citizen).await;
+            assert_eq!(receipt.status, StatusCode::OK, "{} receipt in {lang}", service.definition.id);
+        }
+        submitted.push(service.definition.id.clone());
+    }
+    assert_eq!(submitted.len(), 12, "{submitted:?}");
+}

@@ -1,0 +1,125 @@
+// Helpers shared by the journeys: fresh identities, URL waits, test files.
+import { after, before } from 'node:test';
+import { deflateSync } from 'node:zlib';
+
+import { launch } from './browser.mjs';
+import { startServer } from './server.mjs';
+
+/// A valid IIN nobody has registered yet: born on `birth` (YYMMDD) in the century and sex of
+/// `centurySex` (3/4: 1900s, 5/6: 2000s), a random serial, its control digit.
+export function freshIin(birth = '950505', centurySex = '4') {
+  for (;;) {
+    const first = `${birth}${centurySex}${String(Math.floor(Math.random() * 10000)).padStart(4, '0')}`;
+    const d = [...first].map(Number);
+    const sum = (w) => d.reduce((acc, x, i) => acc + x * w[i], 0) % 11;
+    let c = sum([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    if (c === 10) c = sum([3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2]);
+    if (c !== 10) return first + c;
+  }
+}
+
+/// Waits until the page is at `path` (the path itself: a sign-in URL such as
+/// `/login?next=/cabinet` must not count as being at `/cabinet`).
+export const at = (page, path) => page.waitForURL((url) => (typeof path === 'string' ? url.pathname === path : path.test(url.pathname)));
+
+const crcTable = Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+const crc32 = (buf) => {
+  let c = 0xffffffff;
+  for (const b of buf) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+};
+
+/// A PNG "photo of a page" of `width`×`height` pixels: grey lines of text on white, with the
+/// sensor noise of a real phone photo, so that it is as large as one and compresses like one.
+export function photoPng(width, height) {
+  const rows = [];
+  let seed = 2463534242;
+  const random = () => {
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    return (seed >>> 0) / 4294967296;
+  };
+  for (let y = 0; y < height; y++) {
+    const row = Buffer.alloc(1 + width * 3);
+    for (let x = 0; x < width; x++) {
+      const ink = (y % 40 < 6 && x % 300 < 260) ? 60 : 235;
+      const noise = Math.floor(random() * 20);
+      row[1 + x * 3] = ink - noise;
+      row[2 + x * 3] = ink - noise;
+      row[3 + x * 3] = ink - noise + 3;
+    }
+    rows.push(row);
+  }
+  const chunk = (type, data) => {
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(data.length);
+    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(body));
+    return Buffer.concat([length, body, crc]);
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header[8] = 8; // bit depth
+  header[9] = 2; // RGB
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', header),
+    chunk('IDAT', deflateSync(Buffer.concat(rows), { level: 1 })),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+/// A small but well-formed PDF, as a scanner would produce.
+export function scanPdf(text = 'scan') {
+  const objects = [
+    '<< /Type /Catalog /Pages 2 0 R >>',
+    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>',
+    `<< /Length ${`BT /F1 24 Tf 72 720 Td (${text}) Tj ET`.length} >>\nstream\nBT /F1 24 Tf 72 720 Td (${text}) Tj ET\nendstream`,
+    '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>',
+  ];
+  let out = '%PDF-1.4\n';
+  const offsets = [];
+  objects.forEach((body, i) => {
+    offsets.push(out.length);
+    out += `${i + 1} 0 obj\n${body}\nendobj\n`;
+  });
+  const xref = out.length;
+  out += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n${offsets.map((o) => `${String(o).padStart(10, '0')} 00000 n \n`).join('')}`;
+  out += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
+  return Buffer.from(out, 'latin1');
+}
+
+/// The text of every page of a PDF, through pdf.js.
+export async function pdfText(bytes) {
+  const { getDocument } = await import('pdfjs-dist/legacy/build/pdf.mjs');
+  const doc = await getDocument({ data: new Uint8Array(bytes), useSystemFonts: false, isEvalSupported: false }).promise;
+  let text = '';
+  for (let i = 1; i <= doc.numPages; i++) {
+    const content = await (await doc.getPage(i)).getTextContent();
+    text += content.items.map((item) => item.str).join(' ') + '\n';
+  }
+  return text;
+}
+
+/// Starts the portal (with `env`) and Chromium before a test file's tests and stops them after;
+/// `portal.server` and `portal.browser` are set once the tests run.
+export function usePortal(env) {
+  const portal = {};
+  before(async () => {
+    portal.server = await startServer(env);
+    portal.browser = await launch();
+  });
+  after(async () => {
+    await portal.browser?.close();
+    await portal.server?.stop();
+  });
+  return portal;
+}
