@@ -62,6 +62,12 @@ pub async fn owned(db: &Db, id: &str, user_id: &str) -> anyhow::Result<Option<Ap
     Ok(on_db!(db, |pool| sqlx::query_as(&sql).bind(id).bind(user_id).fetch_optional(pool).await)?)
 }
 
+/// Application `id` if it was submitted to `organisation_id` (what its officers may see).
+pub async fn submitted_to(db: &Db, id: &str, organisation_id: &str) -> anyhow::Result<Option<ApplicationRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM applications WHERE id = $1 AND organisation_id = $2 AND status <> 'draft'");
+    Ok(on_db!(db, |pool| sqlx::query_as(&sql).bind(id).bind(organisation_id).fetch_optional(pool).await)?)
+}
+
 pub async fn by_verification_code(db: &Db, code: &str) -> anyhow::Result<Option<ApplicationRow>> {
     let sql = format!("SELECT {COLUMNS} FROM applications WHERE verification_code = $1");
     Ok(on_db!(db, |pool| sqlx::query_as(&sql).bind(code).fetch_optional(pool).await)?)

@@ -21,7 +21,7 @@ use tower::ServiceExt;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::accounts::auth::Citizen;
+use crate::accounts::auth::{Citizen, Officer};
 use crate::app::AppState;
 use crate::applications::store::{self, ApplicationRow, AttachmentRow};
 use crate::applications::{owned, owned_draft};
@@ -32,6 +32,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(announce))
         .routes(routes!(progress, remove))
         .routes(routes!(upload, download))
+        .routes(routes!(officer_download))
 }
 
 /// How long one upload request may hold an attachment.
@@ -269,7 +270,35 @@ async fn download(
     serve_file(&state, &row, &request_headers).await
 }
 
-/// Streams an attachment's file with safe headers. Shared with the provider's workspace.
+/// An officer downloads an attachment of an application submitted to their organisation.
+/// Applications of other organisations, and drafts, do not exist for them (404).
+#[utoipa::path(
+    get,
+    path = "/api/workspace/applications/{id}/attachments/{attachment_id}/content",
+    tag = "workspace",
+    security(("session" = [])),
+    params(("id" = String, Path), ("attachment_id" = String, Path)),
+    responses(
+        (status = 200, description = "The file", content_type = "application/octet-stream"),
+        (status = 404, body = ErrorBody),
+    )
+)]
+async fn officer_download(
+    State(state): State<AppState>,
+    officer: Officer,
+    Path((id, attachment_id)): Path<(String, String)>,
+    request_headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    if !portal_domain::form::is_attachment_id(&id) {
+        return Err(ApiError::NotFound(Msg::ErrorApplicationNotFound));
+    }
+    let application =
+        store::submitted_to(&state.db, &id, &officer.organisation_id).await?.ok_or(ApiError::NotFound(Msg::ErrorApplicationNotFound))?;
+    let row = owned_attachment(&state, &application, &attachment_id).await?;
+    serve_file(&state, &row, &request_headers).await
+}
+
+/// Streams an attachment's file with safe headers, to the applicant or the provider's officers.
 pub async fn serve_file(state: &AppState, row: &AttachmentRow, request_headers: &HeaderMap) -> Result<Response, ApiError> {
     if !row.complete {
         return Err(ApiError::NotFound(Msg::ErrorNotFound));

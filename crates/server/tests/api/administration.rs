@@ -136,6 +136,7 @@ const ACCESS: &[(&str, &str, Access)] = &[
     ("DELETE", "/api/applications/{id}/attachments/{attachment_id}", Access::Only("citizen")),
     ("PATCH", "/api/applications/{id}/attachments/{attachment_id}/content", Access::Only("citizen")),
     ("GET", "/api/applications/{id}/attachments/{attachment_id}/content", Access::Only("citizen")),
+    ("GET", "/api/workspace/applications/{id}/attachments/{attachment_id}/content", Access::Only("officer")),
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -1,7 +1,7 @@
 use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{Session, TestApp, iin_born};
+use crate::helpers::{DEMO_OFFICER_SCHOOL_201, Session, TestApp, iin_born};
 
 async fn demo() -> TestApp {
     TestApp::with(&[("PORTAL_DEMO", "1"), ("PORTAL_MAX_FILE_MB", "2"), ("PORTAL_MAX_APPLICATION_MB", "3")]).await
@@ -169,6 +169,10 @@ async fn another_persons_application_does_not_exist_for_you() {
     let id = new_draft(&app, &owner, "school-enrollment").await["id"].as_str().unwrap().to_string();
     let uploaded = attach(&app, &owner, &id, "child-photo", "photo.pdf", pdf_bytes(100)).await.json();
     let attachment = uploaded["id"].as_str().unwrap();
+    // Not even the school's officer sees a draft.
+    let officer = app.sign_in(DEMO_OFFICER_SCHOOL_201.0, DEMO_OFFICER_SCHOOL_201.1).await;
+    let r = app.get_as(&format!("/api/workspace/applications/{id}/attachments/{attachment}/content"), &officer).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
     let paths = [
         (Method::GET, format!("/api/applications/{id}"), None),
         (Method::PUT, format!("/api/applications/{id}"), Some(json!({"version": 1, "answers": {}}))),
@@ -361,6 +365,16 @@ async fn submission_needs_everything_and_consent_then_numbers_once() {
     assert_eq!(a["submission"]["organisation_id"], "almaty-school-201");
     assert!(a["submission"]["expected_result_date"].is_string(), "five working days: {a}");
     assert_eq!(a["answers"]["photo"], json!([photo.json()["id"]]), "the file field lists its attachment");
+
+    // The school's officer can read the photo; an officer of another school cannot know it exists.
+    let photo_path = format!("/api/workspace/applications/{id}/attachments/{}/content", photo.json()["id"].as_str().unwrap());
+    let officer = app.sign_in(DEMO_OFFICER_SCHOOL_201.0, DEMO_OFFICER_SCHOOL_201.1).await;
+    let download = app.get_as(&photo_path, &officer).await;
+    assert_eq!(download.status, StatusCode::OK);
+    assert_eq!(download.body, pdf_bytes(1000));
+    assert!(download.header("content-disposition").unwrap().starts_with("attachment;"));
+    let other_school = app.sign_in("800707362020", "Askhat-officer-2026").await;
+    assert_eq!(app.get_as(&photo_path, &other_school).await.status, StatusCode::NOT_FOUND);
 
     // A later retry is answered the same way, and the application no longer changes.
     let again = submit(version, true).await;
