@@ -100,6 +100,9 @@ pub enum FieldKind {
         #[serde(default)]
         min_length: u32,
         max_length: u32,
+        /// The shape the whole answer must have, and what to say when it does not.
+        #[serde(default)]
+        pattern: Option<TextPattern>,
     },
     /// A whole number.
     Number { min: i64, max: i64 },
@@ -134,6 +137,17 @@ pub enum FieldKind {
 
 fn one() -> u32 {
     1
+}
+
+/// A text field's pattern (see [`crate::pattern`]) with the message for answers that miss it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TextPattern {
+    /// For example `KZ\d{2}[A-Z0-9]{16}`; always matches the whole answer.
+    pub pattern: String,
+    /// Says what is expected, with an example: "Two letters and six digits, like AB123456".
+    pub message: Text,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -351,7 +365,7 @@ pub fn subject_page(on_behalf: &[OnBehalf]) -> Option<FormPage> {
             visible_if: Some(poa.clone()),
             origin: Origin::Seed,
         };
-        fields.push(poa_field("poa_number", Msg::FormPoaNumber, FieldKind::Text { multiline: false, min_length: 1, max_length: 50 }));
+        fields.push(poa_field("poa_number", Msg::FormPoaNumber, FieldKind::Text { multiline: false, min_length: 1, max_length: 50, pattern: None }));
         fields.push(poa_field("poa_date", Msg::FormPoaDate, FieldKind::Date { min: DateLimit::parse("today-10y"), max: DateLimit::parse("today") }));
         fields.push(poa_field("poa_copy", Msg::FormPoaCopy, FieldKind::File { document: POA_DOCUMENT.into(), max_files: 3 }));
     }
@@ -530,9 +544,15 @@ fn check_field_definition(field: &Field, at: &str, documents: &[&str], ids: &mut
         for_texts(h, &format!("{at}.hint"), problems);
     }
     match &field.kind {
-        FieldKind::Text { min_length, max_length, .. } => {
+        FieldKind::Text { min_length, max_length, pattern, .. } => {
             if *max_length == 0 || *max_length > MAX_TEXT_CHARS || min_length > max_length {
                 problems.push((format!("{at}.max_length"), format!("1..={MAX_TEXT_CHARS}, not below min_length")));
+            }
+            if let Some(p) = pattern {
+                if let Err(e) = crate::pattern::Pattern::parse(&p.pattern) {
+                    problems.push((format!("{at}.pattern.pattern"), e));
+                }
+                for_texts(&p.message, &format!("{at}.pattern.message"), problems);
             }
         }
         FieldKind::Number { min, max } if min > max => problems.push((format!("{at}.min"), "min above max".into())),
@@ -626,7 +646,7 @@ fn check_field(field: &Field, path: &str, answer: Option<&Answer>, strictness: S
     let answer = answer.expect("not blank");
     let wrong_shape = || FieldIssue::new(path, Msg::ErrorFormWrongShape);
     match (&field.kind, answer) {
-        (FieldKind::Text { min_length, max_length, .. }, Answer::Text(t)) => {
+        (FieldKind::Text { min_length, max_length, pattern, .. }, Answer::Text(t)) => {
             let n = t.trim().chars().count() as u32;
             let max = (*max_length).min(MAX_TEXT_CHARS);
             if n > max {
@@ -635,6 +655,11 @@ fn check_field(field: &Field, path: &str, answer: Option<&Answer>, strictness: S
                 issues.add(FieldIssue::new(path, Msg::ErrorFormTooShort).arg("min", min_length.to_string()));
             } else if t.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
                 issues.add(FieldIssue::new(path, Msg::ErrorFormControlCharacters));
+            } else if let Some(p) = pattern {
+                // The definition's pattern was checked at load; an unparseable one refuses all.
+                if !crate::pattern::Pattern::parse(&p.pattern).is_ok_and(|re| re.is_match(t.trim())) {
+                    issues.add(FieldIssue::custom(path, p.message.clone()));
+                }
             }
         }
         (FieldKind::Number { min, max }, Answer::Text(t)) => match t.trim().parse::<i64>() {
@@ -751,7 +776,7 @@ fn check_field(field: &Field, path: &str, answer: Option<&Answer>, strictness: S
 /// The keys a field object may have: the common ones and those of its `type`.
 fn field_keys(kind: &str) -> Option<&'static [&'static str]> {
     Some(match kind {
-        "text" => &["multiline", "min_length", "max_length"],
+        "text" => &["multiline", "min_length", "max_length", "pattern"],
         "number" => &["min", "max"],
         "date" => &["min", "max"],
         "iin" | "name" | "phone" | "email" | "checkbox" | "address" => &[],
@@ -874,7 +899,17 @@ pub(crate) mod tests {
                     intro: None,
                     visible_if: None,
                     fields: vec![
-                        field("reason", FieldKind::Text { multiline: true, min_length: 5, max_length: 50 }, true),
+                        field("reason", FieldKind::Text { multiline: true, min_length: 5, max_length: 50, pattern: None }, true),
+                        field(
+                            "certificate",
+                            FieldKind::Text {
+                                multiline: false,
+                                min_length: 0,
+                                max_length: 20,
+                                pattern: Some(TextPattern { pattern: r"[A-Z]{2}\d{6}".into(), message: text("Two capital letters and six digits") }),
+                            },
+                            false,
+                        ),
                         field("grade", FieldKind::Number { min: 1, max: 11 }, true),
                         field("start", FieldKind::Date { min: DateLimit::parse("today"), max: DateLimit::parse("today+1y") }, false),
                         field("end", FieldKind::Date { min: None, max: None }, false),
@@ -888,7 +923,7 @@ pub(crate) mod tests {
                         field("school", FieldKind::Organisation { kind: OrganisationKind::School }, false),
                         Field {
                             visible_if: Some(Condition::Equals { field: "study_form".into(), equals: "evening".into() }),
-                            ..field("employer", FieldKind::Text { multiline: false, min_length: 0, max_length: 100 }, true)
+                            ..field("employer", FieldKind::Text { multiline: false, min_length: 0, max_length: 100, pattern: None }, true)
                         },
                     ],
                 },
@@ -960,6 +995,23 @@ pub(crate) mod tests {
     fn a_complete_form_is_valid_and_the_definition_is_sound() {
         assert_eq!(issues(&complete(), Strictness::Complete), vec![]);
         assert_eq!(sample_form().check(&["application", POA_DOCUMENT]), vec![]);
+    }
+
+    #[test]
+    fn a_pattern_shapes_a_text_answer_and_says_what_it_expects() {
+        assert_eq!(issues(&with("certificate", t("AB123456")), Strictness::Complete), vec![]);
+        assert_eq!(issues(&with("certificate", t(" AB123456 ")), Strictness::Complete), vec![], "surrounding spaces are ignored");
+        for wrong in ["ab123456", "AB12345", "AB1234567", "A1234567"] {
+            let got = sample_form().validate(&with("certificate", t(wrong)), Strictness::Draft, ctx()).unwrap_err();
+            assert_eq!(got.len(), 1, "{wrong}");
+            assert_eq!(got[0].field, "certificate");
+            assert_eq!(got[0].message(Lang::En), "Two capital letters and six digits", "{wrong}");
+        }
+        let mut bad = sample_form();
+        if let FieldKind::Text { pattern, .. } = &mut bad.pages[0].fields[1].kind {
+            pattern.as_mut().unwrap().pattern = "[A-Z".into();
+        }
+        assert_eq!(bad.check(&["application", POA_DOCUMENT])[0].0, "form.pages[0].fields[1].pattern.pattern");
     }
 
     #[test]

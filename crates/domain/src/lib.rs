@@ -49,6 +49,7 @@ pub mod form;
 pub mod iin;
 pub mod notifications;
 pub mod organisation;
+pub mod pattern;
 pub mod pdf;
 pub mod service;
 pub mod text;
