@@ -229,8 +229,20 @@ describe('applying', () => {
     const onServer = await (await context.request.get(portal.server.url + '/api/applications/' + draftPath.split('/').pop())).json();
     assert.equal(onServer.answers.education_level, 'general_secondary');
 
+    // Straight to "check your answers" with the school still missing: the summary says so and
+    // leads to the row, whose change link leads to the question.
+    await page.getByRole('link', { name: 'Back to the sections of the application' }).click();
+    await page.getByRole('link', { name: 'Check your answers and send' }).click();
+    await page.getByLabel(/I agree to the use of my personal data/).check();
+    await page.getByRole('button', { name: 'Send the application' }).click();
+    const summary = page.getByRole('alert').filter({ hasText: 'There is a problem' });
+    await summary.getByRole('link', { name: 'Choose one of the options.' }).click();
+    await page.waitForFunction(() => document.activeElement?.id === 'check-school');
+    await expectNoAxeViolations(page, 'check your answers with a missing answer');
+    await page.getByRole('link', { name: 'Change School for external study' }).click();
     await page.getByLabel('School for external study').selectOption({ label: 'School-lyceum No. 203 (demo)' });
     await saveAndContinue(page);
+    await at(page, `${draftPath}/check`);
 
     // The first upload request dies mid-way; the browser asks how far it got and continues.
     let dropped = 0;

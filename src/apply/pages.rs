@@ -6,7 +6,7 @@ use leptos_router::components::{A, Outlet};
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use portal_domain::accounts::Role;
 use portal_domain::application::{Status, SubmitRequest};
-use portal_domain::form::{Answer, FieldKind, FormPage, display};
+use portal_domain::form::{Answer, FieldKind, FormPage, Strictness, display};
 use portal_domain::organisation::Organisation;
 use portal_i18n::Msg;
 
@@ -329,6 +329,11 @@ pub fn CheckAnswersPage() -> impl IntoView {
             return;
         }
         let navigate = navigate.clone();
+        // Unfinished pages first: each problem links to its row, whose change link fixes it.
+        if let Err(issues) = draft.form().validate(&draft.answers_with_files(), Strictness::Complete, context()) {
+            errors.show(by_row(issues));
+            return;
+        }
         sending.set(true);
         leptos::task::spawn_local(async move {
             draft.flush().await;
@@ -340,6 +345,7 @@ pub fn CheckAnswersPage() -> impl IntoView {
                     go_to(&format!("/applications/{id}"), &navigate, false);
                     let _ = window().scroll_to_with_x_and_y(0.0, 0.0);
                 }
+                Err(failure) if !failure.fields().is_empty() => errors.show(by_row(failure.fields())),
                 Err(failure) => errors.show_failure(failure, "consent"),
             }
             sending.set(false);
@@ -367,10 +373,15 @@ pub fn CheckAnswersPage() -> impl IntoView {
                             };
                             let label = field.label.get(lang).to_string();
                             let href = page_href.clone();
+                            let row_id = errors.id(&field.id);
+                            let problem = errors.fields.with(|f| f.iter().find(|i| i.field == field.id).map(|i| i.message(lang)));
                             view! {
-                                <div class="summary-list__row">
+                                <div class="summary-list__row" id=row_id tabindex="-1">
                                     <dt class="summary-list__key">{label.clone()}</dt>
-                                    <dd class="summary-list__value">{value}</dd>
+                                    <dd class="summary-list__value">
+                                        {problem.map(|text| view! { <p class="error-message">{text}</p> })}
+                                        {value}
+                                    </dd>
                                     <dd class="summary-list__actions">
                                         <A href=href>{i18n.t(Msg::ApplyChange)}<span class="visually-hidden">" "{label}</span></A>
                                     </dd>
@@ -418,6 +429,18 @@ pub fn CheckAnswersPage() -> impl IntoView {
             </form>
         </Show>
     }
+}
+
+/// Problems keyed by the check page's rows: `residence.locality` belongs to the `residence` row.
+fn by_row(issues: Vec<portal_domain::validation::FieldIssue>) -> Vec<portal_domain::validation::FieldIssue> {
+    let mut rows: Vec<portal_domain::validation::FieldIssue> = Vec::new();
+    for mut issue in issues {
+        issue.field = issue.field.split(['.', '[']).next().unwrap_or_default().to_string();
+        if !rows.iter().any(|r| r.field == issue.field) {
+            rows.push(issue);
+        }
+    }
+    rows
 }
 
 /// Who applies: from the profile, never asked again (catalogue §5.3).
