@@ -257,6 +257,18 @@ describe('applying', () => {
     await page.getByLabel(/Other documents/).setInputFiles({ name: 'certificate.pdf', mimeType: 'application/pdf', buffer: scanPdf('medical certificate') });
     await page.getByRole('link', { name: 'certificate.pdf' }).waitFor({ timeout: 30_000 });
     assert.equal(dropped, 1, 'the connection was dropped once');
+
+    // An upload abandoned on another device is shown as unfinished and can be removed.
+    const { csrf_token: csrf } = await (await context.request.get(portal.server.url + '/api/session')).json();
+    const leftover = await context.request.post(`${portal.server.url}/api/applications/${draftPath.split('/').pop()}/attachments`, {
+      data: { slot: 'other', file_name: 'leftover.pdf', size: 5000 },
+      headers: { 'x-csrf-token': csrf },
+    });
+    assert.equal(leftover.status(), 201);
+    await page.reload();
+    await page.getByText('Not fully uploaded: remove it and attach the file again.').waitFor();
+    await page.getByRole('button', { name: 'Remove leftover.pdf' }).click();
+    await page.getByText('leftover.pdf', { exact: true }).waitFor({ state: 'detached' });
     const number = await sendFromCheckPage(page);
     const text = await downloadReceipt(page, number);
     assert.ok(text.includes('certificate.pdf'), text);

@@ -148,8 +148,13 @@ fn AttachedFile(draft: Draft, attachment: AttachmentView) -> impl IntoView {
     };
     view! {
         <li class="file-list__item">
-            <a href=href download=name.clone()>{name.clone()}</a>
+            {if attachment.complete {
+                view! { <a href=href download=name.clone()>{name.clone()}</a> }.into_any()
+            } else {
+                view! { <span>{name.clone()}</span> }.into_any()
+            }}
             " "<span class="file-list__size">{human_size(attachment.size as f64)}</span>
+            {(!attachment.complete).then(|| view! { <p class="error-message">{move || i18n.t(Msg::ApplyUploadIncomplete)}</p> })}
             <Show when=move || draft.is_draft()>
                 " "<button type="button" class="button button--link" on:click=remove.clone()>{remove_label.clone()}</button>
             </Show>
