@@ -247,3 +247,111 @@ fn the_sign_in_page_never_wraps_itself() {
     assert_eq!(login_url("/login?expired=1&next=%2Fcabinet", true), "/login?expired=1&next=%2Fcabinet");
     assert_eq!(login_url("/", false), "/login");
 }
+
+mod applying {
+    use super::*;
+    use portal_domain::application::{ApplicationView, Status, UploadLimits};
+    use portal_domain::form::{Answer, FieldKind};
+    use portal_web::apply::{Binding, Draft, FieldControl};
+    use portal_web::forms::FormErrors;
+
+    fn guardianship() -> ServiceDefinition {
+        definition(include_str!("../services/guardianship-establishment.json"))
+    }
+
+    fn draft_of(service: ServiceDefinition) -> Draft {
+        let view = ApplicationView {
+            id: "0123456789abcdef0123456789abcdef".into(),
+            service_id: service.id.clone(),
+            status: Status::Draft,
+            version: 1,
+            answers: Default::default(),
+            attachments: vec![],
+            limits: UploadLimits { max_file_bytes: 20 << 20, max_application_bytes: 100 << 20 },
+            created_at: 0,
+            updated_at: 0,
+            submission: None,
+        };
+        Draft::new(view, service)
+    }
+
+    fn input(root: &HtmlElement, selector: &str, value: &str) {
+        let el = query(root, selector).unchecked_into::<HtmlInputElement>();
+        el.set_value(value);
+        el.dispatch_event(&Event::new("input").unwrap()).unwrap();
+    }
+
+    /// The field `id` of the service's form, mounted alone, bound to a fresh draft.
+    fn mount_field(service: ServiceDefinition, id: &'static str) -> (Mounted, StoredValue<Option<Draft>>) {
+        let field = service.form.as_ref().unwrap().fields().into_iter().map(|(_, f)| f).find(|f| f.id == id).unwrap();
+        let slot = StoredValue::new(None);
+        let mounted = mount(move || {
+            provide_i18n(Lang::En);
+            let draft = draft_of(service);
+            slot.set_value(Some(draft));
+            let errors = FormErrors::new("f");
+            let binding = Binding::top_level(draft, id.to_string());
+            view! { <FieldControl draft=draft field=field path=id.to_string() binding=binding errors=errors providers=Signal::stored(vec![])/> }
+        });
+        (mounted, slot)
+    }
+
+    #[wasm_bindgen_test]
+    async fn a_repeatable_group_adds_fills_and_removes_items() {
+        window().local_storage().unwrap().unwrap().clear().unwrap();
+        let (mounted, draft) = mount_field(guardianship(), "children");
+        let draft = draft.get_value().unwrap();
+        settle().await;
+        let root = &mounted.root;
+        assert!(matches!(guardianship().form.unwrap().fields().iter().find(|(_, f)| f.id == "children").unwrap().1.kind, FieldKind::Group { .. }));
+        assert_eq!(count(root, "fieldset.group-item"), 0);
+        query(root, "button.button--secondary").click();
+        settle().await;
+        assert_eq!(count(root, "fieldset.group-item"), 1);
+        assert!(text(root).contains("Child 1"), "{}", text(root));
+        input(root, "#f-children-0--iin", "190520688017");
+        input(root, "#f-children-0--first_name", "Аружан");
+        settle().await;
+        let answers = draft.answers.get_untracked();
+        let Some(Answer::Items(items)) = answers.get("children") else { panic!("{answers:?}") };
+        assert_eq!(items[0].get("iin"), Some(&Answer::Text("190520688017".into())));
+        assert_eq!(items[0].get("first_name"), Some(&Answer::Text("Аружан".into())));
+        // Kept in this browser at once, before any save reaches the server.
+        let local = window().local_storage().unwrap().unwrap().get_item("portal.draft.0123456789abcdef0123456789abcdef").unwrap().unwrap();
+        assert!(local.contains("Аружан"), "{local}");
+
+        // A second child, then the first removed: the second moves up.
+        let add = root.query_selector_all("button.button--secondary").unwrap();
+        add.item(add.length() - 1).unwrap().unchecked_into::<HtmlElement>().click();
+        settle().await;
+        input(root, "#f-children-1--first_name", "Нұрсұлтан");
+        settle().await;
+        query(root, "fieldset.group-item button").click();
+        settle().await;
+        assert_eq!(count(root, "fieldset.group-item"), 1);
+        let Some(Answer::Items(items)) = draft.answers.get_untracked().get("children").cloned() else { panic!() };
+        assert_eq!(items.len(), 1);
+        assert_eq!(items[0].get("first_name"), Some(&Answer::Text("Нұрсұлтан".into())));
+        window().local_storage().unwrap().unwrap().clear().unwrap();
+    }
+
+    #[wasm_bindgen_test]
+    async fn an_address_is_one_answer_of_four_parts() {
+        window().local_storage().unwrap().unwrap().clear().unwrap();
+        let (mounted, draft) = mount_field(enrolment(), "residence");
+        let draft = draft.get_value().unwrap();
+        settle().await;
+        let root = &mounted.root;
+        assert_eq!(query(root, "fieldset legend").text_content().unwrap(), "The child's home address");
+        input(root, "#f-residence-locality", "Алматы");
+        input(root, "#f-residence-house", "10");
+        settle().await;
+        let Some(Answer::Address(a)) = draft.answers.get_untracked().get("residence").cloned() else { panic!() };
+        assert_eq!((a.locality.as_str(), a.street.as_str(), a.house.as_str()), ("Алматы", "", "10"));
+        input(root, "#f-residence-locality", "");
+        input(root, "#f-residence-house", "");
+        settle().await;
+        assert!(draft.answers.get_untracked().get("residence").is_none(), "an empty address is no answer");
+        window().local_storage().unwrap().unwrap().clear().unwrap();
+    }
+}

@@ -6,4 +6,6 @@ mod fields;
 mod pages;
 mod uploads;
 
+pub use draft::Draft;
+pub use fields::{Binding, FieldControl};
 pub use pages::{ApplicationOverview, ApplicationShell, ApplyStart, CheckAnswersPage, MyApplications, QuestionPage, VerifyPage};
