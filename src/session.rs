@@ -201,24 +201,40 @@ pub fn SessionTimeout() -> impl IntoView {
         }
     };
     // Two timers armed for the exact moments — the warning, then the end — and re-armed
-    // whenever the deadline moves. Nothing wakes up in between.
+    // whenever the deadline moves. Nothing wakes up in between. A timer also checks that it
+    // is still the current one when it fires: `clearTimeout` cannot be relied on alone (timer
+    // ids outside the i32 range, as fake clocks hand out, are truncated on the way to wasm).
     let timers = StoredValue::new(Vec::<TimeoutHandle>::new());
+    let armed = StoredValue::new(0u64);
     Effect::new(move |_| {
         let deadline = session.deadline.get();
         let signed_in = session.info.with(Option::is_some);
         timers.update_value(|handles| handles.drain(..).for_each(|h| h.clear()));
+        armed.update_value(|n| *n += 1);
         if !signed_in {
             close(dialog, open);
             return;
         }
+        let this_round = armed.get_value();
+        let current = move || armed.try_get_value() == Some(this_round);
         let left = (deadline - now()).max(0.0);
         let after = |ms: f64| std::time::Duration::from_millis(ms.max(0.0) as u64);
         let expire = expire.clone();
         let mut handles = Vec::new();
-        if let Ok(h) = set_timeout_with_handle(warn, after(left - WARN_SECONDS * 1000.0)) {
+        let warn_now = move || {
+            if current() {
+                warn();
+            }
+        };
+        let expire_now = move || {
+            if current() {
+                expire();
+            }
+        };
+        if let Ok(h) = set_timeout_with_handle(warn_now, after(left - WARN_SECONDS * 1000.0)) {
             handles.push(h);
         }
-        if let Ok(h) = set_timeout_with_handle(expire, after(left)) {
+        if let Ok(h) = set_timeout_with_handle(expire_now, after(left)) {
             handles.push(h);
         }
         timers.set_value(handles);
