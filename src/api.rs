@@ -249,6 +249,10 @@ pub async fn delete_draft(id: &str) -> Result<(), ApiFailure> {
     no_content(Request::delete(&application_path(id, "")?)).await
 }
 
+pub async fn signing_challenge(id: &str) -> Result<portal_domain::application::SigningChallenge, ApiFailure> {
+    send(Request::post(&application_path(id, "/signing")?), None).await?.ok_or(ApiFailure::Network)
+}
+
 pub async fn submit_application(id: &str, request: &SubmitRequest) -> Result<ApplicationView, ApiFailure> {
     with_body(Request::post(&application_path(id, "/submission")?), request).await
 }

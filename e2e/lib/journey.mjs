@@ -1,4 +1,8 @@
 // Helpers shared by the journeys: fresh identities, URL waits, test files.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before } from 'node:test';
 import { deflateSync } from 'node:zlib';
 
@@ -107,6 +111,22 @@ export async function pdfText(bytes) {
     text += content.items.map((item) => item.str).join(' ') + '\n';
   }
   return text;
+}
+
+/// A signing key file for `iin`, issued by the running portal's test CA through its CLI
+/// (`portal-server pki issue`): the path of the `.p12` file and its password.
+export function issueKeyFile(server, iin, { purpose = 'signing', notBefore, days } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'portal-key-'));
+  const path = join(dir, `${iin}-${purpose}.p12`);
+  const password = 'Test-key-2026';
+  const args = ['pki', 'issue', '--iin', iin, '--last-name', 'Омарова', '--first-name', 'Жанар', '--purpose', purpose, '--out', path];
+  if (notBefore) args.push('--not-before', notBefore);
+  if (days) args.push('--days', String(days));
+  execFileSync(process.env.PORTAL_SERVER_BIN, args, {
+    env: { ...process.env, ...server.env, PORTAL_NEW_PASSWORD: password, PORTAL_LOG: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return { path, password };
 }
 
 /// Starts the portal (with `env`) and Chromium before a test file's tests and stops them after;

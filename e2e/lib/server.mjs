@@ -12,17 +12,21 @@ const required = (name) => {
 
 export async function startServer(extraEnv = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'portal-e2e-'));
+  // The settings one-off commands (`portal-server pki issue`) share with the running server.
+  const env = {
+    PORTAL_DATA_DIR: dataDir,
+    PORTAL_SERVICES_DIR: required('PORTAL_SERVICES_DIR'),
+    PORTAL_DEMO_DIR: required('PORTAL_DEMO_DIR'),
+    PORTAL_CALENDAR_FILE: join(required('PORTAL_SERVICES_DIR'), '..', 'calendar', 'kz.json'),
+    ...extraEnv,
+  };
   const child = spawn(required('PORTAL_SERVER_BIN'), ['serve'], {
     env: {
       ...process.env,
       PORTAL_ADDR: '127.0.0.1:0',
-      PORTAL_DATA_DIR: dataDir,
       PORTAL_DIST_DIR: required('PORTAL_DIST_DIR'),
-      PORTAL_SERVICES_DIR: required('PORTAL_SERVICES_DIR'),
-      PORTAL_DEMO_DIR: required('PORTAL_DEMO_DIR'),
-      PORTAL_CALENDAR_FILE: join(required('PORTAL_SERVICES_DIR'), '..', 'calendar', 'kz.json'),
       PORTAL_LOG: 'warn',
-      ...extraEnv,
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -47,6 +51,7 @@ export async function startServer(extraEnv = {}) {
   return {
     url,
     dataDir,
+    env,
     pid: child.pid,
     async stop() {
       if (child.exitCode === null) {

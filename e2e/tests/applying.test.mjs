@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 
 import { expectNoAxeViolations, watchErrors } from '../lib/browser.mjs';
-import { at, freshIin, pdfText, photoPng, scanPdf, usePortal } from '../lib/journey.mjs';
+import { at, freshIin, issueKeyFile, pdfText, photoPng, scanPdf, usePortal } from '../lib/journey.mjs';
 
 const portal = usePortal({ PORTAL_DEMO: '1' });
 
@@ -39,15 +39,28 @@ async function startDraft(page, service) {
   return new URL(page.url()).pathname;
 }
 
-async function sendFromCheckPage(page) {
+/// Opens the key file on the check page; the certificate it holds is shown.
+async function openKey(page, key, { file = 'Key file for signing (.p12)', password = 'Key file password', open = 'Open the key' } = {}) {
+  await page.getByLabel(file).setInputFiles(key.path);
+  await page.getByLabel(password).fill(key.password);
+  await page.getByRole('button', { name: open }).click();
+}
+
+async function sendFromCheckPage(page, key) {
   await page.getByRole('heading', { level: 1, name: 'Check your answers before sending' }).waitFor();
   await expectNoAxeViolations(page, 'check your answers');
   // Without consent: the summary says why, and nothing is sent.
-  await page.getByRole('button', { name: 'Send the application' }).click();
+  await page.getByRole('button', { name: 'Sign and send the application' }).click();
   await page.getByRole('alert').filter({ hasText: 'agree to the use of your personal data' }).waitFor();
   await expectNoAxeViolations(page, 'check your answers, no consent');
   await page.getByLabel(/I agree to the use of my personal data/).check();
-  await page.getByRole('button', { name: 'Send the application' }).click();
+  // Without a key: the summary asks for the key file.
+  await page.getByRole('button', { name: 'Sign and send the application' }).click();
+  await page.getByRole('alert').filter({ hasText: 'Choose your key file.' }).waitFor();
+  await openKey(page, key);
+  await page.getByRole('status').filter({ hasText: /^Certificate of ОМАРОВА ЖАНАР, IIN \d{12}, valid until \d\d\.\d\d\.\d{4}\.$/ }).waitFor();
+  await expectNoAxeViolations(page, 'check your answers, key opened');
+  await page.getByRole('button', { name: 'Sign and send the application' }).click();
   await page.getByRole('heading', { level: 1, name: 'Application sent' }).waitFor();
   const number = (await page.locator('.application-number').textContent()).trim();
   assert.match(number, /^\d{6}-\d{6}-\d$/);
@@ -128,6 +141,7 @@ describe('applying', () => {
     await p2.goto(`${portal.server.url}/cabinet?lang=en`);
     await p2.getByRole('link', { name: 'First-grade enrolment' }).or(p2.getByRole('link', { name: /school/i })).first().click();
     await at(p2, draftPath);
+    await p2.getByRole('heading', { level: 1, name: 'Your application' }).waitFor();
     await expectNoAxeViolations(p2, 'task list on another device');
     for (const section of ['Who the application is for', 'School and class', 'Where the child lives']) {
       const row = p2.getByRole('listitem').filter({ has: p2.getByRole('link', { name: section }) });
@@ -150,7 +164,7 @@ describe('applying', () => {
     await saveAndContinue(p2);
     await at(p2, `${draftPath}/check`);
     await p2.getByRole('definition').filter({ hasText: /^2$/ }).waitFor();
-    const number = await sendFromCheckPage(p2);
+    const number = await sendFromCheckPage(p2, issueKeyFile(portal.server, iin));
     const text = await downloadReceipt(p2, number);
     assert.ok(text.includes('IMG_2041.jpg'), 'the receipt lists the attachment');
     assert.ok(text.includes('School-gymnasium No. 201 (demo)'));
@@ -194,7 +208,9 @@ describe('applying', () => {
     await page.getByRole('button', { name: 'Сохранить и продолжить' }).click();
     await page.getByRole('heading', { level: 1, name: 'Проверьте ответы перед отправкой' }).waitFor();
     await page.getByLabel(/Я согласен/).check();
-    await page.getByRole('button', { name: 'Отправить заявление' }).click();
+    await openKey(page, issueKeyFile(portal.server, iin), { file: 'Файл ключа для подписи (.p12)', password: 'Пароль файла ключа', open: 'Открыть ключ' });
+    await page.getByRole('status').filter({ hasText: 'Сертификат: ОМАРОВА ЖАНАР' }).waitFor();
+    await page.getByRole('button', { name: 'Подписать и отправить заявление' }).click();
     await page.getByRole('heading', { level: 1, name: 'Заявление отправлено' }).waitFor();
     const number = (await page.locator('.application-number').textContent()).trim();
     await expectNoAxeViolations(page, 'confirmation (ru)');
@@ -234,7 +250,7 @@ describe('applying', () => {
     await page.getByRole('link', { name: 'Back to the sections of the application' }).click();
     await page.getByRole('link', { name: 'Check your answers and send' }).click();
     await page.getByLabel(/I agree to the use of my personal data/).check();
-    await page.getByRole('button', { name: 'Send the application' }).click();
+    await page.getByRole('button', { name: 'Sign and send the application' }).click();
     const summary = page.getByRole('alert').filter({ hasText: 'There is a problem' });
     await summary.getByRole('link', { name: 'Choose one of the options.' }).click();
     await page.waitForFunction(() => document.activeElement?.id === 'check-school');
@@ -269,7 +285,7 @@ describe('applying', () => {
     await page.getByText('Not fully uploaded: remove it and attach the file again.').waitFor();
     await page.getByRole('button', { name: 'Remove leftover.pdf' }).click();
     await page.getByText('leftover.pdf', { exact: true }).waitFor({ state: 'detached' });
-    const number = await sendFromCheckPage(page);
+    const number = await sendFromCheckPage(page, issueKeyFile(portal.server, iin));
     const text = await downloadReceipt(page, number);
     assert.ok(text.includes('certificate.pdf'), text);
     assert.deepEqual(errors, []);

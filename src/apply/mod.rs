@@ -4,6 +4,7 @@
 mod draft;
 mod fields;
 mod pages;
+mod signing;
 mod uploads;
 
 pub use draft::Draft;

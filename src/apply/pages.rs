@@ -8,10 +8,12 @@ use portal_domain::accounts::Role;
 use portal_domain::application::{Status, SubmitRequest};
 use portal_domain::form::{Answer, FieldKind, FormPage, Strictness, display};
 use portal_domain::organisation::Organisation;
+use portal_domain::validation::FieldIssue;
 use portal_i18n::Msg;
 
 use super::draft::{Draft, SaveState, context};
 use super::fields::{Binding, FieldControl};
+use super::signing::{KeyFilePicker, Signer, unusable};
 use crate::api;
 use crate::cabinet::format_instant;
 use crate::components::{Failure, Loading, use_title};
@@ -318,6 +320,7 @@ pub fn CheckAnswersPage() -> impl IntoView {
     let errors = FormErrors::new("check");
     let consent = RwSignal::new(false);
     let sending = RwSignal::new(false);
+    let signer = Signer::new();
     let navigate = use_navigate();
     let Providers(providers) = expect_context::<Providers>();
     let title = service_title(draft);
@@ -334,11 +337,37 @@ pub fn CheckAnswersPage() -> impl IntoView {
             errors.show(by_row(issues));
             return;
         }
+        if !consent.get_untracked() {
+            errors.show(vec![FieldIssue::new("consent", Msg::ErrorApplicationConsent)]);
+            return;
+        }
+        if !signer.is_open() {
+            errors.show(vec![FieldIssue::new("signature", Msg::SignChooseFile)]);
+            return;
+        }
         sending.set(true);
         leptos::task::spawn_local(async move {
             draft.flush().await;
+            if !draft.alive() {
+                return;
+            }
             let id = draft.id.get_value();
-            let request = SubmitRequest { version: draft.version.get_untracked(), consent: consent.get_untracked() };
+            // A fresh document to sign: the draft as the server has it now, with a new nonce.
+            let challenge = match api::signing_challenge(&id).await {
+                Ok(c) => c,
+                Err(failure) => {
+                    errors.show_failure(failure, "signature");
+                    let _ = sending.try_set(false);
+                    return;
+                }
+            };
+            if let Some(problem) = signer.certificate.get_untracked().and_then(|c| unusable(&c, &challenge.signer_iin)) {
+                errors.show(vec![problem]);
+                let _ = sending.try_set(false);
+                return;
+            }
+            let signature = signer.sign(&challenge.document);
+            let request = SubmitRequest { version: draft.version.get_untracked(), consent: consent.get_untracked(), signature };
             match api::submit_application(&id, &request).await {
                 Ok(view) => {
                     draft.apply_view(view);
@@ -346,9 +375,9 @@ pub fn CheckAnswersPage() -> impl IntoView {
                     let _ = window().scroll_to_with_x_and_y(0.0, 0.0);
                 }
                 Err(failure) if !failure.fields().is_empty() => errors.show(by_row(failure.fields())),
-                Err(failure) => errors.show_failure(failure, "consent"),
+                Err(failure) => errors.show_failure(failure, "signature"),
             }
-            sending.set(false);
+            let _ = sending.try_set(false);
         });
     };
     let rows = move || {
@@ -423,8 +452,9 @@ pub fn CheckAnswersPage() -> impl IntoView {
                         <label for="check-consent-box">{move || i18n.t(Msg::ApplyConsentLabel)}</label>
                     </div>
                 </fieldset>
+                <KeyFilePicker signer=signer errors=errors application_id=id.clone()/>
                 <button type="submit" class="button" disabled=move || sending.get()>
-                    {move || i18n.t(if sending.get() { Msg::ApplySubmitting } else { Msg::ApplySubmit })}
+                    {move || i18n.t(if sending.get() { Msg::SignSigning } else { Msg::SignSignAndSend })}
                 </button>
             </form>
         </Show>

@@ -71,6 +71,23 @@ pub struct SubmitRequest {
     pub version: i64,
     /// Consent to the use of protected personal data (no consent, no service).
     pub consent: bool,
+    /// The applicant's EDS over the document of `POST /api/applications/{id}/signing`: a detached
+    /// CMS SignedData, DER, base64.
+    #[serde(default)]
+    pub signature: Option<String>,
+}
+
+/// `POST /api/applications/{id}/signing`: what to sign before submitting.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SigningChallenge {
+    /// The exact text to sign (its UTF-8 bytes): a [`crate::eds::SigningDocument`] as JSON.
+    pub document: String,
+    /// The IIN whose signing certificate must sign.
+    pub signer_iin: String,
+    /// Unix seconds; the challenge is good for 30 minutes.
+    pub issued_at: i64,
+    pub expires_at: i64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -45,6 +45,7 @@ pub mod calendar;
 pub mod catalogue;
 pub mod contact;
 pub mod date;
+pub mod eds;
 pub mod form;
 pub mod iin;
 pub mod notifications;

@@ -22,7 +22,7 @@ use crate::db::Db;
 use crate::error::{api_not_found, render_errors};
 use crate::security::{self, SecurityHeaders};
 use crate::static_files::{self, StaticFiles};
-use crate::{accounts, applications, attachments, demo, health, notifications, openapi, organisations};
+use crate::{accounts, applications, attachments, demo, health, notifications, openapi, organisations, signing};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -30,6 +30,7 @@ pub struct AppState {
     pub catalogue: Arc<Catalogue>,
     pub config: Arc<Config>,
     pub calendar: Arc<Calendar>,
+    pub signing: Arc<signing::Signing>,
 }
 
 /// Every documented API route. Feature modules add theirs here.
@@ -43,6 +44,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .merge(notifications::routes())
         .merge(applications::routes())
         .merge(attachments::routes())
+        .merge(signing::routes())
 }
 
 pub fn router(state: AppState) -> Router {
@@ -65,6 +67,7 @@ pub fn router(state: AppState) -> Router {
     ));
     Router::new()
         .merge(api)
+        .merge(signing::published(state.clone()))
         .fallback_service(axum::handler::Handler::with_state(static_files::serve, files))
         .layer(middleware::from_fn_with_state(headers, security::add_headers))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(60)))
@@ -86,7 +89,12 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         let seeded = demo::seed(&db, &config.demo_dir).await.context("seeding the demo world")?;
         tracing::info!(organisations = seeded.organisations, people = seeded.people, "demo world seeded");
     }
-    Ok(AppState { db, catalogue: Arc::new(catalogue), config: Arc::new(config), calendar: Arc::new(calendar) })
+    let signing = signing::Signing::load(&config).context("the signature set-up (PORTAL_PKI_DIR, PORTAL_TRUST_DIR)")?;
+    if config.demo {
+        let keys = demo::seed_keys(&db, &config.demo_dir).await.context("recording the demo key files")?;
+        tracing::info!(keys, "demo key files recorded");
+    }
+    Ok(AppState { db, catalogue: Arc::new(catalogue), config: Arc::new(config), calendar: Arc::new(calendar), signing: Arc::new(signing) })
 }
 
 /// Runs the portal until SIGINT or SIGTERM, then finishes the requests in flight.
@@ -107,6 +115,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {} (PORTAL_ADDR)", config.addr))?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "listening");
+    // The CRL of the portal's own CA is fetched from the portal itself, at whatever address it got.
+    state.signing.publish_own_crl(&format!("http://{addr}{}", signing::pki::CRL_PATH));
     // The lines meant for people (the end-to-end tests read the address from the first).
     println!("Portal running at http://{addr}/");
     if config.demo {

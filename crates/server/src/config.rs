@@ -40,6 +40,14 @@ pub struct Config {
     pub clamd: Option<String>,
     /// `PORTAL_CALENDAR_FILE`, default `./calendar/kz.json`: holidays and transfers of days off.
     pub calendar_file: PathBuf,
+    /// `PORTAL_PKI_DIR`: the portal's own test certification authority (created when missing).
+    /// Default: `<demo dir>/pki` in demo mode (the committed demo CA), else `<data dir>/pki`.
+    pub pki_dir: PathBuf,
+    /// `PORTAL_TRUST_DIR`: the CA certificates signatures must chain to (DER or PEM files), e.g.
+    /// the national CA's root and issuing certificates. Unset: the test CA of `PORTAL_PKI_DIR`.
+    pub trust_dir: Option<PathBuf>,
+    /// `PORTAL_CRL_URL`: fetch CRLs from this address instead of the certificates' own.
+    pub crl_url: Option<String>,
 }
 
 impl Config {
@@ -118,6 +126,15 @@ impl Config {
             database_url,
             dist_dir: PathBuf::from(lookup("PORTAL_DIST_DIR").unwrap_or_else(|| "dist".into())),
             services_dir: PathBuf::from(lookup("PORTAL_SERVICES_DIR").unwrap_or_else(|| "services".into())),
+            pki_dir: PathBuf::from(lookup("PORTAL_PKI_DIR").unwrap_or_else(|| {
+                if flag("PORTAL_DEMO").unwrap_or(false) {
+                    PathBuf::from(lookup("PORTAL_DEMO_DIR").unwrap_or_else(|| "demo".into())).join("pki").display().to_string()
+                } else {
+                    data_dir.join("pki").display().to_string()
+                }
+            })),
+            trust_dir: lookup("PORTAL_TRUST_DIR").map(PathBuf::from),
+            crl_url: lookup("PORTAL_CRL_URL"),
             demo: flag("PORTAL_DEMO")?,
             demo_dir: PathBuf::from(lookup("PORTAL_DEMO_DIR").unwrap_or_else(|| "demo".into())),
             log_json,

@@ -24,6 +24,38 @@ struct OrganisationsFile {
 #[derive(Deserialize)]
 pub struct IdentitiesFile {
     pub people: Vec<Identity>,
+    /// The demo people's EDS key files, issued by the demo CA in `pki/`.
+    #[serde(default)]
+    pub key_files: Vec<DemoKeyFile>,
+}
+
+/// A committed `.p12` key file and what it demonstrates.
+#[derive(Clone, Debug, Deserialize)]
+pub struct DemoKeyFile {
+    /// Relative to the demo directory.
+    pub file: String,
+    pub password: String,
+    /// `valid`, `expired`, `revoked` or `other-iin` (someone else's key).
+    pub state: String,
+    pub description: String,
+}
+
+pub fn read_key_files(dir: &Path) -> anyhow::Result<Vec<DemoKeyFile>> {
+    Ok(read_identities_file(dir)?.key_files)
+}
+
+/// Records the demo key files' certificates with the demo CA, revoking the one that shows a
+/// revoked certificate. Returns how many there are.
+pub async fn seed_keys(db: &Db, dir: &Path) -> anyhow::Result<usize> {
+    let keys = read_key_files(dir)?;
+    for key in &keys {
+        let bytes = std::fs::read(dir.join(&key.file)).with_context(|| format!("reading {}", key.file))?;
+        let opened = portal_domain::eds::KeyFile::open(&bytes, &key.password).map_err(|e| anyhow::anyhow!("{}: {e:?}", key.file))?;
+        let summary = opened.summary();
+        let revoked_at = (key.state == "revoked").then_some(summary.not_before + 86_400);
+        crate::signing::record_certificate(db, summary, revoked_at).await?;
+    }
+    Ok(keys.len())
 }
 
 /// One demo person, with the password to sign in.
@@ -43,10 +75,13 @@ pub struct Identity {
 }
 
 pub fn read_identities(dir: &Path) -> anyhow::Result<Vec<Identity>> {
+    Ok(read_identities_file(dir)?.people)
+}
+
+fn read_identities_file(dir: &Path) -> anyhow::Result<IdentitiesFile> {
     let path = dir.join("identities.json");
     let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-    let file: IdentitiesFile = serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
-    Ok(file.people)
+    serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))
 }
 
 /// What seeding did.

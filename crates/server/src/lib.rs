@@ -16,6 +16,7 @@ pub mod notifications;
 pub mod openapi;
 pub mod organisations;
 pub mod security;
+pub mod signing;
 pub mod static_files;
 
 pub use app::{AppState, build_state, router, serve};

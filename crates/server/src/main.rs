@@ -25,6 +25,12 @@ usage:
                                      PORTAL_NEW_PASSWORD variable or else the first line of
                                      standard input (never from the command line, which others
                                      on the machine can see)
+  portal-server pki issue --iin IIN --last-name NAME --first-name NAME --out FILE.p12
+                          [--purpose signing|authentication] [--not-before YYYY-MM-DD] [--days N]
+                                     issue a key file from the portal's test CA (PORTAL_PKI_DIR);
+                                     its password is read like a first password (above)
+  portal-server pki revoke SERIAL|IIN
+                                     revoke a certificate of the test CA, or all of an IIN's
 
 environment: PORTAL_ADDR, PORTAL_DATA_DIR, PORTAL_DATABASE_URL, PORTAL_DIST_DIR,
              PORTAL_SERVICES_DIR, PORTAL_DEMO, PORTAL_DEMO_DIR, PORTAL_PUBLIC_URL,
@@ -63,6 +69,20 @@ fn main() -> ExitCode {
         ["create-administrator", rest @ ..] => {
             let rest: Vec<String> = rest.iter().map(|s| s.to_string()).collect();
             with_database(move |db| create_staff(db, rest, Role::Administrator))
+        }
+        ["pki", "issue", rest @ ..] => {
+            let rest: Vec<String> = rest.iter().map(|s| s.to_string()).collect();
+            with_config_and_database(move |config, db| issue_key_file(config, db, rest))
+        }
+        ["pki", "revoke", what] => {
+            let what = what.to_string();
+            with_database(move |db| async move {
+                match portal_server::signing::revoke(&db, &what).await {
+                    Ok(0) => Err(format!("no unrevoked certificate with the serial or IIN {what}")),
+                    Ok(n) => Ok(format!("{n} certificate(s) revoked; the next CRL lists them")),
+                    Err(e) => Err(format!("{e:#}")),
+                }
+            })
         }
         ["-h" | "--help" | "help"] => {
             println!("{USAGE}");
@@ -110,15 +130,24 @@ where
     F: FnOnce(Db) -> Fut,
     Fut: std::future::Future<Output = Result<String, String>>,
 {
+    with_config_and_database(move |_, db| command(db))
+}
+
+fn with_config_and_database<F, Fut>(command: F) -> ExitCode
+where
+    F: FnOnce(Config, Db) -> Fut,
+    Fut: std::future::Future<Output = Result<String, String>>,
+{
     let config = match config() {
         Ok(c) => c,
         Err(code) => return code,
     };
+    let for_command = config.clone();
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a tokio runtime");
     let result = runtime.block_on(async {
         let db = Db::connect(&config.database_url).await.map_err(|e| format!("{e:#}"))?;
         db.migrate().await.map_err(|e| format!("{e:#}"))?;
-        command(db).await
+        command(for_command, db).await
     });
     match result {
         Ok(message) => {
@@ -171,21 +200,71 @@ async fn create_staff(db: Db, args: Vec<String>, role: Role) -> Result<String, S
         };
         *slot = value.clone();
     }
-    new.password = match std::env::var("PORTAL_NEW_PASSWORD") {
-        Ok(p) if !p.is_empty() => p,
-        _ => {
-            eprintln!("first password (one line):");
-            let mut line = String::new();
-            std::io::stdin().lock().read_line(&mut line).map_err(|e| format!("cannot read the password: {e}"))?;
-            line.trim_end_matches(['\r', '\n']).to_string()
-        }
-    };
+    new.password = read_password("first password")?;
     match organisations::create_staff(&db, &new, role, false).await {
         Ok(id) => Ok(format!("{} {} created ({} {})", role.code(), id, new.first_name, new.last_name)),
         Err(OfficerError::Exists) => Err("a person with this IIN already has an account".into()),
         Err(OfficerError::Invalid(issues)) => Err(format!("invalid:\n{}", problems(&issues))),
         Err(OfficerError::Other(e)) => Err(format!("{e:#}")),
     }
+}
+
+/// A password from `PORTAL_NEW_PASSWORD`, or else the first line of standard input.
+fn read_password(what: &str) -> Result<String, String> {
+    match std::env::var("PORTAL_NEW_PASSWORD") {
+        Ok(p) if !p.is_empty() => Ok(p),
+        _ => {
+            eprintln!("{what} (one line):");
+            let mut line = String::new();
+            std::io::stdin().lock().read_line(&mut line).map_err(|e| format!("cannot read the password: {e}"))?;
+            Ok(line.trim_end_matches(['\r', '\n']).to_string())
+        }
+    }
+}
+
+async fn issue_key_file(config: Config, db: Db, args: Vec<String>) -> Result<String, String> {
+    use portal_server::signing::pki::{Authority, KeyPurpose, Person, now_seconds};
+    let (mut iin, mut last, mut first, mut out) = (String::new(), String::new(), String::new(), String::new());
+    let (mut purpose, mut not_before, mut days) = (KeyPurpose::Signing, now_seconds() - 3600, 365u32);
+    for pair in args.chunks(2) {
+        let [flag, value] = pair else { return Err(format!("`{}` needs a value\n\n{USAGE}", pair[0])) };
+        match flag.as_str() {
+            "--iin" => iin = value.clone(),
+            "--last-name" => last = value.clone(),
+            "--first-name" => first = value.clone(),
+            "--out" => out = value.clone(),
+            "--purpose" => {
+                purpose = match value.as_str() {
+                    "signing" => KeyPurpose::Signing,
+                    "authentication" => KeyPurpose::Authentication,
+                    _ => return Err(format!("--purpose is signing or authentication, not `{value}`")),
+                }
+            }
+            "--not-before" => {
+                let date: portal_domain::date::Date = value.parse().map_err(|_| format!("--not-before `{value}` is not a date YYYY-MM-DD"))?;
+                not_before = i64::from(date.days_since_epoch()) * 86_400;
+            }
+            "--days" => days = value.parse().ok().filter(|d| (1..=10_000).contains(d)).ok_or(format!("--days `{value}` is not 1 to 10000"))?,
+            _ => return Err(format!("unknown option `{flag}`\n\n{USAGE}")),
+        }
+    }
+    portal_domain::iin::Iin::parse(&iin).map_err(|e| format!("--iin: {e:?}"))?;
+    if last.is_empty() || first.is_empty() || out.is_empty() {
+        return Err(format!("--last-name, --first-name and --out are required\n\n{USAGE}"));
+    }
+    let password = read_password("the key file's password")?;
+    if password.len() < 6 {
+        return Err("the key file's password must be at least 6 characters".into());
+    }
+    let authority = Authority::load_or_create(&config.pki_dir, "Portal test").map_err(|e| format!("{e:#}"))?;
+    let crl_url = format!("{}{}", config.public_url, portal_server::signing::pki::CRL_PATH);
+    let person = Person { iin: &iin, last_name: &last, first_name: &first };
+    let issued = authority.issue(&person, purpose, not_before, days, &crl_url).map_err(|e| format!("{e:#}"))?;
+    let p12 = authority.pkcs12(&issued, &password).map_err(|e| format!("{e:#}"))?;
+    let summary = portal_domain::eds::summarize(&der::Encode::to_der(&issued.certificate).map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
+    portal_server::signing::record_certificate(&db, &summary, None).await.map_err(|e| format!("{e:#}"))?;
+    std::fs::write(&out, p12).map_err(|e| format!("cannot write {out}: {e}"))?;
+    Ok(format!("{out}: {} certificate of {} (IIN {iin}), serial {}, CRL {crl_url}", match purpose { KeyPurpose::Signing => "signing", _ => "authentication" }, summary.holder, summary.serial))
 }
 
 fn init_tracing(json: bool) {

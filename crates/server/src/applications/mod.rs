@@ -315,6 +315,7 @@ async fn submit(
     let answers = with_attachments(form, row.answers()?, &attachments);
     let kept = form.validate(&answers, Strictness::Complete, context()).map_err(ApiError::Invalid)?;
     let provider = check_provider(&state, form, &kept).await?.ok_or_else(|| anyhow::anyhow!("a complete form names its provider"))?;
+    let signature = crate::signing::check_submission(&state, &row, &auth.user.iin, request.signature.as_deref()).await?;
     let now = now_millis();
     let term = service.definition.term.stated.or(service.definition.term.derived);
     let facts = store::SubmissionFacts {
@@ -335,6 +336,9 @@ async fn submit(
     let row = owned(&state, &id, &auth.user.id).await?;
     if row.status() == Status::Draft {
         return Err(ApiError::Conflict(Msg::ErrorApplicationConflict));
+    }
+    if status == StatusCode::CREATED {
+        crate::signing::store_signature(&state.db, &row.id, &signature).await?;
     }
     let view = view(&state, &row).await?;
     if status == StatusCode::CREATED {

@@ -130,6 +130,7 @@ const ACCESS: &[(&str, &str, Access)] = &[
     ("PUT", "/api/applications/{id}", Access::Only("citizen")),
     ("DELETE", "/api/applications/{id}", Access::Only("citizen")),
     ("POST", "/api/applications/{id}/submission", Access::Only("citizen")),
+    ("POST", "/api/applications/{id}/signing", Access::Only("citizen")),
     ("GET", "/api/applications/{id}/receipt", Access::Only("citizen")),
     ("POST", "/api/applications/{id}/attachments", Access::Only("citizen")),
     ("GET", "/api/applications/{id}/attachments/{attachment_id}", Access::Only("citizen")),

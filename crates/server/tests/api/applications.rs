@@ -2,19 +2,20 @@ use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::helpers::{DEMO_OFFICER_SCHOOL_201, Session, TestApp, iin_born};
+use portal_domain::eds::KeyPurpose;
 
-async fn demo() -> TestApp {
+pub(crate) async fn demo() -> TestApp {
     TestApp::with(&[("PORTAL_DEMO", "1"), ("PORTAL_MAX_FILE_MB", "2"), ("PORTAL_MAX_APPLICATION_MB", "3")]).await
 }
 
-async fn new_draft(app: &TestApp, who: &Session, service: &str) -> Value {
+pub(crate) async fn new_draft(app: &TestApp, who: &Session, service: &str) -> Value {
     let created = app.send(Method::POST, "/api/applications", Some(json!({"service_id": service})), Some(who)).await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
     created.json()
 }
 
 /// A complete set of answers for first-grade enrolment, for a child born in 2019.
-fn enrolment_answers() -> Value {
+pub(crate) fn enrolment_answers() -> Value {
     json!({
         "on_behalf": "child",
         "subject_iin": iin_born("1905156"),
@@ -27,11 +28,11 @@ fn enrolment_answers() -> Value {
     })
 }
 
-async fn save(app: &TestApp, who: &Session, id: &str, version: i64, answers: Value) -> crate::helpers::TestResponse {
+pub(crate) async fn save(app: &TestApp, who: &Session, id: &str, version: i64, answers: Value) -> crate::helpers::TestResponse {
     app.send(Method::PUT, &format!("/api/applications/{id}"), Some(json!({"version": version, "answers": answers})), Some(who)).await
 }
 
-fn field_codes(response: &crate::helpers::TestResponse) -> Vec<(String, String)> {
+pub(crate) fn field_codes(response: &crate::helpers::TestResponse) -> Vec<(String, String)> {
     response.json()["fields"]
         .as_array()
         .unwrap_or(&vec![])
@@ -40,14 +41,14 @@ fn field_codes(response: &crate::helpers::TestResponse) -> Vec<(String, String)>
         .collect()
 }
 
-fn pdf_bytes(len: usize) -> Vec<u8> {
+pub(crate) fn pdf_bytes(len: usize) -> Vec<u8> {
     let mut bytes = b"%PDF-1.7\n".to_vec();
     bytes.extend((0..len.saturating_sub(bytes.len())).map(|i| (i * 7 % 251) as u8));
     bytes
 }
 
 /// Announces and uploads `bytes` in one request; returns the attachment.
-async fn attach(app: &TestApp, who: &Session, id: &str, slot: &str, name: &str, bytes: Vec<u8>) -> crate::helpers::TestResponse {
+pub(crate) async fn attach(app: &TestApp, who: &Session, id: &str, slot: &str, name: &str, bytes: Vec<u8>) -> crate::helpers::TestResponse {
     let announced = app
         .send(Method::POST, &format!("/api/applications/{id}/attachments"), Some(json!({"slot": slot, "file_name": name, "size": bytes.len()})), Some(who))
         .await;
@@ -328,11 +329,14 @@ async fn submission_needs_everything_and_consent_then_numbers_once() {
     let app = demo().await;
     let citizen = app.citizen().await;
     let id = new_draft(&app, &citizen, "school-enrollment").await["id"].as_str().unwrap().to_string();
+    let key = app.key_for(&citizen.iin, KeyPurpose::Signing);
+    let signature = std::cell::RefCell::new(String::new());
     let submit = |version: i64, consent: bool| {
         let path = format!("/api/applications/{id}/submission");
         let citizen = citizen.clone();
         let app = &app;
-        async move { app.send(Method::POST, &path, Some(json!({"version": version, "consent": consent})), Some(&citizen)).await }
+        let signature = signature.borrow().clone();
+        async move { app.send(Method::POST, &path, Some(json!({"version": version, "consent": consent, "signature": signature})), Some(&citizen)).await }
     };
 
     let incomplete = submit(1, true).await;
@@ -346,6 +350,10 @@ async fn submission_needs_everything_and_consent_then_numbers_once() {
     let photo = attach(&app, &citizen, &id, "child-photo", "photo.pdf", pdf_bytes(1000)).await;
     assert_eq!(photo.status, StatusCode::OK);
     let version = app.get_as(&format!("/api/applications/{id}"), &citizen).await.json()["version"].as_i64().unwrap();
+
+    let unsigned = submit(version, true).await;
+    assert_eq!(field_codes(&unsigned), vec![("signature".to_string(), "error.eds.required".to_string())]);
+    *signature.borrow_mut() = app.sign(&citizen, &id, &key).await;
 
     let no_consent = submit(version, false).await;
     assert_eq!(field_codes(&no_consent), vec![("consent".to_string(), "error.application.consent".to_string())]);
@@ -603,7 +611,7 @@ async fn every_portal_service_can_be_completed_and_submitted() {
         let saved = save(&app, &citizen, &id, 1, answers).await;
         assert_eq!(saved.status, StatusCode::OK, "{}: {}", service.definition.id, saved.text());
         let version = saved.json()["version"].as_i64().unwrap();
-        let sent = app.send(Method::POST, &format!("/api/applications/{id}/submission"), Some(json!({"version": version, "consent": true})), Some(&citizen)).await;
+        let sent = app.sign_and_submit(&citizen, &id, version).await;
         assert_eq!(sent.status, StatusCode::CREATED, "{}: {}", service.definition.id, sent.text());
         for lang in ["kk", "ru", "en"] {
             let receipt = app.get_as(&format!("/api/applications/{id}/receipt?lang={lang}"), &citizen).await;

@@ -5,6 +5,10 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode};
 use http_body_util::BodyExt;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use portal_domain::eds::{KeyFile, KeyPurpose};
+use portal_server::signing::pki::{Person, now_seconds};
 use portal_server::{AppState, Config};
 use tower::ServiceExt;
 
@@ -65,7 +69,48 @@ impl TestApp {
         }
         let config = Config::from_lookup(|name| vars.get(name).cloned()).expect("valid test settings");
         let state = portal_server::build_state(config).await.expect("the app starts");
-        TestApp { router: portal_server::router(state.clone()), state, _dir: dir }
+        let router = portal_server::router(state.clone());
+        // Requests go to the router in-process, but the CRL is fetched over real HTTP, as in
+        // production: the same router also listens on a loopback port.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let served = router.clone().into_make_service_with_connect_info::<std::net::SocketAddr>();
+        tokio::spawn(async move { axum::serve(listener, served).await.unwrap() });
+        state.signing.publish_own_crl(&format!("http://{addr}/pki/issuing.crl"));
+        TestApp { router, state, _dir: dir }
+    }
+
+    /// A key file for `iin` issued now by the portal's own test CA, valid for a year.
+    pub fn key_for(&self, iin: &str, purpose: KeyPurpose) -> KeyFile {
+        self.key_issued(iin, purpose, now_seconds() - 3600, 365)
+    }
+
+    pub fn key_issued(&self, iin: &str, purpose: KeyPurpose, not_before: i64, days: u32) -> KeyFile {
+        let authority = &self.state.signing.authority;
+        let person = Person { iin, last_name: "Тестова", first_name: "Алия" };
+        let issued = authority.issue(&person, purpose, not_before, days, "http://127.0.0.1:1/unused.crl").unwrap();
+        let p12 = authority.pkcs12(&issued, "key-password").unwrap();
+        KeyFile::open(&p12, "key-password").unwrap()
+    }
+
+    /// Asks for the signing document of draft `id` and signs it with `key`: the signature to send.
+    pub async fn sign(&self, session: &Session, id: &str, key: &KeyFile) -> String {
+        let challenge = self.send(Method::POST, &format!("/api/applications/{id}/signing"), None, Some(session)).await;
+        assert_eq!(challenge.status, StatusCode::OK, "{}", challenge.text());
+        let document = challenge.json()["document"].as_str().unwrap().to_string();
+        BASE64.encode(key.sign_detached(document.as_bytes(), now_seconds()).unwrap())
+    }
+
+    /// Signs draft `id` with a fresh key of the session's person and submits it.
+    pub async fn sign_and_submit(&self, session: &Session, id: &str, version: i64) -> TestResponse {
+        let key = self.key_for(&session.iin, KeyPurpose::Signing);
+        let signature = self.sign(session, id, &key).await;
+        self.submit(session, id, version, &signature).await
+    }
+
+    pub async fn submit(&self, session: &Session, id: &str, version: i64, signature: &str) -> TestResponse {
+        let body = serde_json::json!({"version": version, "consent": true, "signature": signature});
+        self.send(Method::POST, &format!("/api/applications/{id}/submission"), Some(body), Some(session)).await
     }
 
     pub async fn request(&self, method: Method, uri: &str, headers: &[(&str, &str)]) -> TestResponse {

@@ -7,4 +7,5 @@ mod catalogue;
 mod health;
 mod helpers;
 mod openapi;
+mod signing;
 mod static_files;

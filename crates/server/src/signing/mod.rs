@@ -1,0 +1,279 @@
+//! Electronic digital signatures: the test certification authority and its CRL, the document
+//! an applicant signs, and the server-side verification every submission passes.
+
+pub mod crl;
+pub mod pki;
+pub mod verify;
+
+use std::time::Duration;
+
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use der::Encode;
+use portal_domain::application::SigningChallenge;
+use portal_domain::eds::{KeyPurpose, SignedAttachment, SigningDocument, rfc3339_utc};
+use portal_domain::form::Answers;
+use portal_i18n::Msg;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+use crate::accounts::auth::Citizen;
+use crate::applications::store::{self, ApplicationRow, AttachmentRow};
+use crate::config::Config;
+use crate::db::Db;
+use crate::on_db;
+use crate::error::{ApiError, FieldProblem};
+
+
+use self::crl::CrlSource;
+use self::pki::{Authority, now_seconds};
+use self::verify::{Evidence, Expectation, Outcome, Rejection, TrustStore};
+
+/// How long a signing challenge stays good.
+pub const CHALLENGE_SECONDS: i64 = 30 * 60;
+/// A CMS signature with one RSA certificate is a few kilobytes; anything far larger is not one.
+const MAX_SIGNATURE_BYTES: usize = 64 * 1024;
+
+/// The portal's own test CA, the CAs signatures must chain to, and where revocation is learnt.
+pub struct Signing {
+    pub authority: Authority,
+    pub trust: TrustStore,
+    pub crls: CrlSource,
+}
+
+impl Signing {
+    pub fn load(config: &Config) -> anyhow::Result<Signing> {
+        let authority = Authority::load_or_create(&config.pki_dir, "Portal test")?;
+        let trust = match &config.trust_dir {
+            Some(dir) => TrustStore::load_dir(dir)?,
+            None => TrustStore::new(vec![authority.root.clone(), authority.issuing.clone()])?,
+        };
+        Ok(Signing { authority, trust, crls: CrlSource::new(config.crl_url.clone()) })
+    }
+
+    /// The portal's own CA's CRL is at `url` (the portal's address once it listens).
+    pub fn publish_own_crl(&self, url: &str) {
+        self.crls.publish_own(&self.authority.issuing, url);
+    }
+
+    /// The current CRL of the portal's own CA.
+    pub async fn own_crl(&self, db: &Db) -> anyhow::Result<Vec<u8>> {
+        let revoked: Vec<(String, i64)> = on_db!(db, |pool| {
+            sqlx::query_as("SELECT serial, revoked_at FROM pki_certificates WHERE revoked_at IS NOT NULL ORDER BY serial").fetch_all(pool).await
+        })?;
+        let revoked: Vec<(Vec<u8>, i64)> = revoked.into_iter().filter_map(|(serial, at)| Some((pki::serial_from_hex(&serial)?, at))).collect();
+        let now = now_seconds();
+        // Numbered by the minute it was made: increases with every new list, as RFC 5280 wants.
+        self.authority.crl(&revoked, (now / 60) as u64, now - 60, Duration::from_secs(3600))
+    }
+}
+
+/// The API routes: the signing challenge.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(challenge))
+}
+
+/// What the CA publishes for anyone: its certificates and its CRL.
+pub fn published(state: AppState) -> Router {
+    Router::new()
+        .route(pki::CRL_PATH, get(crl))
+        .route("/pki/{file}", get(ca_certificate))
+        .with_state(state)
+}
+
+async fn crl(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let der = state.signing.own_crl(&state.db).await?;
+    Ok(([(header::CONTENT_TYPE, "application/pkix-crl"), (header::CACHE_CONTROL, "max-age=60")], der).into_response())
+}
+
+async fn ca_certificate(State(state): State<AppState>, Path(file): Path<String>) -> Result<Response, ApiError> {
+    let certificate = match file.as_str() {
+        "root.cer" => &state.signing.authority.root,
+        "issuing.cer" => &state.signing.authority.issuing,
+        _ => return Err(ApiError::NotFound(Msg::ErrorNotFound)),
+    };
+    let der = certificate.to_der().map_err(anyhow::Error::from)?;
+    Ok(([(header::CONTENT_TYPE, "application/pkix-cert")], der).into_response())
+}
+
+/// Issues the document to sign for a draft: its answers and files as they are now, with a
+/// fresh nonce and time. Any later change to the draft makes a signature over it fail.
+#[utoipa::path(
+    post,
+    path = "/api/applications/{id}/signing",
+    tag = "applications",
+    security(("session" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, body = SigningChallenge), (status = 404, body = portal_domain::api::ErrorBody))
+)]
+async fn challenge(State(state): State<AppState>, Citizen(auth): Citizen, Path(id): Path<String>) -> Result<Json<SigningChallenge>, ApiError> {
+    let row = store::owned(&state.db, &id, &auth.user.id).await?.ok_or(ApiError::NotFound(Msg::ErrorApplicationNotFound))?;
+    if row.status() != portal_domain::application::Status::Draft {
+        return Err(ApiError::Conflict(Msg::ErrorApplicationConflict));
+    }
+    let nonce = crate::db::random_hex(32);
+    let issued_at = now_seconds();
+    on_db!(&state.db, |pool| {
+        sqlx::query(
+            "INSERT INTO signing_challenges (application_id, nonce, issued_at) VALUES ($1, $2, $3)
+             ON CONFLICT (application_id) DO UPDATE SET nonce = excluded.nonce, issued_at = excluded.issued_at",
+        )
+        .bind(&row.id)
+        .bind(&nonce)
+        .bind(issued_at)
+        .execute(pool)
+        .await
+    })?;
+    let attachments = store::attachments(&state.db, &row.id).await?;
+    let document = document(&row, &auth.user.iin, &attachments, &nonce, issued_at)?;
+    Ok(Json(SigningChallenge {
+        document: String::from_utf8(document.canonical_bytes()).map_err(anyhow::Error::from)?,
+        signer_iin: auth.user.iin.clone(),
+        issued_at,
+        expires_at: issued_at + CHALLENGE_SECONDS,
+    }))
+}
+
+/// The document for `row` as stored now. When someone applies as a representative, the
+/// person they represent is the applicant and they sign as the representative.
+pub fn document(row: &ApplicationRow, user_iin: &str, attachments: &[AttachmentRow], nonce: &str, issued_at: i64) -> anyhow::Result<SigningDocument> {
+    let answers: Answers = row.answers()?;
+    let text = |id: &str| match answers.get(id) {
+        Some(portal_domain::form::Answer::Text(t)) => Some(t.clone()),
+        _ => None,
+    };
+    let (applicant, representative) = match (text("on_behalf").as_deref(), text("subject_iin")) {
+        (Some("representative"), Some(principal)) => (principal, Some(user_iin.to_string())),
+        _ => (user_iin.to_string(), None),
+    };
+    let files = attachments
+        .iter()
+        .filter(|a| a.complete)
+        .map(|a| SignedAttachment { slot: a.slot.clone(), file_name: a.file_name.clone(), sha256: a.sha256.clone().unwrap_or_default() })
+        .collect();
+    Ok(SigningDocument::new(&row.id, &row.service_id, &applicant, representative.as_deref(), answers, files, nonce, &rfc3339_utc(issued_at)))
+}
+
+/// A verified signature, ready to be stored with the submission.
+pub struct Accepted {
+    pub cms: Vec<u8>,
+    pub document: Vec<u8>,
+    pub evidence: Evidence,
+}
+
+/// Checks the signature sent with a submission against the document the server rebuilds from
+/// what it stores. Refusals name their reason under the `signature` field.
+pub async fn check_submission(state: &AppState, row: &ApplicationRow, user_iin: &str, signature: Option<&str>) -> Result<Accepted, ApiError> {
+    let refuse = |msg: Msg| ApiError::invalid(FieldProblem::new("signature", msg));
+    let signature = signature.filter(|s| !s.is_empty()).ok_or(refuse(Msg::ErrorEdsRequired))?;
+    if signature.len() > MAX_SIGNATURE_BYTES * 4 / 3 + 4 {
+        return Err(refuse(Msg::ErrorEdsMalformed));
+    }
+    let cms = BASE64.decode(signature.trim()).map_err(|_| refuse(Msg::ErrorEdsMalformed))?;
+    let challenge: Option<(String, i64)> = on_db!(&state.db, |pool| {
+        sqlx::query_as("SELECT nonce, issued_at FROM signing_challenges WHERE application_id = $1").bind(&row.id).fetch_optional(pool).await
+    })?;
+    let (nonce, issued_at) = challenge.ok_or(refuse(Msg::ErrorEdsChallengeExpired))?;
+    if now_seconds() - issued_at > CHALLENGE_SECONDS {
+        return Err(refuse(Msg::ErrorEdsChallengeExpired));
+    }
+    let attachments = store::attachments(&state.db, &row.id).await?;
+    let document = document(row, user_iin, &attachments, &nonce, issued_at)?.canonical_bytes();
+    let expectation = Expectation { content: &document, iin: user_iin, purpose: KeyPurpose::Signing, at: issued_at };
+    match verify::verify(&cms, &expectation, &state.signing.trust, &state.signing.crls).await {
+        Outcome::Valid(evidence) => Ok(Accepted { cms, document, evidence }),
+        Outcome::Invalid(rejection) => {
+            tracing::info!(application = %row.id, ?rejection, "signature refused");
+            Err(refuse(rejection_msg(&rejection)))
+        }
+        Outcome::Unknown { .. } => Err(ApiError::Unavailable(Msg::ErrorEdsRevocationUnknown)),
+    }
+}
+
+pub fn rejection_msg(rejection: &Rejection) -> Msg {
+    match rejection {
+        Rejection::Malformed => Msg::ErrorEdsMalformed,
+        Rejection::ContentChanged => Msg::ErrorEdsContentChanged,
+        Rejection::BadSignature => Msg::ErrorEdsBadSignature,
+        Rejection::UntrustedIssuer => Msg::ErrorEdsUntrusted,
+        Rejection::NotYetValid => Msg::ErrorEdsNotYetValid,
+        Rejection::Expired => Msg::ErrorEdsExpired,
+        Rejection::Revoked { .. } => Msg::ErrorEdsRevoked,
+        Rejection::WrongKeyUsage => Msg::ErrorEdsWrongKeyUsage,
+        Rejection::WrongIin { .. } => Msg::ErrorEdsWrongIin,
+    }
+}
+
+/// Stores the accepted signature and its evidence with the (now submitted) application.
+pub async fn store_signature(db: &Db, application_id: &str, accepted: &Accepted) -> anyhow::Result<()> {
+    let e = &accepted.evidence;
+    on_db!(db, |pool| {
+        sqlx::query(
+            "INSERT INTO application_signatures (application_id, cms, document, signer_iin, signer_serial, certificate, verified_at, crl_number, crl_this_update)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (application_id) DO NOTHING",
+        )
+        .bind(application_id)
+        .bind(&accepted.cms)
+        .bind(&accepted.document)
+        .bind(e.signer.iin.as_deref().unwrap_or(""))
+        .bind(&e.signer.serial)
+        .bind(&e.certificate_der)
+        .bind(e.checked_at)
+        .bind(&e.crl_number)
+        .bind(e.crl_this_update)
+        .execute(pool)
+        .await
+    })?;
+    Ok(())
+}
+
+/// Records a certificate of the portal's own CA (issued by the CLI, or a demo key file).
+pub async fn record_certificate(db: &Db, summary: &portal_domain::eds::CertificateSummary, revoked_at: Option<i64>) -> anyhow::Result<()> {
+    let purpose = match summary.purpose {
+        KeyPurpose::Signing => "signing",
+        KeyPurpose::Authentication => "authentication",
+        KeyPurpose::Other => "other",
+    };
+    on_db!(db, |pool| {
+        sqlx::query(
+            "INSERT INTO pki_certificates (serial, iin, purpose, holder, not_before, not_after, issued_at, revoked_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (serial) DO NOTHING",
+        )
+        .bind(&summary.serial)
+        .bind(summary.iin.as_deref().unwrap_or(""))
+        .bind(purpose)
+        .bind(&summary.holder)
+        .bind(summary.not_before)
+        .bind(summary.not_after)
+        .bind(now_seconds())
+        .bind(revoked_at)
+        .execute(pool)
+        .await
+    })?;
+    Ok(())
+}
+
+/// Revokes certificates of the portal's own CA: one serial, or every certificate of an IIN.
+/// Returns how many were revoked now.
+pub async fn revoke(db: &Db, serial_or_iin: &str) -> anyhow::Result<u64> {
+    let now = now_seconds();
+    let done = on_db!(db, |pool| {
+        sqlx::query("UPDATE pki_certificates SET revoked_at = $1 WHERE (serial = $2 OR iin = $2) AND revoked_at IS NULL")
+            .bind(now)
+            .bind(serial_or_iin)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+    })?;
+    Ok(done)
+}
+
+
+#[cfg(test)]
+mod tests;
