@@ -168,6 +168,14 @@ pub async fn sign_in(request: &LoginRequest) -> Result<SessionInfo, ApiFailure> 
     with_body(Request::post("/api/session"), request).await
 }
 
+pub async fn eds_login_challenge() -> Result<portal_domain::accounts::EdsLoginChallenge, ApiFailure> {
+    send(Request::post("/api/session/eds-challenge"), None).await?.ok_or(ApiFailure::Network)
+}
+
+pub async fn sign_in_with_eds(request: &portal_domain::accounts::EdsLoginRequest) -> Result<SessionInfo, ApiFailure> {
+    with_body(Request::post("/api/session/eds"), request).await
+}
+
 pub async fn extend_session() -> Result<SessionInfo, ApiFailure> {
     send(Request::post("/api/session/extend"), None).await?.ok_or(ApiFailure::Network)
 }

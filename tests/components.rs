@@ -355,3 +355,36 @@ mod applying {
         window().local_storage().unwrap().unwrap().clear().unwrap();
     }
 }
+
+// NCALayer's protocol, as the client reads and writes it.
+mod ncalayer_protocol {
+    use portal_web::ncalayer::*;
+    use portal_i18n::Lang;
+    use serde_json::{Value, json};
+    use wasm_bindgen_test::*;
+
+    #[wasm_bindgen_test]
+    fn frames_are_read_as_ncalayer_sends_them() {
+        assert_eq!(read("--heartbeat--"), Reply::Ignore);
+        assert_eq!(read(r#"{"result":{"version":"1.4"}}"#), Reply::Ignore);
+        assert_eq!(read(r#"{"status":true,"body":{"result":["MIIB"]}}"#), Reply::Signed("MIIB".into()));
+        assert_eq!(read(r#"{"status":true,"body":{"result":"MIIB"}}"#), Reply::Signed("MIIB".into()));
+        assert_eq!(read(r#"{"status":true,"body":{}}"#), Reply::Cancelled);
+        assert_eq!(read(r#"{"status":false,"code":"MODULE_NOT_FOUND","details":"kz.gov.pki.knca.basics"}"#), Reply::BasicsFailed("kz.gov.pki.knca.basics".into()));
+        assert_eq!(read(r#"{"code":"200","responseObject":"MIIC"}"#), Reply::Signed("MIIC".into()));
+        assert_eq!(read(r#"{"code":"500","message":"action.canceled"}"#), Reply::Cancelled);
+        assert_eq!(read(r#"{"code":"500","message":"no keys"}"#), Reply::Failed("no keys".into()));
+    }
+    
+    #[wasm_bindgen_test]
+    fn the_basics_request_is_a_detached_cms_for_the_applicants_iin() {
+        let request: Value = serde_json::from_str(&basics_request("ZGF0YQ==", Some("880314412019"), KeyType::Signing, Lang::Kk)).unwrap();
+        assert_eq!(request["module"], "kz.gov.pki.knca.basics");
+        assert_eq!(request["args"]["format"], "cms");
+        assert_eq!(request["args"]["signingParams"]["encapsulate"], false);
+        assert_eq!(request["args"]["signerParams"]["iin"], "880314412019");
+        assert_eq!(request["args"]["data"], "ZGF0YQ==");
+        let fallback: Value = serde_json::from_str(&common_utils_request("ZGF0YQ==", KeyType::Authentication)).unwrap();
+        assert_eq!(fallback["args"], json!(["PKCS12", "AUTHENTICATION", "ZGF0YQ==", false]));
+    }
+}

@@ -143,3 +143,35 @@ export function usePortal(env) {
   });
   return portal;
 }
+
+/// A complete first-grade draft of `who` (IIN and password), made through the API with
+/// `request` (a Playwright APIRequestContext, whose cookies then hold the session): its id.
+export async function readyEnrolmentDraft(request, url, who) {
+  const api = (path) => url + path;
+  const session = await (await request.post(api('/api/session'), { data: who })).json();
+  const headers = { 'x-csrf-token': session.csrf_token };
+  const draft = await (await request.post(api('/api/applications'), { data: { service_id: 'school-enrollment' }, headers })).json();
+  const answers = {
+    on_behalf: 'child',
+    subject_iin: freshIin('190515', '6'),
+    subject_last_name: 'Сәрсенова',
+    subject_first_name: 'Айша',
+    school: 'almaty-school-201',
+    grade: '1',
+    study_form: 'full_time',
+    residence: { locality: 'Алматы', street: 'Тимирязев көшесі', house: '10' },
+  };
+  const saved = await request.put(api(`/api/applications/${draft.id}`), { data: { version: 1, answers }, headers });
+  if (saved.status() !== 200) throw new Error(`saving the draft: ${await saved.text()}`);
+  const photo = scanPdf('photo');
+  const announced = await (await request.post(api(`/api/applications/${draft.id}/attachments`), {
+    data: { slot: 'child-photo', file_name: 'photo.pdf', size: photo.length },
+    headers,
+  })).json();
+  const uploaded = await request.patch(api(`/api/applications/${draft.id}/attachments/${announced.id}/content`), {
+    data: photo,
+    headers: { ...headers, 'upload-offset': '0', 'content-type': 'application/offset+octet-stream' },
+  });
+  if (uploaded.status() !== 200) throw new Error(`uploading: ${await uploaded.text()}`);
+  return draft.id;
+}

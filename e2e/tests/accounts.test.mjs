@@ -70,7 +70,7 @@ describe('a citizen', () => {
     await page.waitForURL(/\/login\?signed_out=1/);
     await page.getByLabel('ИИН').fill(iin);
     await page.getByLabel('Пароль', { exact: true }).fill('Весенний-дождь-42');
-    await page.getByRole('button', { name: 'Войти' }).click();
+    await page.getByRole('button', { name: 'Войти', exact: true }).click();
     await at(page, '/cabinet');
     await page.getByText('Здравствуйте, Дана').waitFor();
     assert.deepEqual(errors, []);
@@ -83,10 +83,10 @@ describe('a citizen', () => {
     await expectNoAxeViolations(page, 'sign-in (kk)');
     const attempt = async (iin, password) => {
       await page.getByLabel('ЖСН').fill(iin);
-      await page.getByLabel('Құпиясөз').fill(password);
+      await page.getByLabel('Құпиясөз', { exact: true }).fill(password);
       assert.equal(await page.getByLabel('ЖСН').inputValue(), iin);
       const answered = page.waitForResponse((r) => r.url().endsWith('/api/session') && r.request().method() === 'POST');
-      await page.getByRole('button', { name: 'Кіру' }).click();
+      await page.getByRole('button', { name: 'Кіру', exact: true }).click();
       return (await answered).status();
     };
     assert.equal(await attempt(DEMO.citizen.iin, 'wrong-password'), 401);
@@ -95,9 +95,9 @@ describe('a citizen', () => {
     assert.equal(await page.getByRole('alert').textContent(), wrong);
     await expectNoAxeViolations(page, 'sign-in refused (kk)');
 
-    await page.getByLabel('Құпиясөз').fill(DEMO.citizen.password);
+    await page.getByLabel('Құпиясөз', { exact: true }).fill(DEMO.citizen.password);
     await page.getByLabel('ЖСН').fill(DEMO.citizen.iin);
-    await page.getByRole('button', { name: 'Кіру' }).click();
+    await page.getByRole('button', { name: 'Кіру', exact: true }).click();
     await at(page, '/cabinet');
     await page.getByRole('heading', { level: 1, name: 'Жеке кабинет' }).waitFor();
     await context.close();
@@ -106,8 +106,8 @@ describe('a citizen', () => {
   test('keeps notifications and a profile, in English', async () => {
     const { context, page } = await openPage('/login?lang=en&next=/cabinet/profile');
     await page.getByLabel('IIN').fill(DEMO.citizen.iin);
-    await page.getByLabel('Password').fill(DEMO.citizen.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByLabel('Password', { exact: true }).fill(DEMO.citizen.password);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await at(page, '/cabinet/profile');
     await page.getByRole('heading', { level: 2, name: 'Contact details' }).waitFor();
     assert.ok((await page.locator('main').textContent()).includes('880314******'), 'the IIN is shown masked');
@@ -131,8 +131,8 @@ describe('a citizen', () => {
   test('is warned two minutes before the session ends, and can stay', async () => {
     const { context, page } = await openPage('/login?lang=en&next=/cabinet', { clock: true });
     await page.getByLabel('IIN').fill(DEMO.citizen.iin);
-    await page.getByLabel('Password').fill(DEMO.citizen.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByLabel('Password', { exact: true }).fill(DEMO.citizen.password);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await at(page, '/cabinet');
     const dialog = page.getByRole('dialog', { name: 'You are about to be signed out' });
     // After 17 idle minutes, no warning yet…
@@ -154,15 +154,15 @@ describe('a citizen', () => {
   test('comes back to the page they were on after the session has ended', async () => {
     const { context, page } = await openPage('/login?lang=en&next=/cabinet/profile', { clock: true });
     await page.getByLabel('IIN').fill(DEMO.citizen.iin);
-    await page.getByLabel('Password').fill(DEMO.citizen.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByLabel('Password', { exact: true }).fill(DEMO.citizen.password);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await at(page, '/cabinet/profile');
 
     // The session ends on the server (signed out on another device), and time runs out here.
     const other = await openPage('/login?lang=en&next=/cabinet/profile');
     await other.page.getByLabel('IIN').fill(DEMO.citizen.iin);
-    await other.page.getByLabel('Password').fill(DEMO.citizen.password);
-    await other.page.getByRole('button', { name: 'Sign in' }).click();
+    await other.page.getByLabel('Password', { exact: true }).fill(DEMO.citizen.password);
+    await other.page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await other.page.getByRole('button', { name: 'Sign out on all devices' }).click();
     await other.page.waitForURL(/\/login/);
     await other.context.close();
@@ -172,8 +172,8 @@ describe('a citizen', () => {
     await expectNoAxeViolations(page, 'signed out after inactivity');
 
     await page.getByLabel('IIN').fill(DEMO.citizen.iin);
-    await page.getByLabel('Password').fill(DEMO.citizen.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByLabel('Password', { exact: true }).fill(DEMO.citizen.password);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await at(page, '/cabinet/profile');
     await context.close();
   });
@@ -183,8 +183,8 @@ describe('staff', () => {
   test('an officer lands in the workspace of their organisation', async () => {
     const { context, page, errors } = await openPage('/login?lang=en');
     await page.getByLabel('IIN').fill(DEMO.officer.iin);
-    await page.getByLabel('Password').fill(DEMO.officer.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByLabel('Password', { exact: true }).fill(DEMO.officer.password);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await at(page, '/workspace/');
     await page.getByRole('heading', { level: 1, name: 'Provider workspace' }).waitFor();
     await page.getByText('School-gymnasium No. 201 (demo)').waitFor();
@@ -196,8 +196,8 @@ describe('staff', () => {
   test('an administrator adds an organisation and an officer, who can sign in', async () => {
     const { context, page } = await openPage('/login?lang=en&next=/workspace/admin');
     await page.getByLabel('IIN').fill(DEMO.admin.iin);
-    await page.getByLabel('Password').fill(DEMO.admin.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByLabel('Password', { exact: true }).fill(DEMO.admin.password);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await at(page, '/workspace/admin');
     await page.getByRole('heading', { level: 2, name: 'Organisations' }).waitFor();
     await page.getByRole('cell', { name: 'almaty-school-201' }).waitFor();
@@ -235,8 +235,8 @@ describe('staff', () => {
 
     const officer = await openPage('/login?lang=en');
     await officer.page.getByLabel('IIN').fill(iin);
-    await officer.page.getByLabel('Password').fill('First-pass-for-Aisha');
-    await officer.page.getByRole('button', { name: 'Sign in' }).click();
+    await officer.page.getByLabel('Password', { exact: true }).fill('First-pass-for-Aisha');
+    await officer.page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await at(officer.page, '/workspace/');
     await officer.page.getByText('School No. 777').waitFor();
     await officer.context.close();
@@ -245,8 +245,8 @@ describe('staff', () => {
   test('a citizen cannot use the workspace', async () => {
     const { context, page } = await openPage('/login?lang=en');
     await page.getByLabel('IIN').fill(DEMO.citizen.iin);
-    await page.getByLabel('Password').fill(DEMO.citizen.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByLabel('Password', { exact: true }).fill(DEMO.citizen.password);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await at(page, '/cabinet');
     await page.goto(portal.server.url + '/workspace/admin');
     await page.getByText('You do not have access to this.').waitFor();

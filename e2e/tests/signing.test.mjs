@@ -6,42 +6,13 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 
 import { expectNoAxeViolations, watchErrors } from '../lib/browser.mjs';
-import { freshIin, scanPdf, usePortal } from '../lib/journey.mjs';
+import { readyEnrolmentDraft, usePortal } from '../lib/journey.mjs';
 
 const portal = usePortal({ PORTAL_DEMO: '1' });
 const AIGERIM = { iin: '880314412019', password: 'Aigerim-demo-2026' };
 const key = (file, password) => ({ path: join(process.env.PORTAL_DEMO_DIR, 'keys', file), password });
 
-/// Aigerim's complete first-grade draft, made through the API: its id.
-async function readyDraft(context) {
-  const api = (path) => portal.server.url + path;
-  const session = await (await context.request.post(api('/api/session'), { data: AIGERIM })).json();
-  const headers = { 'x-csrf-token': session.csrf_token };
-  const draft = await (await context.request.post(api('/api/applications'), { data: { service_id: 'school-enrollment' }, headers })).json();
-  const answers = {
-    on_behalf: 'child',
-    subject_iin: freshIin('190515', '6'),
-    subject_last_name: 'Сәрсенова',
-    subject_first_name: 'Айша',
-    school: 'almaty-school-201',
-    grade: '1',
-    study_form: 'full_time',
-    residence: { locality: 'Алматы', street: 'Тимирязев көшесі', house: '10' },
-  };
-  const saved = await context.request.put(api(`/api/applications/${draft.id}`), { data: { version: 1, answers }, headers });
-  assert.equal(saved.status(), 200, await saved.text());
-  const photo = scanPdf('photo');
-  const announced = await (await context.request.post(api(`/api/applications/${draft.id}/attachments`), {
-    data: { slot: 'child-photo', file_name: 'photo.pdf', size: photo.length },
-    headers,
-  })).json();
-  const uploaded = await context.request.patch(api(`/api/applications/${draft.id}/attachments/${announced.id}/content`), {
-    data: photo,
-    headers: { ...headers, 'upload-offset': '0', 'content-type': 'application/offset+octet-stream' },
-  });
-  assert.equal(uploaded.status(), 200, await uploaded.text());
-  return draft.id;
-}
+const readyDraft = (context) => readyEnrolmentDraft(context.request, portal.server.url, AIGERIM);
 
 async function openKey(page, file) {
   await page.getByLabel('Key file for signing (.p12)').setInputFiles(file.path);

@@ -4,7 +4,7 @@
 mod draft;
 mod fields;
 mod pages;
-mod signing;
+pub mod signing;
 mod uploads;
 
 pub use draft::Draft;

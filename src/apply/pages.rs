@@ -13,7 +13,7 @@ use portal_i18n::Msg;
 
 use super::draft::{Draft, SaveState, context};
 use super::fields::{Binding, FieldControl};
-use super::signing::{KeyFilePicker, Signer, unusable};
+use super::signing::{KeyFilePicker, Signer, Via, sign_with_ncalayer, unusable};
 use crate::api;
 use crate::cabinet::format_instant;
 use crate::components::{Failure, Loading, use_title};
@@ -319,16 +319,16 @@ pub fn CheckAnswersPage() -> impl IntoView {
     let i18n = use_i18n();
     let errors = FormErrors::new("check");
     let consent = RwSignal::new(false);
-    let sending = RwSignal::new(false);
+    let sending = RwSignal::new(None::<Via>);
     let signer = Signer::new();
     let navigate = use_navigate();
     let Providers(providers) = expect_context::<Providers>();
     let title = service_title(draft);
     use_title(move || i18n.t(Msg::ApplyCheckTitle).to_string());
     let id = draft.id.get_value();
-    let send = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        if sending.get_untracked() {
+    // Signs with the opened key file, or through NCALayer, and sends.
+    let send = move |via: Via| {
+        if sending.get_untracked().is_some() {
             return;
         }
         let navigate = navigate.clone();
@@ -341,11 +341,11 @@ pub fn CheckAnswersPage() -> impl IntoView {
             errors.show(vec![FieldIssue::new("consent", Msg::ErrorApplicationConsent)]);
             return;
         }
-        if !signer.is_open() {
+        if via == Via::KeyFile && !signer.is_open() {
             errors.show(vec![FieldIssue::new("signature", Msg::SignChooseFile)]);
             return;
         }
-        sending.set(true);
+        sending.set(Some(via));
         leptos::task::spawn_local(async move {
             draft.flush().await;
             if !draft.alive() {
@@ -357,16 +357,25 @@ pub fn CheckAnswersPage() -> impl IntoView {
                 Ok(c) => c,
                 Err(failure) => {
                     errors.show_failure(failure, "signature");
-                    let _ = sending.try_set(false);
+                    let _ = sending.try_set(None);
                     return;
                 }
             };
-            if let Some(problem) = signer.certificate.get_untracked().and_then(|c| unusable(&c, &challenge.signer_iin)) {
-                errors.show(vec![problem]);
-                let _ = sending.try_set(false);
-                return;
-            }
-            let signature = signer.sign(&challenge.document);
+            let signed = match via {
+                Via::KeyFile => match signer.certificate.get_untracked().and_then(|c| unusable(&c, &challenge.signer_iin)) {
+                    Some(problem) => Err(problem),
+                    None => Ok(signer.sign(&challenge.document)),
+                },
+                Via::NcaLayer => sign_with_ncalayer(&challenge.document, &challenge.signer_iin, i18n.lang_untracked()).await.map(Some),
+            };
+            let signature = match signed {
+                Ok(signature) => signature,
+                Err(problem) => {
+                    errors.show(vec![problem]);
+                    let _ = sending.try_set(None);
+                    return;
+                }
+            };
             let request = SubmitRequest { version: draft.version.get_untracked(), consent: consent.get_untracked(), signature };
             match api::submit_application(&id, &request).await {
                 Ok(view) => {
@@ -377,8 +386,15 @@ pub fn CheckAnswersPage() -> impl IntoView {
                 Err(failure) if !failure.fields().is_empty() => errors.show(by_row(failure.fields())),
                 Err(failure) => errors.show_failure(failure, "signature"),
             }
-            let _ = sending.try_set(false);
+            let _ = sending.try_set(None);
         });
+    };
+    let send_with_key = {
+        let send = send.clone();
+        move |ev: leptos::ev::SubmitEvent| {
+            ev.prevent_default();
+            send(Via::KeyFile);
+        }
     };
     let rows = move || {
         let lang = i18n.lang();
@@ -441,7 +457,7 @@ pub fn CheckAnswersPage() -> impl IntoView {
                 providers=providers
             />
             <Show when=other_files><span class="visually-hidden">{move || i18n.t(Msg::ApplyFilesAttached)}</span></Show>
-            <form novalidate on:submit=send.clone()>
+            <form novalidate on:submit=send_with_key.clone()>
                 <fieldset class="fieldset form-group" id="check-consent" tabindex="-1">
                     <legend class="label">{move || i18n.t(Msg::ApplyConsentLegend)}</legend>
                     {move || errors.fields.with(|f| f.iter().find(|i| i.field == "consent").map(|i| i.message(i18n.lang())))
@@ -453,8 +469,17 @@ pub fn CheckAnswersPage() -> impl IntoView {
                     </div>
                 </fieldset>
                 <KeyFilePicker signer=signer errors=errors application_id=id.clone()/>
-                <button type="submit" class="button" disabled=move || sending.get()>
-                    {move || i18n.t(if sending.get() { Msg::SignSigning } else { Msg::SignSignAndSend })}
+                <button type="submit" class="button" disabled=move || sending.get().is_some()>
+                    {move || i18n.t(if sending.get() == Some(Via::KeyFile) { Msg::SignSigning } else { Msg::SignSignAndSend })}
+                </button>
+                <h2 class="heading-s">{move || i18n.t(Msg::SignNcalayerTitle)}</h2>
+                <p class="hint">{move || i18n.t(Msg::SignNcalayerHint)}</p>
+                <button type="button" class="button button--secondary" disabled=move || sending.get().is_some()
+                    on:click={
+                        let send = send.clone();
+                        move |_| send(Via::NcaLayer)
+                    }>
+                    {move || i18n.t(if sending.get() == Some(Via::NcaLayer) { Msg::SignNcalayerWaiting } else { Msg::SignNcalayerButton })}
                 </button>
             </form>
         </Show>
@@ -534,12 +559,40 @@ fn Confirmation(draft: Draft) -> impl IntoView {
                     <div class="summary-list__row"><dt class="summary-list__key">{i18n.t(Msg::ApplyProvider)}</dt><dd class="summary-list__value">{s.organisation_name.get(lang).to_string()}</dd></div>
                     <div class="summary-list__row"><dt class="summary-list__key">{i18n.t(Msg::ApplyExpectedDate)}</dt><dd class="summary-list__value">{expected}</dd></div>
                     <div class="summary-list__row"><dt class="summary-list__key">{i18n.t(Msg::ApplyResultPlace)}</dt><dd class="summary-list__value">{s.result_place.get(lang).to_string()}</dd></div>
+                    <div class="summary-list__row"><dt class="summary-list__key">{i18n.t(Msg::ApplicationStatusLabel)}</dt><dd class="summary-list__value"><strong class="tag">{i18n.t(draft.status.get().msg())}</strong></dd></div>
                 </dl>
                 <p><a class="button" href=receipt download=format!("receipt-{}.pdf", s.number)>{i18n.t(Msg::ApplyDownloadReceipt)}</a></p>
+                {s.signature.clone().map(|signature| view! { <SignatureSection id=draft.id.get_value() number=s.number.clone() signature=signature/> })}
                 <p>{i18n.t(Msg::ApplyWhatNext)}</p>
                 <p><A href="/cabinet">{i18n.t(Msg::CabinetApplications)}</A></p>
             }
         })
+    }
+}
+
+/// Who signed the application, what the server's check found, and the signed files to keep.
+#[component]
+fn SignatureSection(id: String, number: String, signature: portal_domain::application::SignatureInfo) -> impl IntoView {
+    use portal_domain::application::SignatureOutcome;
+    let i18n = use_i18n();
+    let lang = i18n.lang();
+    let signed_on = format_instant(lang, signature.signed_at * 1000);
+    let (class, text) = match signature.outcome {
+        SignatureOutcome::Valid => ("inset-text", i18n.t(Msg::SignatureValid).to_string()),
+        SignatureOutcome::Pending => ("notice", i18n.t(Msg::SignaturePending).to_string()),
+        SignatureOutcome::Invalid => {
+            let reason = signature.reason.as_ref().map(|r| r.get(lang).to_string()).unwrap_or_default();
+            ("notice notice--error", i18n.tf(Msg::SignatureInvalid, &[("reason", &reason)]))
+        }
+    };
+    view! {
+        <h2 class="heading-m">{i18n.t(Msg::SignatureTitle)}</h2>
+        <p>{i18n.tf(Msg::SignatureSignedBy, &[("holder", &signature.holder), ("iin", &signature.iin), ("date", &signed_on)])}</p>
+        <div class=class role="status"><p>{text}</p></div>
+        <ul class="list">
+            <li><a href=format!("/api/applications/{id}/signature") download=format!("{number}.cms")>{i18n.t(Msg::SignatureDownloadCms)}</a></li>
+            <li><a href=format!("/api/applications/{id}/signed-document") download=format!("{number}.json")>{i18n.t(Msg::SignatureDownloadDocument)}</a></li>
+        </ul>
     }
 }
 

@@ -15,6 +15,7 @@ use portal_i18n::Msg;
 use wasm_bindgen_futures::JsFuture;
 
 use crate::api;
+use crate::ncalayer::{self, KeyType, NcaError};
 use crate::forms::FormErrors;
 use crate::i18n::use_i18n;
 
@@ -35,8 +36,7 @@ impl Signer {
 
     /// Signs `document` (its UTF-8 bytes) with the opened key: a detached CMS, base64.
     pub fn sign(&self, document: &str) -> Option<String> {
-        let now = (js_sys::Date::now() / 1000.0) as i64;
-        self.key.with_value(|k| k.as_ref().and_then(|k| k.sign_detached(document.as_bytes(), now).ok())).map(|der| BASE64.encode(der))
+        self.key.with_value(|k| k.as_ref().and_then(|k| sign_with_key(k, document)))
     }
 
     pub fn is_open(&self) -> bool {
@@ -49,21 +49,81 @@ impl Signer {
     }
 }
 
+/// How the person signs: with a key file opened in the page, or through NCALayer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Via {
+    KeyFile,
+    NcaLayer,
+}
+
+/// Signs `document` through NCALayer for `iin`: the base64 signature, or what to tell the person.
+/// A signature by a key that cannot sign for `iin` is explained here, before anything is sent.
+pub async fn sign_with_ncalayer(document: &str, iin: &str, lang: portal_i18n::Lang) -> Result<String, FieldIssue> {
+    let issue = |msg| FieldIssue::new("signature", msg);
+    let cms = ncalayer::sign(document.as_bytes(), Some(iin), KeyType::Signing, lang).await.map_err(ncalayer_problem)?;
+    let signer = portal_domain::eds::signer_of(&cms).ok_or_else(|| issue(Msg::SignNcalayerFailed).arg("details", "not a CMS signature"))?;
+    if let Some(problem) = unusable(&signer, iin) {
+        return Err(issue(Msg::SignNcalayerWrongKey).arg("reason", problem.message(lang)));
+    }
+    Ok(BASE64.encode(cms))
+}
+
+/// What to tell the person when NCALayer did not sign.
+pub fn ncalayer_problem(error: NcaError) -> FieldIssue {
+    let issue = |msg| FieldIssue::new("signature", msg);
+    match error {
+        NcaError::NotRunning => issue(Msg::SignNcalayerNotRunning),
+        NcaError::Cancelled => issue(Msg::SignNcalayerCancelled),
+        NcaError::TimedOut => issue(Msg::SignNcalayerTimeout),
+        NcaError::Failed(details) => issue(Msg::SignNcalayerFailed).arg("details", details.chars().take(300).collect::<String>()),
+    }
+}
+
+/// A detached CMS over `document`'s UTF-8 bytes, base64.
+pub fn sign_with_key(key: &KeyFile, document: &str) -> Option<String> {
+    let now = (js_sys::Date::now() / 1000.0) as i64;
+    timed("eds:sign", || key.sign_detached(document.as_bytes(), now)).ok().map(|der| BASE64.encode(der))
+}
+
+/// Runs `work` between two `performance` marks and records the span as a `measure` named
+/// `name`: what the signing benchmark reads (and any real-user monitoring could).
+fn timed<T>(name: &str, work: impl FnOnce() -> T) -> T {
+    let performance = web_sys::window().and_then(|w| w.performance());
+    let start = format!("{name}:start");
+    if let Some(p) = &performance {
+        let _ = p.mark(&start);
+    }
+    let out = work();
+    if let Some(p) = &performance {
+        let _ = p.measure_with_start_mark(name, &start);
+    }
+    out
+}
+
 /// Why the opened certificate cannot sign for `iin` now, if it cannot.
 pub fn unusable(summary: &CertificateSummary, iin: &str) -> Option<FieldIssue> {
+    if summary.purpose != KeyPurpose::Signing {
+        return Some(FieldIssue::new("signature", Msg::SignNotSigning));
+    }
+    if let Some(problem) = out_of_date(summary) {
+        return Some(problem);
+    }
+    if summary.iin.as_deref() != Some(iin) {
+        let issue = FieldIssue::new("signature", Msg::SignOtherIin);
+        return Some(issue.arg("holder", summary.holder.clone()).arg("iin", summary.iin.clone().unwrap_or_default()));
+    }
+    None
+}
+
+/// Why the certificate cannot be used today, if it cannot: expired or not yet valid.
+pub fn out_of_date(summary: &CertificateSummary) -> Option<FieldIssue> {
     let now = (js_sys::Date::now() / 1000.0) as i64;
     let issue = |msg| FieldIssue::new("signature", msg);
-    if summary.purpose != KeyPurpose::Signing {
-        return Some(issue(Msg::SignNotSigning));
-    }
     if now > summary.not_after {
         return Some(issue(Msg::SignExpired).arg("until", day(summary.not_after)));
     }
     if now < summary.not_before {
         return Some(issue(Msg::SignNotYetValid).arg("from", day(summary.not_before)));
-    }
-    if summary.iin.as_deref() != Some(iin) {
-        return Some(issue(Msg::SignOtherIin).arg("holder", summary.holder.clone()).arg("iin", summary.iin.clone().unwrap_or_default()));
     }
     None
 }
@@ -71,6 +131,27 @@ pub fn unusable(summary: &CertificateSummary, iin: &str) -> Option<FieldIssue> {
 fn day(unix_seconds: i64) -> String {
     let d = Date::from_days_since_epoch(unix_seconds.div_euclid(86_400) as i32);
     format!("{:02}.{:02}.{}", d.day(), d.month(), d.year())
+}
+
+/// Opens the key file picked in `file` with `password`, or says why it cannot be opened.
+pub async fn open_key_file(file: Option<web_sys::File>, password: &str) -> Result<KeyFile, FieldIssue> {
+    let issue = |msg| FieldIssue::new("signature", msg);
+    let file = file.ok_or(issue(Msg::SignChooseFile))?;
+    if password.is_empty() {
+        return Err(issue(Msg::SignEnterPassword));
+    }
+    if file.size() > MAX_KEY_FILE_BYTES {
+        return Err(issue(Msg::SignTooLarge));
+    }
+    let buffer = JsFuture::from(file.array_buffer()).await.map_err(|_| issue(Msg::SignNotAKeyFile))?;
+    let bytes = Uint8Array::new(&buffer).to_vec();
+    timed("eds:open-key", || KeyFile::open(&bytes, password)).map_err(|e| {
+        issue(match e {
+            KeyFileError::WrongPassword => Msg::SignWrongPassword,
+            KeyFileError::UnsupportedKey => Msg::SignUnsupportedKey,
+            KeyFileError::NotAKeyFile | KeyFileError::NoKey => Msg::SignNotAKeyFile,
+        })
+    })
 }
 
 /// The key file, its password, "Open the key", and what the certificate says.
@@ -86,29 +167,14 @@ pub fn KeyFilePicker(signer: Signer, errors: FormErrors, application_id: String)
             return;
         }
         let file = file_input.get_untracked().and_then(|i| i.files()).and_then(|f| f.get(0));
-        let fail = move |issue: FieldIssue| {
-            signer.forget();
-            errors.show(vec![issue]);
-        };
-        let Some(file) = file else { return fail(FieldIssue::new("signature", Msg::SignChooseFile)) };
-        if password.get_untracked().is_empty() {
-            return fail(FieldIssue::new("signature", Msg::SignEnterPassword));
-        }
-        if file.size() > MAX_KEY_FILE_BYTES {
-            return fail(FieldIssue::new("signature", Msg::SignTooLarge));
-        }
         opening.set(true);
         leptos::task::spawn_local(async move {
-            let bytes = match JsFuture::from(file.array_buffer()).await {
-                Ok(buffer) => Uint8Array::new(&buffer).to_vec(),
-                Err(_) => {
-                    let _ = opening.try_set(false);
-                    return fail(FieldIssue::new("signature", Msg::SignNotAKeyFile));
-                }
-            };
+            let opened = open_key_file(file, &password.get_untracked()).await;
             // The person's full IIN comes from the server with the document to sign.
-            let challenge = api::signing_challenge(&application_id.get_value()).await;
-            let opened = KeyFile::open(&bytes, &password.get_untracked());
+            let challenge = match &opened {
+                Ok(_) => Some(api::signing_challenge(&application_id.get_value()).await),
+                Err(_) => None,
+            };
             // `try_set` hands the value back when the page has gone meanwhile.
             if opening.try_set(false).is_some() {
                 return;
@@ -117,19 +183,15 @@ pub fn KeyFilePicker(signer: Signer, errors: FormErrors, application_id: String)
             password.set(String::new());
             let key = match opened {
                 Ok(key) => key,
-                Err(e) => {
-                    let msg = match e {
-                        KeyFileError::WrongPassword => Msg::SignWrongPassword,
-                        KeyFileError::UnsupportedKey => Msg::SignUnsupportedKey,
-                        KeyFileError::NotAKeyFile | KeyFileError::NoKey => Msg::SignNotAKeyFile,
-                    };
-                    return fail(FieldIssue::new("signature", msg));
+                Err(problem) => {
+                    signer.forget();
+                    return errors.show(vec![problem]);
                 }
             };
             let summary = key.summary().clone();
             signer.certificate.set(Some(summary.clone()));
             match challenge {
-                Ok(c) => match unusable(&summary, &c.signer_iin) {
+                Some(Ok(c)) => match unusable(&summary, &c.signer_iin) {
                     Some(problem) => {
                         signer.key.set_value(None);
                         errors.show(vec![problem]);
@@ -139,10 +201,11 @@ pub fn KeyFilePicker(signer: Signer, errors: FormErrors, application_id: String)
                         errors.clear();
                     }
                 },
-                Err(failure) => {
+                Some(Err(failure)) => {
                     signer.key.set_value(None);
                     errors.show_failure(failure, "signature");
                 }
+                None => {}
             }
         });
     };

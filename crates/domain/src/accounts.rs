@@ -134,6 +134,27 @@ impl LoginRequest {
     }
 }
 
+/// `POST /api/session/eds-challenge`: what to sign with the authentication key to sign in.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EdsLoginChallenge {
+    /// The exact text to sign (its UTF-8 bytes): a [`crate::eds::LoginChallenge`] as JSON.
+    pub document: String,
+    pub nonce: String,
+    /// Unix seconds; the challenge can be used once, until then.
+    pub expires_at: i64,
+}
+
+/// `POST /api/session/eds`: the challenge signed with the authentication key.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EdsLoginRequest {
+    pub nonce: String,
+    /// Detached CMS, base64.
+    pub signature: String,
+}
+
 /// The organisation an officer belongs to, as shown next to their name.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

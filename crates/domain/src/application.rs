@@ -15,21 +15,30 @@ use portal_i18n::Msg;
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Status {
     Draft,
+    /// Sent, but the signature's revocation status could not be learnt yet: it is re-checked
+    /// automatically and the application is not processed meanwhile.
+    SignaturePending,
     Submitted,
+    /// The re-check found the signature invalid: refused "because the EDS is not confirmed".
+    SignatureRejected,
 }
 
 impl Status {
     pub fn code(self) -> &'static str {
         match self {
             Status::Draft => "draft",
+            Status::SignaturePending => "signature_pending",
             Status::Submitted => "submitted",
+            Status::SignatureRejected => "signature_rejected",
         }
     }
 
     pub fn parse(s: &str) -> Option<Status> {
         match s {
             "draft" => Some(Status::Draft),
+            "signature_pending" => Some(Status::SignaturePending),
             "submitted" => Some(Status::Submitted),
+            "signature_rejected" => Some(Status::SignatureRejected),
             _ => None,
         }
     }
@@ -37,7 +46,9 @@ impl Status {
     pub fn msg(self) -> Msg {
         match self {
             Status::Draft => Msg::ApplicationStatusDraft,
+            Status::SignaturePending => Msg::ApplicationStatusSignaturePending,
             Status::Submitted => Msg::ApplicationStatusSubmitted,
+            Status::SignatureRejected => Msg::ApplicationStatusSignatureRejected,
         }
     }
 }
@@ -134,6 +145,63 @@ pub struct Submission {
     pub expected_result_date: Option<Date>,
     /// The public verification address the receipt's QR code points to.
     pub verification_url: String,
+    /// Who signed it and what the server's check established.
+    pub signature: Option<SignatureInfo>,
+}
+
+/// The applicant's signature as the server verified it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SignatureInfo {
+    pub holder: String,
+    pub iin: String,
+    /// The certificate's serial number, upper-case hex.
+    pub serial: String,
+    /// Unix seconds: the server-issued signing time.
+    pub signed_at: i64,
+    pub outcome: SignatureOutcome,
+    /// Why it was refused, when it was.
+    pub reason: Option<Text>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum SignatureOutcome {
+    Valid,
+    /// The revocation status could not be learnt yet; checked again automatically.
+    Pending,
+    Invalid,
+}
+
+/// `POST /api/signatures/verification`: a signed document and its detached signature, as
+/// downloaded from the portal, to verify again.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SignatureCheckRequest {
+    /// The signed document's exact bytes, base64.
+    pub document: String,
+    /// The detached CMS signature (the `.cms` file), base64.
+    pub signature: String,
+}
+
+/// What verifying a signed document established, now.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SignatureCheck {
+    pub outcome: SignatureOutcome,
+    /// Why it is not valid, in the request's language.
+    pub reason: Option<String>,
+    /// The signing certificate, when the signature could be read.
+    pub signer: Option<crate::eds::CertificateSummary>,
+    /// What was signed: `application` or `login`.
+    pub kind: String,
+    /// The server-issued signing time (Unix seconds) the certificate's validity is judged at.
+    pub signed_at: i64,
+    /// The CRL the revocation check used.
+    pub crl_number: Option<String>,
+    pub checked_at: i64,
 }
 
 /// An uploaded (or uploading) copy of a document.
@@ -339,7 +407,7 @@ mod tests {
 
     #[test]
     fn statuses_round_trip() {
-        for s in [Status::Draft, Status::Submitted] {
+        for s in [Status::Draft, Status::SignaturePending, Status::Submitted, Status::SignatureRejected] {
             assert_eq!(Status::parse(s.code()), Some(s));
         }
         assert_eq!(Status::parse("approved"), None);

@@ -110,6 +110,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         tracing::warn!(dir = %config.dist_dir.display(), "no built app here; only the API will answer");
     }
     tokio::spawn(housekeeping(state.db.clone()));
+    tokio::spawn(signing::recheck::run(state.clone()));
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
         .with_context(|| format!("cannot listen on {} (PORTAL_ADDR)", config.addr))?;

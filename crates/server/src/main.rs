@@ -31,6 +31,13 @@ usage:
                                      its password is read like a first password (above)
   portal-server pki revoke SERIAL|IIN
                                      revoke a certificate of the test CA, or all of an IIN's
+  portal-server pki sign --key FILE.p12 --in FILE
+                                     sign FILE with a key file: prints a detached CMS, base64;
+                                     the key's password comes from PORTAL_KEY_PASSWORD or stdin
+  portal-server pki verify --document FILE.json --signature FILE.cms
+                                     verify a signed document downloaded from the portal, now
+                                     (trust store and CRLs as the server's); prints the result
+                                     as JSON; exits 0 only when the signature is valid
 
 environment: PORTAL_ADDR, PORTAL_DATA_DIR, PORTAL_DATABASE_URL, PORTAL_DIST_DIR,
              PORTAL_SERVICES_DIR, PORTAL_DEMO, PORTAL_DEMO_DIR, PORTAL_PUBLIC_URL,
@@ -73,6 +80,11 @@ fn main() -> ExitCode {
         ["pki", "issue", rest @ ..] => {
             let rest: Vec<String> = rest.iter().map(|s| s.to_string()).collect();
             with_config_and_database(move |config, db| issue_key_file(config, db, rest))
+        }
+        ["pki", "sign", "--key", key, "--in", input] => sign_file(key, input),
+        ["pki", "verify", "--document", document, "--signature", signature] => {
+            let (document, signature) = (document.to_string(), signature.to_string());
+            with_config_and_database(move |config, _db| verify_files(config, document, signature))
         }
         ["pki", "revoke", what] => {
             let what = what.to_string();
@@ -265,6 +277,52 @@ async fn issue_key_file(config: Config, db: Db, args: Vec<String>) -> Result<Str
     portal_server::signing::record_certificate(&db, &summary, None).await.map_err(|e| format!("{e:#}"))?;
     std::fs::write(&out, p12).map_err(|e| format!("cannot write {out}: {e}"))?;
     Ok(format!("{out}: {} certificate of {} (IIN {iin}), serial {}, CRL {crl_url}", match purpose { KeyPurpose::Signing => "signing", _ => "authentication" }, summary.holder, summary.serial))
+}
+
+fn sign_file(key: &str, input: &str) -> ExitCode {
+    use base64::Engine;
+    let signed = (|| -> Result<String, String> {
+        let p12 = std::fs::read(key).map_err(|e| format!("cannot read {key}: {e}"))?;
+        let data = std::fs::read(input).map_err(|e| format!("cannot read {input}: {e}"))?;
+        let password = match std::env::var("PORTAL_KEY_PASSWORD") {
+            Ok(p) => p,
+            Err(_) => read_password("the key file's password")?,
+        };
+        let key = portal_domain::eds::KeyFile::open(&p12, &password).map_err(|e| format!("{key}: {e:?}"))?;
+        let cms = key.sign_detached(&data, portal_server::signing::pki::now_seconds()).map_err(|e| format!("cannot sign: {e}"))?;
+        Ok(base64::engine::general_purpose::STANDARD.encode(cms))
+    })();
+    match signed {
+        Ok(b64) => {
+            println!("{b64}");
+            ExitCode::SUCCESS
+        }
+        Err(message) => {
+            eprintln!("{message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn verify_files(config: Config, document: String, signature: String) -> Result<String, String> {
+    let bytes = std::fs::read(&document).map_err(|e| format!("cannot read {document}: {e}"))?;
+    let cms = std::fs::read(&signature).map_err(|e| format!("cannot read {signature}: {e}"))?;
+    // A .cms file saved as base64 text is accepted too.
+    let cms = match <cms::content_info::ContentInfo as der::Decode>::from_der(&cms) {
+        Ok(_) => cms,
+        Err(_) => {
+            use base64::Engine;
+            let text = String::from_utf8_lossy(&cms).split_whitespace().collect::<String>();
+            base64::engine::general_purpose::STANDARD.decode(text).map_err(|_| format!("{signature} is not a CMS signature"))?
+        }
+    };
+    let signing = portal_server::signing::Signing::load(&config).map_err(|e| format!("{e:#}"))?;
+    let checked = portal_server::signing::documents::verify_document(&signing, &bytes, &cms)
+        .await
+        .ok_or(format!("{document} is not a document signed on the portal"))?
+        .into_check(portal_i18n::Lang::En);
+    let json = serde_json::to_string_pretty(&checked).map_err(|e| e.to_string())?;
+    if checked.outcome == portal_domain::application::SignatureOutcome::Valid { Ok(json) } else { Err(json) }
 }
 
 fn init_tracing(json: bool) {

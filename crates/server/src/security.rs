@@ -76,7 +76,7 @@ fn policy(index_files: &[PathBuf]) -> Policy {
     hashes.dedup();
     let csp = format!(
         "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'{}{}; style-src 'self'; img-src 'self' data: blob:; \
-         font-src 'self'; connect-src 'self'; worker-src 'self' blob:; manifest-src 'self'; object-src 'none'; \
+         font-src 'self'; connect-src 'self' wss://127.0.0.1:13579; worker-src 'self' blob:; manifest-src 'self'; object-src 'none'; \
          base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
         if hashes.is_empty() { "" } else { " " },
         hashes.join(" ")

@@ -105,6 +105,49 @@ pub fn rfc3339_utc(unix_seconds: i64) -> String {
     )
 }
 
+/// The inverse of [`rfc3339_utc`]: only that exact form (`2026-06-01T09:30:00Z`) is accepted.
+pub fn parse_rfc3339_utc(text: &str) -> Option<i64> {
+    let (date, time) = text.strip_suffix('Z')?.split_once('T')?;
+    let date: crate::date::Date = date.parse().ok()?;
+    let parts: Vec<i64> = time.split(':').map(|p| if p.len() == 2 { p.parse().ok() } else { None }).collect::<Option<_>>()?;
+    let [h, m, s] = parts[..] else { return None };
+    if h > 23 || m > 59 || s > 59 {
+        return None;
+    }
+    Some(i64::from(date.days_since_epoch()) * 86_400 + h * 3600 + m * 60 + s)
+}
+
+/// What a signed document downloaded from the portal is: read back for re-verification.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SignedKind {
+    Application(SigningDocument),
+    Login(LoginChallenge),
+}
+
+impl SignedKind {
+    /// Reads a document's bytes; `None` when it is not one of the portal's signed formats.
+    pub fn read(bytes: &[u8]) -> Option<SignedKind> {
+        #[derive(Deserialize)]
+        struct Format {
+            format: String,
+        }
+        let format: Format = serde_json::from_slice(bytes).ok()?;
+        match format.format.as_str() {
+            APPLICATION_FORMAT => serde_json::from_slice(bytes).ok().map(SignedKind::Application),
+            LOGIN_FORMAT => serde_json::from_slice(bytes).ok().map(SignedKind::Login),
+            _ => None,
+        }
+    }
+
+    /// When the server issued the document to sign (Unix seconds).
+    pub fn issued_at(&self) -> Option<i64> {
+        parse_rfc3339_utc(match self {
+            SignedKind::Application(d) => &d.issued_at,
+            SignedKind::Login(c) => &c.issued_at,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -154,5 +197,11 @@ mod tests {
     fn times_are_written_in_utc() {
         assert_eq!(rfc3339_utc(0), "1970-01-01T00:00:00Z");
         assert_eq!(rfc3339_utc(1_780_306_200), "2026-06-01T09:30:00Z");
+        for t in [0, 1_780_306_200, 1_700_000_059, 951_782_400] {
+            assert_eq!(parse_rfc3339_utc(&rfc3339_utc(t)), Some(t));
+        }
+        for bad in ["2026-06-01T09:30:00", "2026-06-01 09:30:00Z", "2026-06-01T24:00:00Z", "2026-02-30T00:00:00Z", "2026-06-01T9:30:00Z"] {
+            assert_eq!(parse_rfc3339_utc(bad), None, "{bad}");
+        }
     }
 }

@@ -10,7 +10,7 @@
 
 use cms::builder::{SignedDataBuilder, SignerInfoBuilder};
 use cms::cert::{CertificateChoices, IssuerAndSerialNumber};
-use cms::signed_data::{EncapsulatedContentInfo, SignerIdentifier};
+use cms::signed_data::{EncapsulatedContentInfo, SignedData, SignerIdentifier};
 use const_oid::ObjectIdentifier;
 use const_oid::db::{rfc4519, rfc5280, rfc5911, rfc5912};
 use der::asn1::{SetOfVec, UtcTime};
@@ -120,6 +120,32 @@ fn signing_certificate_attribute(certificate_der: &[u8]) -> der::Result<Attribut
     let mut values = SetOfVec::new();
     values.insert(Any::from_der(&der)?)?;
     Ok(Attribute { oid: SIGNING_CERTIFICATE_V2, values })
+}
+
+/// The SignedData inside a CMS ContentInfo (DER), if that is what it is.
+pub fn signed_data(cms: &[u8]) -> Option<SignedData> {
+    let info = cms::content_info::ContentInfo::from_der(cms).ok()?;
+    if info.content_type != rfc5911::ID_SIGNED_DATA {
+        return None;
+    }
+    info.content.decode_as().ok()
+}
+
+/// The certificate of the (first) signer, found among the SignedData's certificates.
+pub fn signer_certificate(signed: &SignedData) -> Option<Certificate> {
+    let SignerIdentifier::IssuerAndSerialNumber(sid) = &signed.signer_infos.0.as_slice().first()?.sid else { return None };
+    signed.certificates.iter().flat_map(|set| set.0.iter()).find_map(|choice| match choice {
+        CertificateChoices::Certificate(c) if c.tbs_certificate.issuer == sid.issuer && c.tbs_certificate.serial_number == sid.serial_number => {
+            Some(c.clone())
+        }
+        _ => None,
+    })
+}
+
+/// Whose certificate made a CMS signature (read, not verified): to explain a wrong key before
+/// anything is sent.
+pub fn signer_of(cms: &[u8]) -> Option<CertificateSummary> {
+    signed_data(cms).as_ref().and_then(signer_certificate).map(|c| summarize_certificate(&c))
 }
 
 /// Reads the facts of a DER certificate.

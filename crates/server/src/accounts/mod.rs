@@ -37,7 +37,7 @@ fn user_agent(headers: &HeaderMap) -> &str {
 
 /// Starts a session, ending the one the request came with (a new id on every sign-in, so a
 /// session id planted before sign-in is worthless).
-async fn start_session(state: &AppState, headers: &HeaderMap, user: &users::UserRow, ip: &str, status: StatusCode) -> Result<Response, ApiError> {
+pub(crate) async fn start_session(state: &AppState, headers: &HeaderMap, user: &users::UserRow, ip: &str, status: StatusCode) -> Result<Response, ApiError> {
     if let Some(old) = sessions::token_from(&state.config, headers) {
         sessions::delete_by_token(&state.db, &old).await?;
     }

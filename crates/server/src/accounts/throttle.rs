@@ -13,6 +13,8 @@ pub enum Limit {
     FailedLoginsPerAddress,
     /// Registrations per client address (configurable).
     RegistrationsPerAddress,
+    /// EDS sign-in challenges per client address: at most 300 an hour (an office behind one address).
+    LoginChallengesPerAddress,
 }
 
 impl Limit {
@@ -21,6 +23,7 @@ impl Limit {
             Limit::FailedLoginsPerIin => "login_failure_iin",
             Limit::FailedLoginsPerAddress => "login_failure_address",
             Limit::RegistrationsPerAddress => "registration_address",
+            Limit::LoginChallengesPerAddress => "login_challenge_address",
         }
     }
 
@@ -29,6 +32,7 @@ impl Limit {
             Limit::FailedLoginsPerIin => 10,
             Limit::FailedLoginsPerAddress => 50,
             Limit::RegistrationsPerAddress => 20,
+            Limit::LoginChallengesPerAddress => 300,
         }
     }
 }

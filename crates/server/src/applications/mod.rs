@@ -90,6 +90,7 @@ async fn view(state: &AppState, row: &ApplicationRow) -> Result<ApplicationView,
                 organisation_name: organisation.name,
                 expected_result_date: row.expected_result_date.as_deref().and_then(|d| d.parse().ok()),
                 verification_url: format!("{}/verify/{}", state.config.public_url, row.verification_code.as_deref().unwrap_or_default()),
+                signature: crate::signing::documents::info(state, &row.id).await?,
             })
         }
         _ => None,
@@ -328,6 +329,8 @@ async fn submit(
         local_day: local_day_and_minute(now).0,
         expected_result_date: term.map(|t| state.calendar.due_date(now, t)),
         lang: lang.code(),
+        status: signature.status(),
+        signature: signature.record(),
     };
     let status = match store::submit(&state.db, facts).await? {
         Submitted::Now => StatusCode::CREATED,
@@ -337,20 +340,40 @@ async fn submit(
     if row.status() == Status::Draft {
         return Err(ApiError::Conflict(Msg::ErrorApplicationConflict));
     }
-    if status == StatusCode::CREATED {
-        crate::signing::store_signature(&state.db, &row.id, &signature).await?;
-    }
     let view = view(&state, &row).await?;
     if status == StatusCode::CREATED {
         tracing::info!(application = %row.id, number = row.number.as_deref().unwrap_or(""), service = %row.service_id, "application submitted");
-        let number = row.number.clone().unwrap_or_default();
-        let title = Text::from_fn(|l| tf(l, Msg::NotificationsSubmittedTitle, &[("number", &number)]));
-        let body = Text::from_fn(|l| {
-            tf(l, Msg::NotificationsSubmittedBody, &[("service", service.definition.short_name.get(l)), ("organisation", provider.name.get(l))])
-        });
-        crate::notifications::notify(&state.db, &auth.user.id, &title, &body, Some(&format!("/applications/{}", row.id))).await?;
+        let (title, body) = match row.status() {
+            Status::SignaturePending => (Msg::NotificationsSignaturePendingTitle, Msg::NotificationsSignaturePendingBody),
+            _ => (Msg::NotificationsSubmittedTitle, Msg::NotificationsSubmittedBody),
+        };
+        notify_about(&state, &row, &auth.user.id, title, body).await?;
     }
     Ok((status, Json(view)))
+}
+
+/// Tells the applicant about `row` (its number, service and provider fill `title` and `body`).
+pub async fn notify_about(state: &AppState, row: &ApplicationRow, user_id: &str, title: Msg, body: Msg) -> anyhow::Result<()> {
+    let number = row.number.clone().unwrap_or_default();
+    let service = state.catalogue.get(&row.service_id);
+    let provider = match &row.organisation_id {
+        Some(id) => crate::organisations::get(&state.db, id).await?,
+        None => None,
+    };
+    let args = |l| {
+        [
+            ("number", number.clone()),
+            ("service", service.map(|s| s.definition.short_name.get(l).to_string()).unwrap_or_default()),
+            ("organisation", provider.as_ref().map(|p| p.name.get(l).to_string()).unwrap_or_default()),
+        ]
+    };
+    let fill = |msg, l| {
+        let args = args(l);
+        tf(l, msg, &args.iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>())
+    };
+    let title = Text::from_fn(|l| fill(title, l));
+    let body = Text::from_fn(|l| fill(body, l));
+    crate::notifications::notify(&state.db, user_id, &title, &body, Some(&format!("/applications/{}", row.id))).await.map(drop)
 }
 
 /// The receipt of a submitted application as a PDF, in the request's language.

@@ -68,6 +68,11 @@ pub async fn submitted_to(db: &Db, id: &str, organisation_id: &str) -> anyhow::R
     Ok(on_db!(db, |pool| sqlx::query_as(&sql).bind(id).bind(organisation_id).fetch_optional(pool).await)?)
 }
 
+pub async fn by_id(db: &Db, id: &str) -> anyhow::Result<Option<ApplicationRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM applications WHERE id = $1");
+    Ok(on_db!(db, |pool| sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)?)
+}
+
 pub async fn by_verification_code(db: &Db, code: &str) -> anyhow::Result<Option<ApplicationRow>> {
     let sql = format!("SELECT {COLUMNS} FROM applications WHERE verification_code = $1");
     Ok(on_db!(db, |pool| sqlx::query_as(&sql).bind(code).fetch_optional(pool).await)?)
@@ -124,6 +129,25 @@ pub struct SubmissionFacts<'a> {
     pub local_day: portal_domain::date::Date,
     pub expected_result_date: Option<portal_domain::date::Date>,
     pub lang: &'a str,
+    /// `submitted`, or `signature_pending` while the signature's revocation is unknown.
+    pub status: Status,
+    pub signature: SignatureRecord<'a>,
+}
+
+/// The signature stored with a submission, and what its verification established.
+pub struct SignatureRecord<'a> {
+    pub cms: &'a [u8],
+    pub document: &'a [u8],
+    pub signer_iin: &'a str,
+    pub signer_serial: &'a str,
+    pub certificate: &'a [u8],
+    pub signed_at: i64,
+    /// `valid` or `pending`.
+    pub outcome: &'a str,
+    pub verified_at: Option<i64>,
+    pub crl_number: Option<&'a str>,
+    pub crl_this_update: Option<i64>,
+    pub next_check_at: Option<i64>,
 }
 
 pub enum Submitted {
@@ -133,8 +157,8 @@ pub enum Submitted {
     NotTheDraft,
 }
 
-/// Numbers and submits the draft in one transaction: either both happen or neither does, and
-/// of concurrent attempts exactly one succeeds.
+/// Numbers and submits the draft with its signature in one transaction: all happen or none
+/// does, and of concurrent attempts exactly one succeeds.
 pub async fn submit(db: &Db, facts: SubmissionFacts<'_>) -> anyhow::Result<Submitted> {
     let answers = serde_json::to_string(facts.answers)?;
     let day = facts.local_day.to_string();
@@ -149,7 +173,7 @@ pub async fn submit(db: &Db, facts: SubmissionFacts<'_>) -> anyhow::Result<Submi
         .await?;
         let number = portal_domain::application::application_number(facts.local_day, sequence as u32);
         let done = sqlx::query(
-            "UPDATE applications SET status = 'submitted', answers = $1, version = version + 1, updated_at = $2,
+            "UPDATE applications SET status = $11, answers = $1, version = version + 1, updated_at = $2,
                     number = $3, submitted_at = $2, definition_sha256 = $4, organisation_id = $5, consent_at = $2,
                     expected_result_date = $6, verification_code = $7, lang = $8
              WHERE id = $9 AND version = $10 AND status = 'draft'",
@@ -164,9 +188,30 @@ pub async fn submit(db: &Db, facts: SubmissionFacts<'_>) -> anyhow::Result<Submi
         .bind(facts.lang)
         .bind(facts.id)
         .bind(facts.version)
+        .bind(facts.status.code())
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 1 {
+            let g = &facts.signature;
+            sqlx::query(
+                "INSERT INTO application_signatures (application_id, cms, document, signer_iin, signer_serial, certificate, signed_at,
+                                                     outcome, verified_at, crl_number, crl_this_update, next_check_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            )
+            .bind(facts.id)
+            .bind(g.cms)
+            .bind(g.document)
+            .bind(g.signer_iin)
+            .bind(g.signer_serial)
+            .bind(g.certificate)
+            .bind(g.signed_at)
+            .bind(g.outcome)
+            .bind(g.verified_at)
+            .bind(g.crl_number)
+            .bind(g.crl_this_update)
+            .bind(g.next_check_at)
+            .execute(&mut *tx)
+            .await?;
             tx.commit().await?;
             Ok(Submitted::Now)
         } else {

@@ -2,7 +2,10 @@
 //! an applicant signs, and the server-side verification every submission passes.
 
 pub mod crl;
+pub mod documents;
+pub mod login;
 pub mod pki;
+pub mod recheck;
 pub mod verify;
 
 use std::time::Duration;
@@ -15,8 +18,8 @@ use axum::{Json, Router};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use der::Encode;
-use portal_domain::application::SigningChallenge;
-use portal_domain::eds::{KeyPurpose, SignedAttachment, SigningDocument, rfc3339_utc};
+use portal_domain::application::{SigningChallenge, Status};
+use portal_domain::eds::{CertificateSummary, KeyPurpose, SignedAttachment, SigningDocument, rfc3339_utc};
 use portal_domain::form::Answers;
 use portal_i18n::Msg;
 use utoipa_axum::router::OpenApiRouter;
@@ -29,7 +32,6 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::on_db;
 use crate::error::{ApiError, FieldProblem};
-
 
 use self::crl::CrlSource;
 use self::pki::{Authority, now_seconds};
@@ -74,9 +76,10 @@ impl Signing {
     }
 }
 
-/// The API routes: the signing challenge.
+/// The API routes: the signing challenge, signing in with an EDS, the signed documents and
+/// their re-verification.
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(challenge))
+    OpenApiRouter::new().routes(routes!(challenge)).merge(login::routes()).merge(documents::routes())
 }
 
 /// What the CA publishes for anyone: its certificates and its CRL.
@@ -114,7 +117,7 @@ async fn ca_certificate(State(state): State<AppState>, Path(file): Path<String>)
 )]
 async fn challenge(State(state): State<AppState>, Citizen(auth): Citizen, Path(id): Path<String>) -> Result<Json<SigningChallenge>, ApiError> {
     let row = store::owned(&state.db, &id, &auth.user.id).await?.ok_or(ApiError::NotFound(Msg::ErrorApplicationNotFound))?;
-    if row.status() != portal_domain::application::Status::Draft {
+    if row.status() != Status::Draft {
         return Err(ApiError::Conflict(Msg::ErrorApplicationConflict));
     }
     let nonce = crate::db::random_hex(32);
@@ -160,22 +163,64 @@ pub fn document(row: &ApplicationRow, user_iin: &str, attachments: &[AttachmentR
     Ok(SigningDocument::new(&row.id, &row.service_id, &applicant, representative.as_deref(), answers, files, nonce, &rfc3339_utc(issued_at)))
 }
 
-/// A verified signature, ready to be stored with the submission.
+/// A signature that passed every check the server could make, ready to be stored with the
+/// submission in the same transaction.
 pub struct Accepted {
     pub cms: Vec<u8>,
     pub document: Vec<u8>,
-    pub evidence: Evidence,
+    /// The IIN that had to sign.
+    pub signer_iin: String,
+    /// The server-issued signing time.
+    pub signed_at: i64,
+    pub check: Check,
+}
+
+pub enum Check {
+    Valid(Evidence),
+    /// Valid in every other respect, but revocation could not be learnt: the application is
+    /// held as "signature check pending" and checked again (see [`recheck`]).
+    Pending { signer: CertificateSummary, certificate_der: Vec<u8> },
+}
+
+impl Accepted {
+    /// The status the submitted application takes.
+    pub fn status(&self) -> Status {
+        match self.check {
+            Check::Valid(_) => Status::Submitted,
+            Check::Pending { .. } => Status::SignaturePending,
+        }
+    }
+
+    pub fn record(&self) -> store::SignatureRecord<'_> {
+        let (serial, certificate) = match &self.check {
+            Check::Valid(e) => (e.signer.serial.as_str(), e.certificate_der.as_slice()),
+            Check::Pending { signer, certificate_der } => (signer.serial.as_str(), certificate_der.as_slice()),
+        };
+        let evidence = match &self.check {
+            Check::Valid(e) => Some(e),
+            Check::Pending { .. } => None,
+        };
+        store::SignatureRecord {
+            cms: &self.cms,
+            document: &self.document,
+            signer_iin: &self.signer_iin,
+            signer_serial: serial,
+            certificate,
+            signed_at: self.signed_at,
+            outcome: if evidence.is_some() { "valid" } else { "pending" },
+            verified_at: evidence.map(|e| e.checked_at),
+            crl_number: evidence.and_then(|e| e.crl_number.as_deref()),
+            crl_this_update: evidence.map(|e| e.crl_this_update),
+            next_check_at: evidence.is_none().then(|| now_seconds() + recheck::FIRST_RETRY_SECONDS),
+        }
+    }
 }
 
 /// Checks the signature sent with a submission against the document the server rebuilds from
 /// what it stores. Refusals name their reason under the `signature` field.
 pub async fn check_submission(state: &AppState, row: &ApplicationRow, user_iin: &str, signature: Option<&str>) -> Result<Accepted, ApiError> {
     let refuse = |msg: Msg| ApiError::invalid(FieldProblem::new("signature", msg));
-    let signature = signature.filter(|s| !s.is_empty()).ok_or(refuse(Msg::ErrorEdsRequired))?;
-    if signature.len() > MAX_SIGNATURE_BYTES * 4 / 3 + 4 {
-        return Err(refuse(Msg::ErrorEdsMalformed));
-    }
-    let cms = BASE64.decode(signature.trim()).map_err(|_| refuse(Msg::ErrorEdsMalformed))?;
+    let cms = decode_signature(signature).map_err(refuse)?;
     let challenge: Option<(String, i64)> = on_db!(&state.db, |pool| {
         sqlx::query_as("SELECT nonce, issued_at FROM signing_challenges WHERE application_id = $1").bind(&row.id).fetch_optional(pool).await
     })?;
@@ -185,15 +230,28 @@ pub async fn check_submission(state: &AppState, row: &ApplicationRow, user_iin: 
     }
     let attachments = store::attachments(&state.db, &row.id).await?;
     let document = document(row, user_iin, &attachments, &nonce, issued_at)?.canonical_bytes();
-    let expectation = Expectation { content: &document, iin: user_iin, purpose: KeyPurpose::Signing, at: issued_at };
-    match verify::verify(&cms, &expectation, &state.signing.trust, &state.signing.crls).await {
-        Outcome::Valid(evidence) => Ok(Accepted { cms, document, evidence }),
+    let expectation = Expectation { content: &document, iin: Some(user_iin), purpose: KeyPurpose::Signing, at: issued_at };
+    let check = match verify::verify(&cms, &expectation, &state.signing.trust, &state.signing.crls).await {
+        Outcome::Valid(evidence) => Check::Valid(evidence),
         Outcome::Invalid(rejection) => {
             tracing::info!(application = %row.id, ?rejection, "signature refused");
-            Err(refuse(rejection_msg(&rejection)))
+            return Err(refuse(rejection_msg(&rejection)));
         }
-        Outcome::Unknown { .. } => Err(ApiError::Unavailable(Msg::ErrorEdsRevocationUnknown)),
+        Outcome::Unknown { signer, certificate_der } => {
+            tracing::warn!(application = %row.id, "revocation status unknown: the application is held until it can be checked");
+            Check::Pending { signer, certificate_der }
+        }
+    };
+    Ok(Accepted { cms, document, signer_iin: user_iin.to_string(), signed_at: issued_at, check })
+}
+
+/// The DER of a base64 signature sent by a browser, or why it is not one.
+pub fn decode_signature(signature: Option<&str>) -> Result<Vec<u8>, Msg> {
+    let signature = signature.map(str::trim).filter(|s| !s.is_empty()).ok_or(Msg::ErrorEdsRequired)?;
+    if signature.len() > MAX_SIGNATURE_BYTES * 4 / 3 + 4 {
+        return Err(Msg::ErrorEdsMalformed);
     }
+    BASE64.decode(signature).map_err(|_| Msg::ErrorEdsMalformed)
 }
 
 pub fn rejection_msg(rejection: &Rejection) -> Msg {
@@ -208,29 +266,6 @@ pub fn rejection_msg(rejection: &Rejection) -> Msg {
         Rejection::WrongKeyUsage => Msg::ErrorEdsWrongKeyUsage,
         Rejection::WrongIin { .. } => Msg::ErrorEdsWrongIin,
     }
-}
-
-/// Stores the accepted signature and its evidence with the (now submitted) application.
-pub async fn store_signature(db: &Db, application_id: &str, accepted: &Accepted) -> anyhow::Result<()> {
-    let e = &accepted.evidence;
-    on_db!(db, |pool| {
-        sqlx::query(
-            "INSERT INTO application_signatures (application_id, cms, document, signer_iin, signer_serial, certificate, verified_at, crl_number, crl_this_update)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (application_id) DO NOTHING",
-        )
-        .bind(application_id)
-        .bind(&accepted.cms)
-        .bind(&accepted.document)
-        .bind(e.signer.iin.as_deref().unwrap_or(""))
-        .bind(&e.signer.serial)
-        .bind(&e.certificate_der)
-        .bind(e.checked_at)
-        .bind(&e.crl_number)
-        .bind(e.crl_this_update)
-        .execute(pool)
-        .await
-    })?;
-    Ok(())
 }
 
 /// Records a certificate of the portal's own CA (issued by the CLI, or a demo key file).

@@ -3,11 +3,10 @@
 //! certificate's validity and key usage, revocation, and the signer's IIN. Nothing the client
 //! says about the signature is trusted.
 
-use cms::content_info::ContentInfo;
-use cms::signed_data::{SignedData, SignerIdentifier};
+use cms::signed_data::SignedData;
 use const_oid::db::{rfc5911, rfc5912};
 use der::{Decode, Encode};
-use portal_domain::eds::{CertificateSummary, KeyPurpose, summarize};
+use portal_domain::eds::{CertificateSummary, KeyPurpose, signed_data, signer_certificate, summarize};
 use rsa::RsaPublicKey;
 use rsa::pkcs1v15::{Signature, VerifyingKey};
 use rsa::pkcs8::DecodePublicKey;
@@ -44,7 +43,7 @@ pub enum Outcome {
     Valid(Evidence),
     Invalid(Rejection),
     /// The revocation status could not be learnt: never treated as valid.
-    Unknown { signer: CertificateSummary },
+    Unknown { signer: CertificateSummary, certificate_der: Vec<u8> },
 }
 
 /// What the verification established, stored with the signature.
@@ -113,8 +112,9 @@ impl TrustStore {
 pub struct Expectation<'a> {
     /// The bytes the server rebuilt itself.
     pub content: &'a [u8],
-    /// The IIN whose certificate must have signed.
-    pub iin: &'a str,
+    /// The IIN whose certificate must have signed; `None` when the certificate names the
+    /// person (signing in).
+    pub iin: Option<&'a str>,
     pub purpose: KeyPurpose,
     /// The time to judge validity at (Unix seconds): the server-issued signing time.
     pub at: i64,
@@ -142,18 +142,13 @@ pub async fn verify(cms: &[u8], expect: &Expectation<'_>, trust: &TrustStore, cr
                 crl_this_update,
             })
         }
-        Err(_) => Outcome::Unknown { signer: summary },
+        Err(_) => Outcome::Unknown { signer: summary, certificate_der },
     }
 }
 
-/// Every check that needs no network: structure, content, signature, chain, validity, usage, IIN.
-/// Returns the signer's certificate and its issuer.
-fn check_offline<'t>(cms: &[u8], expect: &Expectation<'_>, trust: &'t TrustStore) -> Result<(Certificate, &'t Certificate), Rejection> {
-    let info = ContentInfo::from_der(cms).map_err(|_| Rejection::Malformed)?;
-    if info.content_type != rfc5911::ID_SIGNED_DATA {
-        return Err(Rejection::Malformed);
-    }
-    let signed: SignedData = info.content.decode_as().map_err(|_| Rejection::Malformed)?;
+/// The SignedData of a detached CMS with one SHA-256 signer, and that signer's certificate.
+fn signed_parts(cms: &[u8]) -> Result<(SignedData, Certificate), Rejection> {
+    let signed = signed_data(cms).ok_or(Rejection::Malformed)?;
     // Detached: the content travels separately and is rebuilt here.
     if signed.encap_content_info.econtent.is_some() || signed.encap_content_info.econtent_type != rfc5911::ID_DATA {
         return Err(Rejection::Malformed);
@@ -162,20 +157,15 @@ fn check_offline<'t>(cms: &[u8], expect: &Expectation<'_>, trust: &'t TrustStore
     if signer_info.digest_alg.oid != rfc5912::ID_SHA_256 {
         return Err(Rejection::Malformed);
     }
-    let SignerIdentifier::IssuerAndSerialNumber(sid) = &signer_info.sid else { return Err(Rejection::Malformed) };
-    let certificate = signed
-        .certificates
-        .iter()
-        .flat_map(|set| set.0.iter())
-        .find_map(|choice| match choice {
-            cms::cert::CertificateChoices::Certificate(c)
-                if c.tbs_certificate.issuer == sid.issuer && c.tbs_certificate.serial_number == sid.serial_number =>
-            {
-                Some(c.clone())
-            }
-            _ => None,
-        })
-        .ok_or(Rejection::Malformed)?;
+    let certificate = signer_certificate(&signed).ok_or(Rejection::Malformed)?;
+    Ok((signed, certificate))
+}
+
+/// Every check that needs no network: structure, content, signature, chain, validity, usage, IIN.
+/// Returns the signer's certificate and its issuer.
+fn check_offline<'t>(cms: &[u8], expect: &Expectation<'_>, trust: &'t TrustStore) -> Result<(Certificate, &'t Certificate), Rejection> {
+    let (signed, certificate) = signed_parts(cms)?;
+    let signer_info = &signed.signer_infos.0.as_slice()[0];
     let attributes = signer_info.signed_attrs.as_ref().ok_or(Rejection::Malformed)?;
     let attribute = |oid| attributes.iter().find(|a| a.oid == oid).and_then(|a| a.values.get(0));
     let content_type = attribute(rfc5911::ID_CONTENT_TYPE).and_then(|v| v.decode_as::<der::asn1::ObjectIdentifier>().ok());
@@ -208,7 +198,7 @@ fn check_offline<'t>(cms: &[u8], expect: &Expectation<'_>, trust: &'t TrustStore
     if summary.purpose != expect.purpose {
         return Err(Rejection::WrongKeyUsage);
     }
-    if summary.iin.as_deref() != Some(expect.iin) {
+    if summary.iin.is_none() || expect.iin.is_some_and(|iin| summary.iin.as_deref() != Some(iin)) {
         return Err(Rejection::WrongIin { found: summary.iin });
     }
     Ok((certificate, issuer))
