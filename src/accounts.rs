@@ -10,10 +10,10 @@ use portal_i18n::{Msg, Plural};
 
 use crate::api;
 use crate::apply::signing::{Via, ncalayer_problem, open_key_file, out_of_date, sign_with_key};
-use crate::ncalayer::{self, KeyType};
 use crate::components::use_title;
 use crate::forms::{ErrorSummary, FormErrors, LanguageChoice, TextField};
 use crate::i18n::use_i18n;
+use crate::ncalayer::{self, KeyType};
 use crate::session::{safe_next, use_session};
 
 /// Where to go after signing in: back where the person was, or their role's home. Officers and
@@ -25,7 +25,13 @@ fn go_home(info: &SessionInfo, next: Option<String>, navigate: impl Fn(&str, Nav
     if target.starts_with("/workspace") {
         let _ = window().location().assign(&target);
     } else {
-        navigate(&target, NavigateOptions { replace: true, ..Default::default() });
+        navigate(
+            &target,
+            NavigateOptions {
+                replace: true,
+                ..Default::default()
+            },
+        );
     }
 }
 
@@ -40,7 +46,8 @@ pub fn LoginPage() -> impl IntoView {
     let password = RwSignal::new(String::new());
     let busy = RwSignal::new(false);
     let retry_minutes = RwSignal::new(None::<u64>);
-    let demo = LocalResource::new(|| async { api::health().await.map(|h| h.demo).unwrap_or(false) });
+    let demo =
+        LocalResource::new(|| async { api::health().await.map(|h| h.demo).unwrap_or(false) });
     use_title(move || i18n.t(Msg::LoginTitle).to_string());
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
@@ -49,7 +56,10 @@ pub fn LoginPage() -> impl IntoView {
             return;
         }
         retry_minutes.set(None);
-        let request = LoginRequest { iin: iin.get_untracked(), password: password.get_untracked() };
+        let request = LoginRequest {
+            iin: iin.get_untracked(),
+            password: password.get_untracked(),
+        };
         if let Err(issues) = request.check() {
             errors.show(issues);
             return;
@@ -127,7 +137,10 @@ fn EdsSignIn(errors: FormErrors) -> impl IntoView {
         busy.set(Some(via));
         let navigate = navigate.clone();
         let next = query.get_untracked().get("next");
-        let file = file_input.get_untracked().and_then(|i| i.files()).and_then(|f| f.get(0));
+        let file = file_input
+            .get_untracked()
+            .and_then(|i| i.files())
+            .and_then(|f| f.get(0));
         let typed = password.get_untracked();
         leptos::task::spawn_local(async move {
             let outcome = eds_sign_in(via, file, &typed, i18n.lang_untracked()).await;
@@ -147,7 +160,13 @@ fn EdsSignIn(errors: FormErrors) -> impl IntoView {
         });
     };
     let sign_in_with_file = sign_in.clone();
-    let problem = move || errors.fields.with(|f| f.iter().find(|i| i.field == "signature").map(|i| i.message(i18n.lang())));
+    let problem = move || {
+        errors.fields.with(|f| {
+            f.iter()
+                .find(|i| i.field == "signature")
+                .map(|i| i.message(i18n.lang()))
+        })
+    };
     view! {
         <h2 class="heading-m">{move || i18n.t(Msg::LoginEdsTitle)}</h2>
         <div class=move || if problem().is_some() { "form-group form-group--error" } else { "form-group" } id=errors.id("signature") tabindex="-1">
@@ -181,11 +200,19 @@ enum EdsFailure {
     Api(api::ApiFailure),
 }
 
-async fn eds_sign_in(via: Via, file: Option<web_sys::File>, password: &str, lang: portal_i18n::Lang) -> Result<SessionInfo, EdsFailure> {
-    let not_authentication = || EdsFailure::Problem(FieldIssue::new("signature", Msg::ErrorEdsNotAuthentication));
+async fn eds_sign_in(
+    via: Via,
+    file: Option<web_sys::File>,
+    password: &str,
+    lang: portal_i18n::Lang,
+) -> Result<SessionInfo, EdsFailure> {
+    let not_authentication =
+        || EdsFailure::Problem(FieldIssue::new("signature", Msg::ErrorEdsNotAuthentication));
     let key = match via {
         Via::KeyFile => {
-            let key = open_key_file(file, password).await.map_err(EdsFailure::Problem)?;
+            let key = open_key_file(file, password)
+                .await
+                .map_err(EdsFailure::Problem)?;
             if key.summary().purpose != KeyPurpose::Authentication {
                 return Err(not_authentication());
             }
@@ -198,11 +225,18 @@ async fn eds_sign_in(via: Via, file: Option<web_sys::File>, password: &str, lang
     };
     let challenge = api::eds_login_challenge().await.map_err(EdsFailure::Api)?;
     let signature = match key {
-        Some(key) => sign_with_key(&key, &challenge.document).ok_or(EdsFailure::Problem(FieldIssue::new("signature", Msg::SignNotAKeyFile)))?,
+        Some(key) => sign_with_key(&key, &challenge.document).ok_or(EdsFailure::Problem(
+            FieldIssue::new("signature", Msg::SignNotAKeyFile),
+        ))?,
         None => {
-            let cms = ncalayer::sign(challenge.document.as_bytes(), None, KeyType::Authentication, lang)
-                .await
-                .map_err(|e| EdsFailure::Problem(ncalayer_problem(e)))?;
+            let cms = ncalayer::sign(
+                challenge.document.as_bytes(),
+                None,
+                KeyType::Authentication,
+                lang,
+            )
+            .await
+            .map_err(|e| EdsFailure::Problem(ncalayer_problem(e)))?;
             match portal_domain::eds::signer_of(&cms) {
                 Some(s) if s.purpose == KeyPurpose::Authentication => {}
                 _ => return Err(not_authentication()),
@@ -210,14 +244,22 @@ async fn eds_sign_in(via: Via, file: Option<web_sys::File>, password: &str, lang
             base64::Engine::encode(&base64::engine::general_purpose::STANDARD, cms)
         }
     };
-    api::sign_in_with_eds(&EdsLoginRequest { nonce: challenge.nonce, signature }).await.map_err(EdsFailure::Api)
+    api::sign_in_with_eds(&EdsLoginRequest {
+        nonce: challenge.nonce,
+        signature,
+    })
+    .await
+    .map_err(EdsFailure::Api)
 }
 
 struct ApiSeconds(u64);
 
 fn retry_after(failure: &api::ApiFailure) -> Option<ApiSeconds> {
     match failure {
-        api::ApiFailure::Server { status: 429, body: Some(body) } => body.retry_after_seconds.map(|s| ApiSeconds(u64::from(s))),
+        api::ApiFailure::Server {
+            status: 429,
+            body: Some(body),
+        } => body.retry_after_seconds.map(|s| ApiSeconds(u64::from(s))),
         _ => None,
     }
 }
@@ -257,7 +299,10 @@ pub fn RegisterPage() -> impl IntoView {
         };
         let mut issues = request.parse().err().unwrap_or_default();
         if !request.password.is_empty() && request.password != confirm.get_untracked() {
-            issues.push(FieldIssue::new("password_confirm", Msg::ErrorPasswordMismatch));
+            issues.push(FieldIssue::new(
+                "password_confirm",
+                Msg::ErrorPasswordMismatch,
+            ));
         }
         if !issues.is_empty() {
             errors.show(issues);

@@ -6,7 +6,8 @@ use gloo_net::http::{Request, RequestBuilder};
 use portal_domain::accounts::{LoginRequest, Profile, ProfileUpdate, RegisterRequest, SessionInfo};
 use portal_domain::api::{ErrorBody, Health};
 use portal_domain::application::{
-    ApplicationSummary, ApplicationView, AttachmentView, NewApplication, NewAttachment, SaveDraft, SubmitRequest, Verification,
+    ApplicationSummary, ApplicationView, AttachmentView, NewApplication, NewAttachment, SaveDraft,
+    SubmitRequest, Verification,
 };
 use portal_domain::catalogue::ServiceSummary;
 use portal_domain::notifications::NotificationView;
@@ -14,15 +15,18 @@ use portal_domain::organisation::{NewOfficer, NewOrganisation, OfficerView, Orga
 use portal_domain::service::ServiceDefinition;
 use portal_domain::validation::FieldIssue;
 use portal_i18n::{Lang, Msg};
-use serde::de::DeserializeOwned;
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum ApiFailure {
     /// The request did not reach the server, or its answer was unreadable.
     Network,
     /// The server answered with an error.
-    Server { status: u16, body: Option<ErrorBody> },
+    Server {
+        status: u16,
+        body: Option<ErrorBody>,
+    },
 }
 
 impl ApiFailure {
@@ -39,7 +43,9 @@ impl ApiFailure {
 
     pub fn code(&self) -> Option<&str> {
         match self {
-            ApiFailure::Server { body: Some(body), .. } => Some(&body.code),
+            ApiFailure::Server {
+                body: Some(body), ..
+            } => Some(&body.code),
             _ => None,
         }
     }
@@ -49,7 +55,9 @@ impl ApiFailure {
     pub fn message(&self, lang: Lang) -> String {
         match self {
             ApiFailure::Network => portal_i18n::t(lang, Msg::ErrorNetwork).to_string(),
-            ApiFailure::Server { body: Some(body), .. } => match Msg::from_key(&body.code) {
+            ApiFailure::Server {
+                body: Some(body), ..
+            } => match Msg::from_key(&body.code) {
                 Some(msg) => portal_i18n::t(lang, msg).to_string(),
                 None => body.message.clone(),
             },
@@ -60,11 +68,18 @@ impl ApiFailure {
     /// Field-by-field problems (422).
     pub fn fields(&self) -> Vec<FieldIssue> {
         match self {
-            ApiFailure::Server { body: Some(body), .. } => body
+            ApiFailure::Server {
+                body: Some(body), ..
+            } => body
                 .fields
                 .iter()
                 .filter_map(|f| {
-                    Msg::from_key(&f.code).map(|msg| FieldIssue { field: f.field.clone(), msg, args: f.args.clone(), text: f.text.clone() })
+                    Msg::from_key(&f.code).map(|msg| FieldIssue {
+                        field: f.field.clone(),
+                        msg,
+                        args: f.args.clone(),
+                        text: f.text.clone(),
+                    })
                 })
                 .collect(),
             _ => Vec::new(),
@@ -99,39 +114,62 @@ pub fn report_session_seen(seconds: u32) {
     ON_SESSION_SEEN.with(|h| h.borrow().as_ref().map(|f| f(seconds)));
 }
 
-async fn send<T: DeserializeOwned>(builder: RequestBuilder, body: Option<String>) -> Result<Option<T>, ApiFailure> {
+async fn send<T: DeserializeOwned>(
+    builder: RequestBuilder,
+    body: Option<String>,
+) -> Result<Option<T>, ApiFailure> {
     let csrf = CSRF_TOKEN.with(|t| t.borrow().clone());
     let builder = match csrf {
         Some(token) => builder.header("X-CSRF-Token", &token),
         None => builder,
     };
     let request = match body {
-        Some(json) => builder.header("Content-Type", "application/json").body(json).map_err(|_| ApiFailure::Network)?,
+        Some(json) => builder
+            .header("Content-Type", "application/json")
+            .body(json)
+            .map_err(|_| ApiFailure::Network)?,
         None => builder.build().map_err(|_| ApiFailure::Network)?,
     };
     let response = request.send().await.map_err(|_| ApiFailure::Network)?;
     let status = response.status();
-    if let Some(seconds) = response.headers().get("x-session-expires-in").and_then(|v| v.parse::<u32>().ok()) {
+    if let Some(seconds) = response
+        .headers()
+        .get("x-session-expires-in")
+        .and_then(|v| v.parse::<u32>().ok())
+    {
         ON_SESSION_SEEN.with(|h| h.borrow().as_ref().map(|f| f(seconds)));
     }
     if response.ok() {
         if status == 204 {
             return Ok(None);
         }
-        return response.json::<T>().await.map(Some).map_err(|_| ApiFailure::Network);
+        return response
+            .json::<T>()
+            .await
+            .map(Some)
+            .map_err(|_| ApiFailure::Network);
     }
     let body = response.json::<ErrorBody>().await.ok();
-    if status == 401 && body.as_ref().is_some_and(|b| b.code == Msg::ErrorSessionExpired.key()) {
+    if status == 401
+        && body
+            .as_ref()
+            .is_some_and(|b| b.code == Msg::ErrorSessionExpired.key())
+    {
         ON_SESSION_ENDED.with(|h| h.borrow().as_ref().map(|f| f()));
     }
     Err(ApiFailure::Server { status, body })
 }
 
 async fn get_json<T: DeserializeOwned>(path: &str) -> Result<T, ApiFailure> {
-    send(Request::get(path), None).await?.ok_or(ApiFailure::Network)
+    send(Request::get(path), None)
+        .await?
+        .ok_or(ApiFailure::Network)
 }
 
-async fn with_body<B: Serialize, T: DeserializeOwned>(builder: RequestBuilder, body: &B) -> Result<T, ApiFailure> {
+async fn with_body<B: Serialize, T: DeserializeOwned>(
+    builder: RequestBuilder,
+    body: &B,
+) -> Result<T, ApiFailure> {
     let json = serde_json::to_string(body).map_err(|_| ApiFailure::Network)?;
     send(builder, Some(json)).await?.ok_or(ApiFailure::Network)
 }
@@ -150,8 +188,15 @@ pub async fn services() -> Result<Vec<ServiceSummary>, ApiFailure> {
 
 pub async fn service(id: &str) -> Result<ServiceDefinition, ApiFailure> {
     // Ids are slugs; anything else cannot name a service and must not reach the path unescaped.
-    if id.is_empty() || !id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
-        return Err(ApiFailure::Server { status: 404, body: None });
+    if id.is_empty()
+        || !id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    {
+        return Err(ApiFailure::Server {
+            status: 404,
+            body: None,
+        });
     }
     get_json(&format!("/api/services/{id}")).await
 }
@@ -168,16 +213,23 @@ pub async fn sign_in(request: &LoginRequest) -> Result<SessionInfo, ApiFailure> 
     with_body(Request::post("/api/session"), request).await
 }
 
-pub async fn eds_login_challenge() -> Result<portal_domain::accounts::EdsLoginChallenge, ApiFailure> {
-    send(Request::post("/api/session/eds-challenge"), None).await?.ok_or(ApiFailure::Network)
+pub async fn eds_login_challenge() -> Result<portal_domain::accounts::EdsLoginChallenge, ApiFailure>
+{
+    send(Request::post("/api/session/eds-challenge"), None)
+        .await?
+        .ok_or(ApiFailure::Network)
 }
 
-pub async fn sign_in_with_eds(request: &portal_domain::accounts::EdsLoginRequest) -> Result<SessionInfo, ApiFailure> {
+pub async fn sign_in_with_eds(
+    request: &portal_domain::accounts::EdsLoginRequest,
+) -> Result<SessionInfo, ApiFailure> {
     with_body(Request::post("/api/session/eds"), request).await
 }
 
 pub async fn extend_session() -> Result<SessionInfo, ApiFailure> {
-    send(Request::post("/api/session/extend"), None).await?.ok_or(ApiFailure::Network)
+    send(Request::post("/api/session/extend"), None)
+        .await?
+        .ok_or(ApiFailure::Network)
 }
 
 pub async fn sign_out() -> Result<(), ApiFailure> {
@@ -233,7 +285,10 @@ fn application_path(id: &str, rest: &str) -> Result<String, ApiFailure> {
     if portal_domain::form::is_attachment_id(id) {
         Ok(format!("/api/applications/{id}{rest}"))
     } else {
-        Err(ApiFailure::Server { status: 404, body: None })
+        Err(ApiFailure::Server {
+            status: 404,
+            body: None,
+        })
     }
 }
 
@@ -242,7 +297,13 @@ pub async fn applications() -> Result<Vec<ApplicationSummary>, ApiFailure> {
 }
 
 pub async fn create_application(service_id: &str) -> Result<ApplicationView, ApiFailure> {
-    with_body(Request::post("/api/applications"), &NewApplication { service_id: service_id.to_string() }).await
+    with_body(
+        Request::post("/api/applications"),
+        &NewApplication {
+            service_id: service_id.to_string(),
+        },
+    )
+    .await
 }
 
 pub async fn application(id: &str) -> Result<ApplicationView, ApiFailure> {
@@ -257,28 +318,50 @@ pub async fn delete_draft(id: &str) -> Result<(), ApiFailure> {
     no_content(Request::delete(&application_path(id, "")?)).await
 }
 
-pub async fn signing_challenge(id: &str) -> Result<portal_domain::application::SigningChallenge, ApiFailure> {
-    send(Request::post(&application_path(id, "/signing")?), None).await?.ok_or(ApiFailure::Network)
+pub async fn signing_challenge(
+    id: &str,
+) -> Result<portal_domain::application::SigningChallenge, ApiFailure> {
+    send(Request::post(&application_path(id, "/signing")?), None)
+        .await?
+        .ok_or(ApiFailure::Network)
 }
 
-pub async fn submit_application(id: &str, request: &SubmitRequest) -> Result<ApplicationView, ApiFailure> {
-    with_body(Request::post(&application_path(id, "/submission")?), request).await
+pub async fn submit_application(
+    id: &str,
+    request: &SubmitRequest,
+) -> Result<ApplicationView, ApiFailure> {
+    with_body(
+        Request::post(&application_path(id, "/submission")?),
+        request,
+    )
+    .await
 }
 
 pub fn receipt_url(id: &str, lang: Lang) -> String {
     format!("/api/applications/{id}/receipt?lang={}", lang.code())
 }
 
-pub async fn announce_attachment(id: &str, new: &NewAttachment) -> Result<AttachmentView, ApiFailure> {
+pub async fn announce_attachment(
+    id: &str,
+    new: &NewAttachment,
+) -> Result<AttachmentView, ApiFailure> {
     with_body(Request::post(&application_path(id, "/attachments")?), new).await
 }
 
 pub async fn attachment(id: &str, attachment_id: &str) -> Result<AttachmentView, ApiFailure> {
-    get_json(&application_path(id, &format!("/attachments/{attachment_id}"))?).await
+    get_json(&application_path(
+        id,
+        &format!("/attachments/{attachment_id}"),
+    )?)
+    .await
 }
 
 pub async fn delete_attachment(id: &str, attachment_id: &str) -> Result<(), ApiFailure> {
-    no_content(Request::delete(&application_path(id, &format!("/attachments/{attachment_id}"))?)).await
+    no_content(Request::delete(&application_path(
+        id,
+        &format!("/attachments/{attachment_id}"),
+    )?))
+    .await
 }
 
 pub fn attachment_content_url(id: &str, attachment_id: &str) -> String {
@@ -289,9 +372,15 @@ pub fn csrf_token() -> Option<String> {
     CSRF_TOKEN.with(|t| t.borrow().clone())
 }
 
-pub async fn verify(code: &str) -> Result<Verification, ApiFailure> {
+pub async fn verify(code: &str, number: Option<&str>) -> Result<Verification, ApiFailure> {
     if !portal_domain::form::is_attachment_id(code) {
-        return Err(ApiFailure::Server { status: 404, body: None });
+        return Err(ApiFailure::Server {
+            status: 404,
+            body: None,
+        });
     }
-    get_json(&format!("/api/verify/{code}")).await
+    let query = number
+        .map(|n| format!("?number={}", String::from(js_sys::encode_uri_component(n))))
+        .unwrap_or_default();
+    get_json(&format!("/api/verify/{code}{query}")).await
 }

@@ -7,7 +7,10 @@ use leptos_router::path;
 use portal_i18n::Lang;
 
 use crate::accounts::{LoginPage, RegisterPage};
-use crate::apply::{ApplicationOverview, ApplicationShell, ApplyStart, CheckAnswersPage, QuestionPage, VerifyPage};
+use crate::apply::{
+    ApplicationOverview, ApplicationShell, ApplyStart, CheckAnswersPage, QuestionPage,
+    VerifyFormPage, VerifyPage,
+};
 use crate::cabinet::{CabinetPage, Section};
 use crate::catalogue::{CataloguePage, ServicePage, provide_catalogue};
 use crate::components::Layout;
@@ -44,6 +47,7 @@ fn Portal() -> impl IntoView {
                     <Route path=path!("pages/:page") view=QuestionPage/>
                     <Route path=path!("check") view=CheckAnswersPage/>
                 </ParentRoute>
+                <Route path=path!("/verify") view=VerifyFormPage/>
                 <Route path=path!("/verify/:code") view=VerifyPage/>
                 <Route path=path!("/login") view=LoginPage/>
                 <Route path=path!("/register") view=RegisterPage/>

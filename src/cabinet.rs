@@ -151,11 +151,15 @@ fn ProfileForm(profile: Profile) -> impl IntoView {
     let saved = RwSignal::new(false);
     let busy = RwSignal::new(false);
     let user = profile.user.clone();
-    let full_name = [Some(user.last_name.clone()), Some(user.first_name.clone()), user.middle_name.clone()]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let full_name = [
+        Some(user.last_name.clone()),
+        Some(user.first_name.clone()),
+        user.middle_name.clone(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(" ");
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         if busy.get_untracked() {
@@ -166,7 +170,10 @@ fn ProfileForm(profile: Profile) -> impl IntoView {
             email: email.get_untracked(),
             phone: phone.get_untracked(),
             preferred_lang: language.get_untracked(),
-            notifications: NotificationChannels { email: notify_email.get_untracked(), browser: notify_browser.get_untracked() },
+            notifications: NotificationChannels {
+                email: notify_email.get_untracked(),
+                browser: notify_browser.get_untracked(),
+            },
         };
         if let Err(issues) = update.parse() {
             errors.show(issues);

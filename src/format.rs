@@ -29,15 +29,31 @@ pub fn month_day(lang: Lang, md: MonthDay) -> String {
         Msg::MonthM12,
     ];
     let month = t(lang, MONTHS[(md.month as usize).clamp(1, 12) - 1]);
-    tf(lang, Msg::DateDayMonth, &[("day", &md.day.to_string()), ("month", month)])
+    tf(
+        lang,
+        Msg::DateDayMonth,
+        &[("day", &md.day.to_string()), ("month", month)],
+    )
 }
 
 pub fn window(lang: Lang, w: &Window) -> String {
     let what = w.what.get(lang);
     let until = month_day(lang, w.until);
     match w.from {
-        Some(from) => tf(lang, Msg::ServiceWindowRange, &[("what", what), ("from", &month_day(lang, from)), ("until", &until)]),
-        None => tf(lang, Msg::ServiceWindowUntil, &[("what", what), ("until", &until)]),
+        Some(from) => tf(
+            lang,
+            Msg::ServiceWindowRange,
+            &[
+                ("what", what),
+                ("from", &month_day(lang, from)),
+                ("until", &until),
+            ],
+        ),
+        None => tf(
+            lang,
+            Msg::ServiceWindowUntil,
+            &[("what", what), ("until", &until)],
+        ),
     }
 }
 
@@ -59,7 +75,12 @@ pub fn channel(ch: Channel) -> Msg {
 }
 
 /// The term as a short phrase for a list: the stated term, else the estimate, else the windows.
-pub fn term_short(lang: Lang, stated: Option<Duration>, derived: Option<Duration>, windows: &[Window]) -> String {
+pub fn term_short(
+    lang: Lang,
+    stated: Option<Duration>,
+    derived: Option<Duration>,
+    windows: &[Window],
+) -> String {
     match (stated, derived) {
         (Some(d), _) => duration(lang, d),
         (None, Some(d)) => format!("≈ {}", duration(lang, d)),

@@ -38,7 +38,11 @@ impl GeneralError {
 
 impl FormErrors {
     pub fn new(prefix: &'static str) -> FormErrors {
-        FormErrors { fields: RwSignal::new(Vec::new()), general: RwSignal::new(None), prefix }
+        FormErrors {
+            fields: RwSignal::new(Vec::new()),
+            general: RwSignal::new(None),
+            prefix,
+        }
     }
 
     pub fn id(&self, field: &str) -> String {
@@ -71,7 +75,11 @@ impl FormErrors {
     pub fn show_failure(&self, failure: ApiFailure, field: &'static str) {
         let fields = failure.fields();
         if fields.is_empty() {
-            self.show_general(GeneralError { failure: Some(failure), msg: None, field });
+            self.show_general(GeneralError {
+                failure: Some(failure),
+                msg: None,
+                field,
+            });
         } else {
             self.show(fields);
         }
@@ -83,7 +91,12 @@ impl FormErrors {
         let this = *self;
         Signal::derive(move || {
             let lang = i18n.lang();
-            this.fields.with(|issues| issues.iter().find(|i| i.field == field).map(|i| i.message(lang)))
+            this.fields.with(|issues| {
+                issues
+                    .iter()
+                    .find(|i| i.field == field)
+                    .map(|i| i.message(lang))
+            })
         })
     }
 }
@@ -101,7 +114,10 @@ fn focus_summary(prefix: &'static str) {
 
 /// Focuses a form control by id (the router would treat `#id` links as navigation).
 pub fn focus(id: &str) {
-    if let Some(el) = document().get_element_by_id(id).and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()) {
+    if let Some(el) = document()
+        .get_element_by_id(id)
+        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+    {
         let _ = el.focus();
     }
 }
@@ -155,12 +171,16 @@ pub fn TextField(
     #[prop(optional)] narrow: bool,
     /// For a text in one of several languages: the label names the language, and the input
     /// is marked as being in it.
-    #[prop(optional)] text_lang: Option<Lang>,
+    #[prop(optional)]
+    text_lang: Option<Lang>,
 ) -> impl IntoView {
     let i18n = use_i18n();
     let id = errors.id(field);
     let label_text = move || match text_lang {
-        Some(lang) => i18n.tf(Msg::AdminInLang, &[("field", i18n.t(label)), ("language", lang.native_name())]),
+        Some(lang) => i18n.tf(
+            Msg::AdminInLang,
+            &[("field", i18n.t(label)), ("language", lang.native_name())],
+        ),
         None => i18n.t(label).to_string(),
     };
     let error = errors.for_field(field);
@@ -211,7 +231,12 @@ pub fn TextField(
 
 /// A choice of one of the portal's languages, each written in itself.
 #[component]
-pub fn LanguageChoice(errors: FormErrors, field: &'static str, legend: Msg, value: RwSignal<Lang>) -> impl IntoView {
+pub fn LanguageChoice(
+    errors: FormErrors,
+    field: &'static str,
+    legend: Msg,
+    value: RwSignal<Lang>,
+) -> impl IntoView {
     let i18n = use_i18n();
     let id = errors.id(field);
     view! {
@@ -282,7 +307,12 @@ pub fn SelectField(
 
 /// A checkbox with its label.
 #[component]
-pub fn Checkbox(errors: FormErrors, field: &'static str, label: Msg, value: RwSignal<bool>) -> impl IntoView {
+pub fn Checkbox(
+    errors: FormErrors,
+    field: &'static str,
+    label: Msg,
+    value: RwSignal<bool>,
+) -> impl IntoView {
     let i18n = use_i18n();
     let id = errors.id(field);
     let error = errors.for_field(field);

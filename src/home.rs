@@ -1,8 +1,8 @@
 //! The home page: search, categories, and the service most families come for.
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_navigate;
 use leptos_router::NavigateOptions;
+use leptos_router::hooks::use_navigate;
 use portal_domain::service::Category;
 use portal_i18n::Msg;
 
@@ -20,7 +20,10 @@ pub fn HomePage() -> impl IntoView {
         let target = if q.trim().is_empty() {
             "/services".to_string()
         } else {
-            format!("/services?q={}", String::from(js_sys::encode_uri_component(q.trim())))
+            format!(
+                "/services?q={}",
+                String::from(js_sys::encode_uri_component(q.trim()))
+            )
         };
         navigate(&target, NavigateOptions::default());
     };

@@ -53,23 +53,40 @@ pub fn initial_lang() -> Lang {
         .ok()
         .and_then(|search| lang_param(&search));
     let remembered = || {
-        window.local_storage().ok().flatten().and_then(|s| s.get_item(STORAGE_KEY).ok().flatten()).and_then(|v| Lang::parse(&v))
+        window
+            .local_storage()
+            .ok()
+            .flatten()
+            .and_then(|s| s.get_item(STORAGE_KEY).ok().flatten())
+            .and_then(|v| Lang::parse(&v))
     };
     let browser = || {
         let languages = window.navigator().languages();
-        (0..languages.length()).filter_map(|i| languages.get(i).as_string()).find_map(|tag| Lang::from_accept_language(&tag))
+        (0..languages.length())
+            .filter_map(|i| languages.get(i).as_string())
+            .find_map(|tag| Lang::from_accept_language(&tag))
     };
-    from_url.or_else(remembered).or_else(browser).unwrap_or_default()
+    from_url
+        .or_else(remembered)
+        .or_else(browser)
+        .unwrap_or_default()
 }
 
 /// The `lang` parameter of a query string such as `?q=school&lang=ru`.
 pub fn lang_param(search: &str) -> Option<Lang> {
-    search.trim_start_matches('?').split('&').filter_map(|p| p.split_once('=')).find(|(k, _)| *k == "lang").and_then(|(_, v)| Lang::parse(v))
+    search
+        .trim_start_matches('?')
+        .split('&')
+        .filter_map(|p| p.split_once('='))
+        .find(|(k, _)| *k == "lang")
+        .and_then(|(_, v)| Lang::parse(v))
 }
 
 /// Provides the language context, keeps `<html lang>` and the stored choice in step with it.
 pub fn provide_i18n(initial: Lang) -> I18n {
-    let i18n = I18n { lang: RwSignal::new(initial) };
+    let i18n = I18n {
+        lang: RwSignal::new(initial),
+    };
     i18n.set(initial);
     provide_context(i18n);
     Effect::new(move |_| {

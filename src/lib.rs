@@ -2,8 +2,8 @@
 
 pub mod accounts;
 pub mod api;
-pub mod apply;
 pub mod app;
+pub mod apply;
 pub mod cabinet;
 pub mod catalogue;
 pub mod components;

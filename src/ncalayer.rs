@@ -59,35 +59,53 @@ pub fn read(frame: &str) -> Reply {
     if frame == HEARTBEAT {
         return Reply::Ignore;
     }
-    let Ok(value) = serde_json::from_str::<Value>(frame) else { return Reply::Failed(frame.chars().take(200).collect()) };
+    let Ok(value) = serde_json::from_str::<Value>(frame) else {
+        return Reply::Failed(frame.chars().take(200).collect());
+    };
     if value.pointer("/result/version").is_some() {
         return Reply::Ignore;
     }
     // kz.gov.pki.knca.basics: {"status": true, "body": {"result": [cms]}}; an empty body is a cancel.
     if let Some(status) = value.get("status").and_then(Value::as_bool) {
         if !status {
-            let details = value.get("details").or(value.get("code")).map(text).unwrap_or_default();
+            let details = value
+                .get("details")
+                .or(value.get("code"))
+                .map(text)
+                .unwrap_or_default();
             return Reply::BasicsFailed(details);
         }
         return match value.pointer("/body/result") {
-            Some(Value::Array(items)) => items.first().and_then(Value::as_str).map_or(Reply::Cancelled, |s| Reply::Signed(s.to_string())),
+            Some(Value::Array(items)) => items
+                .first()
+                .and_then(Value::as_str)
+                .map_or(Reply::Cancelled, |s| Reply::Signed(s.to_string())),
             Some(Value::String(s)) => Reply::Signed(s.clone()),
             _ => Reply::Cancelled,
         };
     }
     // kz.gov.pki.knca.commonUtils: {"code": "200", "responseObject": cms}.
     match value.get("code").map(text).as_deref() {
-        Some("200") => value.get("responseObject").and_then(Value::as_str).map_or(Reply::Cancelled, |s| Reply::Signed(s.to_string())),
+        Some("200") => value
+            .get("responseObject")
+            .and_then(Value::as_str)
+            .map_or(Reply::Cancelled, |s| Reply::Signed(s.to_string())),
         Some(_) => {
             let message = value.get("message").map(text).unwrap_or_default();
-            if message == "action.canceled" { Reply::Cancelled } else { Reply::Failed(message) }
+            if message == "action.canceled" {
+                Reply::Cancelled
+            } else {
+                Reply::Failed(message)
+            }
         }
         None => Reply::Ignore,
     }
 }
 
 fn text(value: &Value) -> String {
-    value.as_str().map_or_else(|| value.to_string(), str::to_string)
+    value
+        .as_str()
+        .map_or_else(|| value.to_string(), str::to_string)
 }
 
 pub fn basics_request(data: &str, iin: Option<&str>, key: KeyType, lang: Lang) -> String {
@@ -124,9 +142,16 @@ pub fn common_utils_request(data: &str, key: KeyType) -> String {
 }
 
 /// Signs `data` through NCALayer: the detached CMS (DER).
-pub async fn sign(data: &[u8], iin: Option<&str>, key: KeyType, lang: Lang) -> Result<Vec<u8>, NcaError> {
+pub async fn sign(
+    data: &[u8],
+    iin: Option<&str>,
+    key: KeyType,
+    lang: Lang,
+) -> Result<Vec<u8>, NcaError> {
     let data = BASE64.encode(data);
-    let Ok(socket) = WebSocket::new(URL) else { return Err(NcaError::NotRunning) };
+    let Ok(socket) = WebSocket::new(URL) else {
+        return Err(NcaError::NotRunning);
+    };
     // The handlers live until the answer; they are dropped (and detached) below.
     let handlers: Rc<RefCell<Vec<Closure<dyn FnMut(JsValue)>>>> = Rc::default();
     let opened = Rc::new(RefCell::new(false));
@@ -154,7 +179,12 @@ pub async fn sign(data: &[u8], iin: Option<&str>, key: KeyType, lang: Lang) -> R
             let (socket, settle, fallback) = (socket.clone(), settle.clone(), fallback.clone());
             let mut tried_fallback = false;
             Closure::<dyn FnMut(JsValue)>::new(move |event: JsValue| {
-                let Some(frame) = event.dyn_ref::<MessageEvent>().and_then(|m| m.data().as_string()) else { return };
+                let Some(frame) = event
+                    .dyn_ref::<MessageEvent>()
+                    .and_then(|m| m.data().as_string())
+                else {
+                    return;
+                };
                 match read(&frame) {
                     Reply::Ignore => {}
                     Reply::Signed(cms) => settle(Ok(cms)),
@@ -172,7 +202,13 @@ pub async fn sign(data: &[u8], iin: Option<&str>, key: KeyType, lang: Lang) -> R
         };
         let on_close = {
             let (settle, opened) = (settle.clone(), opened.clone());
-            Closure::<dyn FnMut(JsValue)>::new(move |_| settle(Err(if *opened.borrow() { "closed" } else { "not_running" })))
+            Closure::<dyn FnMut(JsValue)>::new(move |_| {
+                settle(Err(if *opened.borrow() {
+                    "closed"
+                } else {
+                    "not_running"
+                }))
+            })
         };
         let on_timeout = {
             let settle = settle.clone();
@@ -182,9 +218,16 @@ pub async fn sign(data: &[u8], iin: Option<&str>, key: KeyType, lang: Lang) -> R
         socket.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         // An error is followed by a close; the close decides.
         socket.set_onclose(Some(on_close.as_ref().unchecked_ref()));
-        *timer.borrow_mut() =
-            web_sys::window().and_then(|w| w.set_timeout_with_callback_and_timeout_and_arguments_0(on_timeout.as_ref().unchecked_ref(), TIMEOUT_MS).ok());
-        handlers.borrow_mut().extend([on_open, on_message, on_close]);
+        *timer.borrow_mut() = web_sys::window().and_then(|w| {
+            w.set_timeout_with_callback_and_timeout_and_arguments_0(
+                on_timeout.as_ref().unchecked_ref(),
+                TIMEOUT_MS,
+            )
+            .ok()
+        });
+        handlers
+            .borrow_mut()
+            .extend([on_open, on_message, on_close]);
         // Kept alive even after the answer: a timer that could not be cleared then fires
         // harmlessly (settling a settled promise does nothing).
         on_timeout.forget();
@@ -201,7 +244,9 @@ pub async fn sign(data: &[u8], iin: Option<&str>, key: KeyType, lang: Lang) -> R
     match outcome {
         Ok(cms) => {
             let cms = cms.as_string().unwrap_or_default();
-            BASE64.decode(cms.split_whitespace().collect::<String>()).map_err(|_| NcaError::Failed("not base64".into()))
+            BASE64
+                .decode(cms.split_whitespace().collect::<String>())
+                .map_err(|_| NcaError::Failed("not base64".into()))
         }
         Err(code) => Err(match code.as_string().as_deref() {
             Some("cancelled") => NcaError::Cancelled,

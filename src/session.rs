@@ -42,7 +42,8 @@ impl Session {
     pub fn start(&self, info: SessionInfo) {
         self.generation.update(|g| *g += 1);
         api::set_csrf_token(Some(info.csrf_token.clone()));
-        self.deadline.set(now() + f64::from(info.expires_in_seconds) * 1000.0);
+        self.deadline
+            .set(now() + f64::from(info.expires_in_seconds) * 1000.0);
         self.info.set(Some(info));
         self.loaded.set(true);
     }
@@ -94,12 +95,18 @@ pub fn use_session() -> Session {
 /// The path and query of the current page, for `?next=`.
 pub fn current_path() -> String {
     let location = window().location();
-    format!("{}{}", location.pathname().unwrap_or_default(), location.search().unwrap_or_default())
+    format!(
+        "{}{}",
+        location.pathname().unwrap_or_default(),
+        location.search().unwrap_or_default()
+    )
 }
 
 /// `next` if it is a path of this site (never another site: no open redirects).
 pub fn safe_next(next: Option<String>) -> Option<String> {
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') && !n.starts_with("/login"))
+    next.filter(|n| {
+        n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') && !n.starts_with("/login")
+    })
 }
 
 /// The sign-in page, coming back to `next` afterwards. From the sign-in page itself, that page
@@ -109,10 +116,18 @@ pub fn login_url(next: &str, expired: bool) -> String {
         return next.to_string();
     }
     if next.is_empty() || next == "/" {
-        return if expired { "/login?expired=1".to_string() } else { "/login".to_string() };
+        return if expired {
+            "/login?expired=1".to_string()
+        } else {
+            "/login".to_string()
+        };
     }
     let next = String::from(js_sys::encode_uri_component(next));
-    if expired { format!("/login?expired=1&next={next}") } else { format!("/login?next={next}") }
+    if expired {
+        format!("/login?expired=1&next={next}")
+    } else {
+        format!("/login?next={next}")
+    }
 }
 
 /// Goes to a page of the citizen app. From the workspace (another app) that is a page load;
@@ -121,12 +136,25 @@ pub fn go_to(path: &str, navigate: &impl Fn(&str, NavigateOptions), replace: boo
     if path == current_path() {
         return;
     }
-    let in_workspace = window().location().pathname().is_ok_and(|p| p.starts_with("/workspace"));
+    let in_workspace = window()
+        .location()
+        .pathname()
+        .is_ok_and(|p| p.starts_with("/workspace"));
     if in_workspace {
         let location = window().location();
-        let _ = if replace { location.replace(path) } else { location.assign(path) };
+        let _ = if replace {
+            location.replace(path)
+        } else {
+            location.assign(path)
+        };
     } else {
-        navigate(path, NavigateOptions { replace, ..Default::default() });
+        navigate(
+            path,
+            NavigateOptions {
+                replace,
+                ..Default::default()
+            },
+        );
     }
 }
 
@@ -167,7 +195,9 @@ pub fn RequireUser(roles: &'static [Role], children: ChildrenFn) -> impl IntoVie
     });
     let children = StoredValue::new(children);
     move || match (session.is_loaded(), session.role()) {
-        (false, _) | (true, None) => view! { <p class="loading" role="status">{i18n.t(Msg::CommonLoading)}</p> }.into_any(),
+        (false, _) | (true, None) => {
+            view! { <p class="loading" role="status">{i18n.t(Msg::CommonLoading)}</p> }.into_any()
+        }
         (true, Some(role)) if roles.contains(&role) => children.with_value(|c| c()).into_any(),
         (true, Some(_)) => view! { <p>{i18n.t(Msg::ErrorForbidden)}</p> }.into_any(),
     }

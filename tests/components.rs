@@ -54,13 +54,24 @@ impl Drop for Mounted {
 
 /// Mounts a view into a fresh container, at a clean URL (the router keeps state in the URL).
 fn mount<V: IntoView + 'static>(view: impl FnOnce() -> V + 'static) -> Mounted {
-    window().history().unwrap().replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some("/")).unwrap();
+    window()
+        .history()
+        .unwrap()
+        .replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some("/"))
+        .unwrap();
     let document = document();
-    let root = document.create_element("div").unwrap().unchecked_into::<HtmlElement>();
+    let root = document
+        .create_element("div")
+        .unwrap()
+        .unchecked_into::<HtmlElement>();
     document.body().unwrap().append_child(&root).unwrap();
     let owner = Owner::new();
     let handle = owner.with(|| mount_to(root.clone(), view));
-    Mounted { root, owner, handle: Some(Box::new(handle)) }
+    Mounted {
+        root,
+        owner,
+        handle: Some(Box::new(handle)),
+    }
 }
 
 fn mount_catalogue(lang: Lang) -> Mounted {
@@ -76,7 +87,10 @@ fn text(root: &HtmlElement) -> String {
 }
 
 fn query(root: &HtmlElement, selector: &str) -> HtmlElement {
-    root.query_selector(selector).unwrap().unwrap_or_else(|| panic!("no {selector}")).unchecked_into()
+    root.query_selector(selector)
+        .unwrap()
+        .unwrap_or_else(|| panic!("no {selector}"))
+        .unchecked_into()
 }
 
 fn count(root: &HtmlElement, selector: &str) -> u32 {
@@ -89,14 +103,21 @@ async fn settle() {
         tick().await;
     }
     let promise = js_sys::Promise::new(&mut |resolve, _| {
-        window().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 20).unwrap();
+        window()
+            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 20)
+            .unwrap();
     });
     wasm_bindgen_futures::JsFuture::from(promise).await.unwrap();
     tick().await;
 }
 
 fn clear_remembered_language() {
-    window().local_storage().unwrap().unwrap().remove_item("portal.lang").unwrap();
+    window()
+        .local_storage()
+        .unwrap()
+        .unwrap()
+        .remove_item("portal.lang")
+        .unwrap();
 }
 
 #[wasm_bindgen_test]
@@ -108,19 +129,56 @@ async fn the_language_switcher_changes_the_page_language_and_remembers_it() {
     });
     let root = mounted.root.clone();
     settle().await;
-    assert_eq!(document().document_element().unwrap().get_attribute("lang").as_deref(), Some("kk"));
+    assert_eq!(
+        document()
+            .document_element()
+            .unwrap()
+            .get_attribute("lang")
+            .as_deref(),
+        Some("kk")
+    );
     let english = query(&root, "a[hreflang=en]");
-    assert_eq!(english.get_attribute("lang").as_deref(), Some("en"), "each name is marked with its own language");
-    assert_eq!(query(&root, "a[hreflang=kk]").get_attribute("aria-current").as_deref(), Some("true"));
+    assert_eq!(
+        english.get_attribute("lang").as_deref(),
+        Some("en"),
+        "each name is marked with its own language"
+    );
+    assert_eq!(
+        query(&root, "a[hreflang=kk]")
+            .get_attribute("aria-current")
+            .as_deref(),
+        Some("true")
+    );
 
     english.click();
     settle().await;
-    assert_eq!(document().document_element().unwrap().get_attribute("lang").as_deref(), Some("en"));
-    assert_eq!(english.get_attribute("aria-current").as_deref(), Some("true"));
-    assert_eq!(query(&root, "a[hreflang=kk]").get_attribute("aria-current"), None);
-    let stored = window().local_storage().unwrap().unwrap().get_item("portal.lang").unwrap();
+    assert_eq!(
+        document()
+            .document_element()
+            .unwrap()
+            .get_attribute("lang")
+            .as_deref(),
+        Some("en")
+    );
+    assert_eq!(
+        english.get_attribute("aria-current").as_deref(),
+        Some("true")
+    );
+    assert_eq!(
+        query(&root, "a[hreflang=kk]").get_attribute("aria-current"),
+        None
+    );
+    let stored = window()
+        .local_storage()
+        .unwrap()
+        .unwrap()
+        .get_item("portal.lang")
+        .unwrap();
     assert_eq!(stored.as_deref(), Some("en"));
-    assert!(window().location().search().unwrap().contains("lang=en"), "the URL carries the choice");
+    assert!(
+        window().location().search().unwrap().contains("lang=en"),
+        "the URL carries the choice"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -129,14 +187,20 @@ async fn the_catalogue_filters_while_typing_and_says_how_many_were_found() {
     let root = mounted.root.clone();
     settle().await;
     assert_eq!(count(&root, ".service-card"), 3);
-    assert_eq!(query(&root, ".results-count").text_content().unwrap(), "3 services");
+    assert_eq!(
+        query(&root, ".results-count").text_content().unwrap(),
+        "3 services"
+    );
 
     let input: HtmlInputElement = query(&root, "input[type=search]").unchecked_into();
     input.set_value("teacher");
     input.dispatch_event(&Event::new("input").unwrap()).unwrap();
     settle().await;
     assert_eq!(count(&root, ".service-card"), 1);
-    assert_eq!(query(&root, ".results-count").text_content().unwrap(), "1 service");
+    assert_eq!(
+        query(&root, ".results-count").text_content().unwrap(),
+        "1 service"
+    );
     assert!(text(&root).contains("Teacher attestation"));
 
     input.set_value("spaceship");
@@ -151,7 +215,10 @@ async fn russian_counts_use_russian_plural_forms() {
     let mounted = mount_catalogue(Lang::Ru);
     let root = mounted.root.clone();
     settle().await;
-    assert_eq!(query(&root, ".results-count").text_content().unwrap(), "3 услуги");
+    assert_eq!(
+        query(&root, ".results-count").text_content().unwrap(),
+        "3 услуги"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -159,9 +226,7 @@ async fn a_category_link_filters_the_list() {
     let mounted = mount_catalogue(Lang::En);
     let root = mounted.root.clone();
     settle().await;
-    let teachers = root
-        .query_selector_all(".categories a")
-        .unwrap();
+    let teachers = root.query_selector_all(".categories a").unwrap();
     let link = (0..teachers.length())
         .map(|i| teachers.item(i).unwrap().unchecked_into::<HtmlElement>())
         .find(|a| a.text_content().unwrap() == "Teachers")
@@ -184,11 +249,19 @@ async fn a_service_page_says_what_the_regulation_does_not_state() {
     settle().await;
     let page = text(&root);
     assert!(page.contains("School enrolment, including first grade"));
-    assert!(page.contains("Not stated in the regulation"), "the unstated fee is named as such");
+    assert!(
+        page.contains("Not stated in the regulation"),
+        "the unstated fee is named as such"
+    );
     assert!(page.contains("5 working days"));
     assert!(page.contains("Enrolment in first grade: 1 June to 30 August"));
     assert!(page.contains("General knowledge, not from the regulation"));
-    assert_eq!(query(&root, "a.button--start").get_attribute("href").as_deref(), Some("/services/school-enrollment/apply"));
+    assert_eq!(
+        query(&root, "a.button--start")
+            .get_attribute("href")
+            .as_deref(),
+        Some("/services/school-enrollment/apply")
+    );
     assert_eq!(count(&root, "h1"), 1, "one main heading");
 }
 
@@ -210,7 +283,10 @@ async fn a_service_page_follows_a_language_switch() {
     query(&root, "a[hreflang=kk]").click();
     settle().await;
     let page = text(&root);
-    assert!(page.contains("Мектепке қабылдау, оның ішінде бірінші сыныпқа"), "{page}");
+    assert!(
+        page.contains("Мектепке қабылдау, оның ішінде бірінші сыныпқа"),
+        "{page}"
+    );
     assert!(page.contains("5 жұмыс күні"));
     assert!(!page.contains("working days"));
 }
@@ -232,8 +308,17 @@ async fn an_in_person_service_says_where_to_go_instead_of_offering_to_apply() {
 #[wasm_bindgen_test]
 fn after_signing_in_only_pages_of_this_site_are_followed() {
     use portal_web::session::safe_next;
-    assert_eq!(safe_next(Some("/cabinet/profile?tab=1".into())).as_deref(), Some("/cabinet/profile?tab=1"));
-    for hostile in ["//evil.example/phish", "https://evil.example", "/\\evil.example", "javascript:alert(1)", "/login?next=/cabinet"] {
+    assert_eq!(
+        safe_next(Some("/cabinet/profile?tab=1".into())).as_deref(),
+        Some("/cabinet/profile?tab=1")
+    );
+    for hostile in [
+        "//evil.example/phish",
+        "https://evil.example",
+        "/\\evil.example",
+        "javascript:alert(1)",
+        "/login?next=/cabinet",
+    ] {
         assert_eq!(safe_next(Some(hostile.into())), None, "{hostile}");
     }
     assert_eq!(safe_next(None), None);
@@ -242,9 +327,15 @@ fn after_signing_in_only_pages_of_this_site_are_followed() {
 #[wasm_bindgen_test]
 fn the_sign_in_page_never_wraps_itself() {
     use portal_web::session::login_url;
-    assert_eq!(login_url("/cabinet/profile", true), "/login?expired=1&next=%2Fcabinet%2Fprofile");
+    assert_eq!(
+        login_url("/cabinet/profile", true),
+        "/login?expired=1&next=%2Fcabinet%2Fprofile"
+    );
     assert_eq!(login_url("/cabinet", false), "/login?next=%2Fcabinet");
-    assert_eq!(login_url("/login?expired=1&next=%2Fcabinet", true), "/login?expired=1&next=%2Fcabinet");
+    assert_eq!(
+        login_url("/login?expired=1&next=%2Fcabinet", true),
+        "/login?expired=1&next=%2Fcabinet"
+    );
     assert_eq!(login_url("/", false), "/login");
 }
 
@@ -267,7 +358,10 @@ mod applying {
             version: 1,
             answers: Default::default(),
             attachments: vec![],
-            limits: UploadLimits { max_file_bytes: 20 << 20, max_application_bytes: 100 << 20 },
+            limits: UploadLimits {
+                max_file_bytes: 20 << 20,
+                max_application_bytes: 100 << 20,
+            },
             created_at: 0,
             updated_at: 0,
             submission: None,
@@ -282,8 +376,19 @@ mod applying {
     }
 
     /// The field `id` of the service's form, mounted alone, bound to a fresh draft.
-    fn mount_field(service: ServiceDefinition, id: &'static str) -> (Mounted, StoredValue<Option<Draft>>) {
-        let field = service.form.as_ref().unwrap().fields().into_iter().map(|(_, f)| f).find(|f| f.id == id).unwrap();
+    fn mount_field(
+        service: ServiceDefinition,
+        id: &'static str,
+    ) -> (Mounted, StoredValue<Option<Draft>>) {
+        let field = service
+            .form
+            .as_ref()
+            .unwrap()
+            .fields()
+            .into_iter()
+            .map(|(_, f)| f)
+            .find(|f| f.id == id)
+            .unwrap();
         let slot = StoredValue::new(None);
         let mounted = mount(move || {
             provide_i18n(Lang::En);
@@ -303,7 +408,18 @@ mod applying {
         let draft = draft.get_value().unwrap();
         settle().await;
         let root = &mounted.root;
-        assert!(matches!(guardianship().form.unwrap().fields().iter().find(|(_, f)| f.id == "children").unwrap().1.kind, FieldKind::Group { .. }));
+        assert!(matches!(
+            guardianship()
+                .form
+                .unwrap()
+                .fields()
+                .iter()
+                .find(|(_, f)| f.id == "children")
+                .unwrap()
+                .1
+                .kind,
+            FieldKind::Group { .. }
+        ));
         assert_eq!(count(root, "fieldset.group-item"), 0);
         query(root, "button.button--secondary").click();
         settle().await;
@@ -313,25 +429,48 @@ mod applying {
         input(root, "#f-children-0--first_name", "Аружан");
         settle().await;
         let answers = draft.answers.get_untracked();
-        let Some(Answer::Items(items)) = answers.get("children") else { panic!("{answers:?}") };
-        assert_eq!(items[0].get("iin"), Some(&Answer::Text("190520688017".into())));
-        assert_eq!(items[0].get("first_name"), Some(&Answer::Text("Аружан".into())));
+        let Some(Answer::Items(items)) = answers.get("children") else {
+            panic!("{answers:?}")
+        };
+        assert_eq!(
+            items[0].get("iin"),
+            Some(&Answer::Text("190520688017".into()))
+        );
+        assert_eq!(
+            items[0].get("first_name"),
+            Some(&Answer::Text("Аружан".into()))
+        );
         // Kept in this browser at once, before any save reaches the server.
-        let local = window().local_storage().unwrap().unwrap().get_item("portal.draft.0123456789abcdef0123456789abcdef").unwrap().unwrap();
+        let local = window()
+            .local_storage()
+            .unwrap()
+            .unwrap()
+            .get_item("portal.draft.0123456789abcdef0123456789abcdef")
+            .unwrap()
+            .unwrap();
         assert!(local.contains("Аружан"), "{local}");
 
         // A second child, then the first removed: the second moves up.
         let add = root.query_selector_all("button.button--secondary").unwrap();
-        add.item(add.length() - 1).unwrap().unchecked_into::<HtmlElement>().click();
+        add.item(add.length() - 1)
+            .unwrap()
+            .unchecked_into::<HtmlElement>()
+            .click();
         settle().await;
         input(root, "#f-children-1--first_name", "Нұрсұлтан");
         settle().await;
         query(root, "fieldset.group-item button").click();
         settle().await;
         assert_eq!(count(root, "fieldset.group-item"), 1);
-        let Some(Answer::Items(items)) = draft.answers.get_untracked().get("children").cloned() else { panic!() };
+        let Some(Answer::Items(items)) = draft.answers.get_untracked().get("children").cloned()
+        else {
+            panic!()
+        };
         assert_eq!(items.len(), 1);
-        assert_eq!(items[0].get("first_name"), Some(&Answer::Text("Нұрсұлтан".into())));
+        assert_eq!(
+            items[0].get("first_name"),
+            Some(&Answer::Text("Нұрсұлтан".into()))
+        );
         window().local_storage().unwrap().unwrap().clear().unwrap();
     }
 
@@ -342,24 +481,36 @@ mod applying {
         let draft = draft.get_value().unwrap();
         settle().await;
         let root = &mounted.root;
-        assert_eq!(query(root, "fieldset legend").text_content().unwrap(), "The child's home address");
+        assert_eq!(
+            query(root, "fieldset legend").text_content().unwrap(),
+            "The child's home address"
+        );
         input(root, "#f-residence-locality", "Алматы");
         input(root, "#f-residence-house", "10");
         settle().await;
-        let Some(Answer::Address(a)) = draft.answers.get_untracked().get("residence").cloned() else { panic!() };
-        assert_eq!((a.locality.as_str(), a.street.as_str(), a.house.as_str()), ("Алматы", "", "10"));
+        let Some(Answer::Address(a)) = draft.answers.get_untracked().get("residence").cloned()
+        else {
+            panic!()
+        };
+        assert_eq!(
+            (a.locality.as_str(), a.street.as_str(), a.house.as_str()),
+            ("Алматы", "", "10")
+        );
         input(root, "#f-residence-locality", "");
         input(root, "#f-residence-house", "");
         settle().await;
-        assert!(draft.answers.get_untracked().get("residence").is_none(), "an empty address is no answer");
+        assert!(
+            draft.answers.get_untracked().get("residence").is_none(),
+            "an empty address is no answer"
+        );
         window().local_storage().unwrap().unwrap().clear().unwrap();
     }
 }
 
 // NCALayer's protocol, as the client reads and writes it.
 mod ncalayer_protocol {
-    use portal_web::ncalayer::*;
     use portal_i18n::Lang;
+    use portal_web::ncalayer::*;
     use serde_json::{Value, json};
     use wasm_bindgen_test::*;
 
@@ -367,24 +518,55 @@ mod ncalayer_protocol {
     fn frames_are_read_as_ncalayer_sends_them() {
         assert_eq!(read("--heartbeat--"), Reply::Ignore);
         assert_eq!(read(r#"{"result":{"version":"1.4"}}"#), Reply::Ignore);
-        assert_eq!(read(r#"{"status":true,"body":{"result":["MIIB"]}}"#), Reply::Signed("MIIB".into()));
-        assert_eq!(read(r#"{"status":true,"body":{"result":"MIIB"}}"#), Reply::Signed("MIIB".into()));
+        assert_eq!(
+            read(r#"{"status":true,"body":{"result":["MIIB"]}}"#),
+            Reply::Signed("MIIB".into())
+        );
+        assert_eq!(
+            read(r#"{"status":true,"body":{"result":"MIIB"}}"#),
+            Reply::Signed("MIIB".into())
+        );
         assert_eq!(read(r#"{"status":true,"body":{}}"#), Reply::Cancelled);
-        assert_eq!(read(r#"{"status":false,"code":"MODULE_NOT_FOUND","details":"kz.gov.pki.knca.basics"}"#), Reply::BasicsFailed("kz.gov.pki.knca.basics".into()));
-        assert_eq!(read(r#"{"code":"200","responseObject":"MIIC"}"#), Reply::Signed("MIIC".into()));
-        assert_eq!(read(r#"{"code":"500","message":"action.canceled"}"#), Reply::Cancelled);
-        assert_eq!(read(r#"{"code":"500","message":"no keys"}"#), Reply::Failed("no keys".into()));
+        assert_eq!(
+            read(
+                r#"{"status":false,"code":"MODULE_NOT_FOUND","details":"kz.gov.pki.knca.basics"}"#
+            ),
+            Reply::BasicsFailed("kz.gov.pki.knca.basics".into())
+        );
+        assert_eq!(
+            read(r#"{"code":"200","responseObject":"MIIC"}"#),
+            Reply::Signed("MIIC".into())
+        );
+        assert_eq!(
+            read(r#"{"code":"500","message":"action.canceled"}"#),
+            Reply::Cancelled
+        );
+        assert_eq!(
+            read(r#"{"code":"500","message":"no keys"}"#),
+            Reply::Failed("no keys".into())
+        );
     }
-    
+
     #[wasm_bindgen_test]
     fn the_basics_request_is_a_detached_cms_for_the_applicants_iin() {
-        let request: Value = serde_json::from_str(&basics_request("ZGF0YQ==", Some("880314412019"), KeyType::Signing, Lang::Kk)).unwrap();
+        let request: Value = serde_json::from_str(&basics_request(
+            "ZGF0YQ==",
+            Some("880314412019"),
+            KeyType::Signing,
+            Lang::Kk,
+        ))
+        .unwrap();
         assert_eq!(request["module"], "kz.gov.pki.knca.basics");
         assert_eq!(request["args"]["format"], "cms");
         assert_eq!(request["args"]["signingParams"]["encapsulate"], false);
         assert_eq!(request["args"]["signerParams"]["iin"], "880314412019");
         assert_eq!(request["args"]["data"], "ZGF0YQ==");
-        let fallback: Value = serde_json::from_str(&common_utils_request("ZGF0YQ==", KeyType::Authentication)).unwrap();
-        assert_eq!(fallback["args"], json!(["PKCS12", "AUTHENTICATION", "ZGF0YQ==", false]));
+        let fallback: Value =
+            serde_json::from_str(&common_utils_request("ZGF0YQ==", KeyType::Authentication))
+                .unwrap();
+        assert_eq!(
+            fallback["args"],
+            json!(["PKCS12", "AUTHENTICATION", "ZGF0YQ==", false])
+        );
     }
 }

@@ -175,8 +175,9 @@ describe('applying', () => {
     const stranger = await portal.browser.newContext({ locale: 'en-GB' });
     const p3 = await stranger.newPage();
     await p3.goto(`${portal.server.url}${verifyPath}?lang=en`);
-    await p3.getByText('This receipt is genuine').waitFor();
-    await p3.getByText(number).waitFor();
+    await p3.getByText('This document is genuine').waitFor();
+    await p3.getByText(number, { exact: true }).waitFor();
+    await p3.getByText('Receipt for the application').waitFor();
     await expectNoAxeViolations(p3, 'receipt verification');
     await stranger.close();
 

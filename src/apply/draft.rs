@@ -2,7 +2,9 @@
 //! this browser's storage, so nothing is lost offline or when the session times out.
 
 use leptos::prelude::*;
-use portal_domain::application::{ApplicationView, AttachmentView, SaveDraft, Status, Submission, UploadLimits};
+use portal_domain::application::{
+    ApplicationView, AttachmentView, SaveDraft, Status, Submission, UploadLimits,
+};
 use portal_domain::calendar::local_day_and_minute;
 use portal_domain::form::{Answer, Answers, Context, FieldKind, FormDefinition, Strictness};
 use portal_domain::service::ServiceDefinition;
@@ -63,7 +65,10 @@ pub fn today() -> portal_domain::date::Date {
 }
 
 pub fn context() -> Context {
-    Context { today: today(), check_files: false }
+    Context {
+        today: today(),
+        check_files: false,
+    }
 }
 
 impl Draft {
@@ -113,7 +118,13 @@ impl Draft {
     }
 
     pub fn form(&self) -> FormDefinition {
-        self.service.with_value(|s| s.form.clone().unwrap_or(FormDefinition { on_behalf: vec![], pages: vec![], rules: vec![] }))
+        self.service.with_value(|s| {
+            s.form.clone().unwrap_or(FormDefinition {
+                on_behalf: vec![],
+                pages: vec![],
+                rules: vec![],
+            })
+        })
     }
 
     pub fn is_draft(&self) -> bool {
@@ -122,9 +133,16 @@ impl Draft {
 
     /// The answers with the file fields filled from the complete uploads, as the server sees them.
     pub fn answers_with_files(&self) -> Answers {
-        let files: Vec<(String, String)> =
-            self.attachments.with(|a| a.iter().filter(|a| a.complete).map(|a| (a.slot.clone(), a.id.clone())).collect());
-        let refs: Vec<(&str, &str)> = files.iter().map(|(s, i)| (s.as_str(), i.as_str())).collect();
+        let files: Vec<(String, String)> = self.attachments.with(|a| {
+            a.iter()
+                .filter(|a| a.complete)
+                .map(|a| (a.slot.clone(), a.id.clone()))
+                .collect()
+        });
+        let refs: Vec<(&str, &str)> = files
+            .iter()
+            .map(|(s, i)| (s.as_str(), i.as_str()))
+            .collect();
         self.form().with_files(self.answers.get(), &refs)
     }
 
@@ -142,12 +160,17 @@ impl Draft {
     }
 
     fn read_local(&self) -> Option<LocalCopy> {
-        let json = storage()?.get_item(&storage_key(&self.id.get_value())).ok()??;
+        let json = storage()?
+            .get_item(&storage_key(&self.id.get_value()))
+            .ok()??;
         serde_json::from_str(&json).ok()
     }
 
     fn write_local(&self) {
-        let copy = LocalCopy { base_version: self.version.get_untracked(), answers: self.answers.get_untracked() };
+        let copy = LocalCopy {
+            base_version: self.version.get_untracked(),
+            answers: self.answers.get_untracked(),
+        };
         if let (Some(s), Ok(json)) = (storage(), serde_json::to_string(&copy)) {
             let _ = s.set_item(&storage_key(&self.id.get_value()), &json);
         }
@@ -171,18 +194,24 @@ impl Draft {
             this.timer.set_value(None);
             leptos::task::spawn_local(async move { this.save_now().await });
         });
-        let handle = window().set_timeout_with_callback_and_timeout_and_arguments_0(callback.unchecked_ref(), 700).ok();
+        let handle = window()
+            .set_timeout_with_callback_and_timeout_and_arguments_0(callback.unchecked_ref(), 700)
+            .ok();
         self.timer.set_value(handle);
     }
 
     fn save_when_online(&self) {
         let this = *self;
         let on_online = Closure::<dyn Fn()>::new(move || {
-            if this.alive() && this.read_local().is_some() && this.conflict.get_untracked().is_none() {
+            if this.alive()
+                && this.read_local().is_some()
+                && this.conflict.get_untracked().is_none()
+            {
                 leptos::task::spawn_local(async move { this.save_now().await });
             }
         });
-        let _ = window().add_event_listener_with_callback("online", on_online.as_ref().unchecked_ref());
+        let _ =
+            window().add_event_listener_with_callback("online", on_online.as_ref().unchecked_ref());
         // The draft lives as long as the page; so does the listener.
         on_online.forget();
     }
@@ -202,7 +231,12 @@ impl Draft {
                 Ok(_) => break,
                 Err(issues) => {
                     for issue in issues {
-                        let key = issue.field.split(['.', '[']).next().unwrap_or_default().to_string();
+                        let key = issue
+                            .field
+                            .split(['.', '['])
+                            .next()
+                            .unwrap_or_default()
+                            .to_string();
                         answers.remove(&key);
                     }
                 }
@@ -224,7 +258,10 @@ impl Draft {
         self.in_flight.set_value(true);
         self.save_state.set(SaveState::Saving);
         let snapshot = self.answers.get_untracked();
-        let request = SaveDraft { version: self.version.get_untracked(), answers: self.savable() };
+        let request = SaveDraft {
+            version: self.version.get_untracked(),
+            answers: self.savable(),
+        };
         let id = self.id.get_value();
         let result = api::save_draft(&id, &request).await;
         if !self.alive() {

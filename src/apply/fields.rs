@@ -22,7 +22,9 @@ impl Binding {
     pub fn top_level(draft: Draft, id: String) -> Binding {
         let key = StoredValue::new(id);
         Binding {
-            get: Signal::derive(move || key.with_value(|k| draft.answers.with(|a| a.get(k).cloned()))),
+            get: Signal::derive(move || {
+                key.with_value(|k| draft.answers.with(|a| a.get(k).cloned()))
+            }),
             set: Callback::new(move |v| key.with_value(|k| draft.set_answer(k, v))),
         }
     }
@@ -36,7 +38,11 @@ impl Binding {
     }
 
     fn set_text(&self, value: String) {
-        self.set.run(if value.is_empty() { None } else { Some(Answer::Text(value)) });
+        self.set.run(if value.is_empty() {
+            None
+        } else {
+            Some(Answer::Text(value))
+        });
     }
 }
 
@@ -44,7 +50,12 @@ fn error_signal(errors: FormErrors, path: String) -> Signal<Option<String>> {
     let i18n = use_i18n();
     Signal::derive(move || {
         let lang = i18n.lang();
-        errors.fields.with(|issues| issues.iter().find(|i| i.field == path).map(|i| i.message(lang)))
+        errors.fields.with(|issues| {
+            issues
+                .iter()
+                .find(|i| i.field == path)
+                .map(|i| i.message(lang))
+        })
     })
 }
 
@@ -121,9 +132,21 @@ pub fn FieldControl(
     };
     let stored = StoredValue::new(field.clone());
     let invalid = move || error.get().is_some().then_some("true");
-    let group_class = move || if error.get().is_some() { "form-group form-group--error" } else { "form-group" };
+    let group_class = move || {
+        if error.get().is_some() {
+            "form-group form-group--error"
+        } else {
+            "form-group"
+        }
+    };
     match field.kind.clone() {
-        FieldKind::Text { .. } | FieldKind::Number { .. } | FieldKind::Date { .. } | FieldKind::Iin | FieldKind::Name | FieldKind::Phone | FieldKind::Email => {
+        FieldKind::Text { .. }
+        | FieldKind::Number { .. }
+        | FieldKind::Date { .. }
+        | FieldKind::Iin
+        | FieldKind::Name
+        | FieldKind::Phone
+        | FieldKind::Email => {
             let (input_type, inputmode, autocomplete, maxlength, narrow) = match &field.kind {
                 FieldKind::Number { .. } => ("text", Some("numeric"), None, Some(12), true),
                 FieldKind::Date { .. } => ("date", None, None, None, true),
@@ -131,11 +154,19 @@ pub fn FieldControl(
                 FieldKind::Name => ("text", None, None, Some(100), false),
                 FieldKind::Phone => ("tel", Some("tel"), None, Some(20), true),
                 FieldKind::Email => ("email", Some("email"), None, Some(254), false),
-                FieldKind::Text { max_length, .. } => ("text", None, None, Some(*max_length), false),
+                FieldKind::Text { max_length, .. } => {
+                    ("text", None, None, Some(*max_length), false)
+                }
                 _ => ("text", None, None, None, false),
             };
             let _: Option<&str> = autocomplete;
-            let multiline = matches!(field.kind, FieldKind::Text { multiline: true, .. });
+            let multiline = matches!(
+                field.kind,
+                FieldKind::Text {
+                    multiline: true,
+                    ..
+                }
+            );
             let text = binding.text();
             view! {
                 <div class=group_class>
@@ -163,7 +194,12 @@ pub fn FieldControl(
             .into_any()
         }
         FieldKind::Select { options } => {
-            let choices = Signal::stored(options.into_iter().map(|o| (o.value, o.label)).collect::<Vec<_>>());
+            let choices = Signal::stored(
+                options
+                    .into_iter()
+                    .map(|o| (o.value, o.label))
+                    .collect::<Vec<_>>(),
+            );
             view! {
                 <div class=group_class>
                     <Label field=stored for_id=id.clone()/>
@@ -309,7 +345,12 @@ pub fn FieldControl(
             }
             .into_any()
         }
-        FieldKind::Group { item_label, max_items, fields, .. } => {
+        FieldKind::Group {
+            item_label,
+            max_items,
+            fields,
+            ..
+        } => {
             let get = binding.get;
             let items = move || match get.get() {
                 Some(Answer::Items(items)) => items,
@@ -376,8 +417,19 @@ pub fn FieldControl(
         }
         FieldKind::Organisation { kind } => {
             let text = binding.text();
-            let of_kind = move || providers.get().into_iter().filter(|o| o.kind == kind).collect::<Vec<_>>();
-            let choices = Signal::derive(move || of_kind().into_iter().map(|o| (o.id, o.name)).collect::<Vec<_>>());
+            let of_kind = move || {
+                providers
+                    .get()
+                    .into_iter()
+                    .filter(|o| o.kind == kind)
+                    .collect::<Vec<_>>()
+            };
+            let choices = Signal::derive(move || {
+                of_kind()
+                    .into_iter()
+                    .map(|o| (o.id, o.name))
+                    .collect::<Vec<_>>()
+            });
             let chosen = move || of_kind().into_iter().find(|o| o.id == text.get());
             view! {
                 <div class=group_class>
@@ -390,9 +442,15 @@ pub fn FieldControl(
             }
             .into_any()
         }
-        FieldKind::File { document, max_files } => {
+        FieldKind::File {
+            document,
+            max_files,
+        } => {
             let label = field.label.get(i18n.lang_untracked()).to_string();
-            let hint = field.hint.as_ref().map(|h| h.get(i18n.lang_untracked()).to_string());
+            let hint = field
+                .hint
+                .as_ref()
+                .map(|h| h.get(i18n.lang_untracked()).to_string());
             view! {
                 <FileSlot draft=draft document=document input_id=id.clone() label=label hint=hint max_files=max_files error=error required=field.required/>
             }

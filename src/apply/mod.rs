@@ -9,4 +9,7 @@ mod uploads;
 
 pub use draft::Draft;
 pub use fields::{Binding, FieldControl};
-pub use pages::{ApplicationOverview, ApplicationShell, ApplyStart, CheckAnswersPage, MyApplications, QuestionPage, VerifyPage};
+pub use pages::{
+    ApplicationOverview, ApplicationShell, ApplyStart, CheckAnswersPage, MyApplications,
+    QuestionPage, VerifyFormPage, VerifyPage,
+};

@@ -84,7 +84,9 @@ fn LoadApplication() -> impl IntoView {
         }
     });
     let providers = LocalResource::new(|| async { api::providers().await.unwrap_or_default() });
-    provide_context(Providers(Signal::derive(move || providers.get().unwrap_or_default())));
+    provide_context(Providers(Signal::derive(move || {
+        providers.get().unwrap_or_default()
+    })));
     view! {
         <Suspense fallback=|| view! { <Loading message=Msg::ApplyLoading/> }>
             {move || loaded.get().map(|result| match result {
@@ -150,7 +152,12 @@ fn ConflictChoice(draft: Draft) -> impl IntoView {
 
 fn visible_pages(draft: Draft) -> Vec<FormPage> {
     let answers = draft.answers.get();
-    draft.form().all_pages().into_iter().filter(|p| p.visible_if.as_ref().is_none_or(|c| c.holds(&answers))).collect()
+    draft
+        .form()
+        .all_pages()
+        .into_iter()
+        .filter(|p| p.visible_if.as_ref().is_none_or(|c| c.holds(&answers)))
+        .collect()
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -174,14 +181,24 @@ fn page_state(draft: Draft, page: &FormPage) -> PageState {
 
 fn service_title(draft: Draft) -> impl Fn() -> String + Copy {
     let i18n = use_i18n();
-    move || draft.service.with_value(|s| s.short_name.get(i18n.lang()).to_string())
+    move || {
+        draft
+            .service
+            .with_value(|s| s.short_name.get(i18n.lang()).to_string())
+    }
 }
 
 /// `/applications/:id`: the task list of a draft, or the confirmation of a sent application.
 #[component]
 pub fn ApplicationOverview() -> impl IntoView {
     let draft = use_draft();
-    move || if draft.is_draft() { view! { <TaskList draft=draft/> }.into_any() } else { view! { <Confirmation draft=draft/> }.into_any() }
+    move || {
+        if draft.is_draft() {
+            view! { <TaskList draft=draft/> }.into_any()
+        } else {
+            view! { <Confirmation draft=draft/> }.into_any()
+        }
+    }
 }
 
 #[component]
@@ -253,14 +270,26 @@ pub fn QuestionPage() -> impl IntoView {
     let errors = FormErrors::new("f");
     let Providers(providers) = expect_context::<Providers>();
     let page_id = move || params.read().get("page").unwrap_or_default();
-    let page = move || draft.form().all_pages().into_iter().find(|p| p.id == page_id());
+    let page = move || {
+        draft
+            .form()
+            .all_pages()
+            .into_iter()
+            .find(|p| p.id == page_id())
+    };
     let title = service_title(draft);
-    use_title(move || page().map(|p| p.title.get(i18n.lang()).to_string()).unwrap_or_default());
+    use_title(move || {
+        page()
+            .map(|p| p.title.get(i18n.lang()).to_string())
+            .unwrap_or_default()
+    });
     let back = move || format!("/applications/{}", draft.id.get_value());
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let Some(page) = page() else { return };
-        let issues = draft.form().validate_page(&page.id, &draft.answers_with_files(), context());
+        let issues = draft
+            .form()
+            .validate_page(&page.id, &draft.answers_with_files(), context());
         if !issues.is_empty() {
             errors.show(issues);
             return;
@@ -333,12 +362,19 @@ pub fn CheckAnswersPage() -> impl IntoView {
         }
         let navigate = navigate.clone();
         // Unfinished pages first: each problem links to its row, whose change link fixes it.
-        if let Err(issues) = draft.form().validate(&draft.answers_with_files(), Strictness::Complete, context()) {
+        if let Err(issues) =
+            draft
+                .form()
+                .validate(&draft.answers_with_files(), Strictness::Complete, context())
+        {
             errors.show(by_row(issues));
             return;
         }
         if !consent.get_untracked() {
-            errors.show(vec![FieldIssue::new("consent", Msg::ErrorApplicationConsent)]);
+            errors.show(vec![FieldIssue::new(
+                "consent",
+                Msg::ErrorApplicationConsent,
+            )]);
             return;
         }
         if via == Via::KeyFile && !signer.is_open() {
@@ -362,11 +398,21 @@ pub fn CheckAnswersPage() -> impl IntoView {
                 }
             };
             let signed = match via {
-                Via::KeyFile => match signer.certificate.get_untracked().and_then(|c| unusable(&c, &challenge.signer_iin)) {
+                Via::KeyFile => match signer
+                    .certificate
+                    .get_untracked()
+                    .and_then(|c| unusable(&c, &challenge.signer_iin))
+                {
                     Some(problem) => Err(problem),
                     None => Ok(signer.sign(&challenge.document)),
                 },
-                Via::NcaLayer => sign_with_ncalayer(&challenge.document, &challenge.signer_iin, i18n.lang_untracked()).await.map(Some),
+                Via::NcaLayer => sign_with_ncalayer(
+                    &challenge.document,
+                    &challenge.signer_iin,
+                    i18n.lang_untracked(),
+                )
+                .await
+                .map(Some),
             };
             let signature = match signed {
                 Ok(signature) => signature,
@@ -376,14 +422,20 @@ pub fn CheckAnswersPage() -> impl IntoView {
                     return;
                 }
             };
-            let request = SubmitRequest { version: draft.version.get_untracked(), consent: consent.get_untracked(), signature };
+            let request = SubmitRequest {
+                version: draft.version.get_untracked(),
+                consent: consent.get_untracked(),
+                signature,
+            };
             match api::submit_application(&id, &request).await {
                 Ok(view) => {
                     draft.apply_view(view);
                     go_to(&format!("/applications/{id}"), &navigate, false);
                     let _ = window().scroll_to_with_x_and_y(0.0, 0.0);
                 }
-                Err(failure) if !failure.fields().is_empty() => errors.show(by_row(failure.fields())),
+                Err(failure) if !failure.fields().is_empty() => {
+                    errors.show(by_row(failure.fields()))
+                }
                 Err(failure) => errors.show_failure(failure, "signature"),
             }
             let _ = sending.try_set(None);
@@ -438,7 +490,12 @@ pub fn CheckAnswersPage() -> impl IntoView {
             })
             .collect_view()
     };
-    let other_files = move || draft.attachments.with(|a| a.iter().any(|x| x.slot == portal_domain::form::OTHER_DOCUMENT));
+    let other_files = move || {
+        draft.attachments.with(|a| {
+            a.iter()
+                .any(|x| x.slot == portal_domain::form::OTHER_DOCUMENT)
+        })
+    };
     view! {
         <A href=format!("/applications/{id}") attr:class="back-link">{move || i18n.t(Msg::ApplyBackToTasks)}</A>
         <Show when=move || draft.is_draft() fallback=move || view! { <Confirmation draft=draft/> }>
@@ -487,10 +544,17 @@ pub fn CheckAnswersPage() -> impl IntoView {
 }
 
 /// Problems keyed by the check page's rows: `residence.locality` belongs to the `residence` row.
-fn by_row(issues: Vec<portal_domain::validation::FieldIssue>) -> Vec<portal_domain::validation::FieldIssue> {
+fn by_row(
+    issues: Vec<portal_domain::validation::FieldIssue>,
+) -> Vec<portal_domain::validation::FieldIssue> {
     let mut rows: Vec<portal_domain::validation::FieldIssue> = Vec::new();
     for mut issue in issues {
-        issue.field = issue.field.split(['.', '[']).next().unwrap_or_default().to_string();
+        issue.field = issue
+            .field
+            .split(['.', '['])
+            .next()
+            .unwrap_or_default()
+            .to_string();
         if !rows.iter().any(|r| r.field == issue.field) {
             rows.push(issue);
         }
@@ -525,8 +589,13 @@ fn other_documents_field() -> portal_domain::form::Field {
     portal_domain::form::Field {
         id: "other_documents".into(),
         label: portal_domain::text::Text::from_msg(Msg::ApplyOtherDocuments),
-        hint: Some(portal_domain::text::Text::from_msg(Msg::ApplyOtherDocumentsHint)),
-        kind: FieldKind::File { document: portal_domain::form::OTHER_DOCUMENT.into(), max_files: 10 },
+        hint: Some(portal_domain::text::Text::from_msg(
+            Msg::ApplyOtherDocumentsHint,
+        )),
+        kind: FieldKind::File {
+            document: portal_domain::form::OTHER_DOCUMENT.into(),
+            max_files: 10,
+        },
         required: false,
         visible_if: None,
         origin: portal_domain::service::Origin::Seed,
@@ -572,7 +641,11 @@ fn Confirmation(draft: Draft) -> impl IntoView {
 
 /// Who signed the application, what the server's check found, and the signed files to keep.
 #[component]
-fn SignatureSection(id: String, number: String, signature: portal_domain::application::SignatureInfo) -> impl IntoView {
+fn SignatureSection(
+    id: String,
+    number: String,
+    signature: portal_domain::application::SignatureInfo,
+) -> impl IntoView {
     use portal_domain::application::SignatureOutcome;
     let i18n = use_i18n();
     let lang = i18n.lang();
@@ -581,8 +654,15 @@ fn SignatureSection(id: String, number: String, signature: portal_domain::applic
         SignatureOutcome::Valid => ("inset-text", i18n.t(Msg::SignatureValid).to_string()),
         SignatureOutcome::Pending => ("notice", i18n.t(Msg::SignaturePending).to_string()),
         SignatureOutcome::Invalid => {
-            let reason = signature.reason.as_ref().map(|r| r.get(lang).to_string()).unwrap_or_default();
-            ("notice notice--error", i18n.tf(Msg::SignatureInvalid, &[("reason", &reason)]))
+            let reason = signature
+                .reason
+                .as_ref()
+                .map(|r| r.get(lang).to_string())
+                .unwrap_or_default();
+            (
+                "notice notice--error",
+                i18n.tf(Msg::SignatureInvalid, &[("reason", &reason)]),
+            )
         }
     };
     view! {
@@ -637,33 +717,105 @@ pub fn MyApplications() -> impl IntoView {
     }
 }
 
-/// `/verify/:code`: what a receipt's QR code opens. Public.
+/// `/verify`: a form to type a document's number and check code. Public.
+#[component]
+pub fn VerifyFormPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let navigate = leptos_router::hooks::use_navigate();
+    use_title(move || i18n.t(Msg::VerifyTitle).to_string());
+    let errors = crate::forms::FormErrors::new("verify");
+    let (number, code) = (RwSignal::new(String::new()), RwSignal::new(String::new()));
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let (n, c) = (
+            number.get_untracked().trim().to_string(),
+            code.get_untracked().trim().to_ascii_lowercase(),
+        );
+        let mut issues = Vec::new();
+        if n.is_empty() {
+            issues.push(portal_domain::validation::FieldIssue::new(
+                "number",
+                Msg::ErrorVerifyNumberRequired,
+            ));
+        }
+        if !portal_domain::form::is_attachment_id(&c) {
+            issues.push(portal_domain::validation::FieldIssue::new(
+                "code",
+                Msg::ErrorVerifyCodeFormat,
+            ));
+        }
+        if !issues.is_empty() {
+            errors.show(issues);
+            return;
+        }
+        errors.clear();
+        let query: String = js_sys::encode_uri_component(&n).into();
+        navigate(&format!("/verify/{c}?number={query}"), Default::default());
+    };
+    view! {
+        <div class="narrow">
+            <h1>{move || i18n.t(Msg::VerifyTitle)}</h1>
+            <crate::forms::ErrorSummary errors=errors/>
+            <p>{move || i18n.t(Msg::VerifyFormIntro)}</p>
+            <form on:submit=submit novalidate=true>
+                <crate::forms::TextField errors=errors field="number" label=Msg::VerifyNumberLabel value=number maxlength=40 narrow=true/>
+                <crate::forms::TextField errors=errors field="code" label=Msg::VerifyCodeLabel hint=Msg::VerifyCodeHint value=code maxlength=40 autocomplete="off"/>
+                <button class="button" type="submit">{move || i18n.t(Msg::VerifyCheck)}</button>
+            </form>
+        </div>
+    }
+}
+
+/// `/verify/:code`: what the QR code of a receipt or a provider's document opens. Public.
 #[component]
 pub fn VerifyPage() -> impl IntoView {
     let i18n = use_i18n();
     let params = use_params_map();
+    let query = leptos_router::hooks::use_query_map();
     use_title(move || i18n.t(Msg::VerifyTitle).to_string());
     let result = LocalResource::new(move || {
         let code = params.read().get("code").unwrap_or_default();
-        async move { api::verify(&code).await }
+        let number = query.read().get("number");
+        async move { api::verify(&code, number.as_deref()).await }
     });
+    let row = move |key: Msg, value: String| {
+        view! {
+            <div class="summary-list__row"><dt class="summary-list__key">{move || i18n.t(key)}</dt><dd class="summary-list__value">{value}</dd></div>
+        }
+    };
     view! {
         <h1>{move || i18n.t(Msg::VerifyTitle)}</h1>
         <Suspense fallback=|| view! { <Loading message=Msg::ApplyLoading/> }>
             {move || result.get().map(|r| match r {
-                Ok(v) => view! {
-                    <div class="notice notice--success" role="status"><p>{i18n.t(Msg::VerifyGenuine)}</p></div>
-                    <dl class="summary-list">
-                        <div class="summary-list__row"><dt class="summary-list__key">{i18n.t(Msg::ReceiptNumber)}</dt><dd class="summary-list__value">{v.number.clone()}</dd></div>
-                        <div class="summary-list__row"><dt class="summary-list__key">{i18n.t(Msg::ReceiptService)}</dt><dd class="summary-list__value">{v.service_name.get(i18n.lang()).to_string()}</dd></div>
-                        <div class="summary-list__row"><dt class="summary-list__key">{i18n.t(Msg::ApplySubmittedAt)}</dt><dd class="summary-list__value">{format_instant(i18n.lang(), v.submitted_at)}</dd></div>
-                        <div class="summary-list__row"><dt class="summary-list__key">{i18n.t(Msg::ReceiptProvider)}</dt><dd class="summary-list__value">{v.organisation_name.get(i18n.lang()).to_string()}</dd></div>
-                        <div class="summary-list__row"><dt class="summary-list__key">{i18n.t(Msg::VerifyStatus)}</dt><dd class="summary-list__value">{i18n.t(v.status.msg())}</dd></div>
-                    </dl>
+                Ok(v) => {
+                    let lang = i18n.lang();
+                    let signature = match (v.signature_valid, &v.signed_by) {
+                        (true, Some(signer)) => i18n.tf(Msg::VerifySignatureValidBy, &[("signer", signer)]),
+                        (true, None) => i18n.t(Msg::VerifySignatureValid).to_string(),
+                        (false, _) => i18n.t(Msg::VerifySignatureInvalid).to_string(),
+                    };
+                    view! {
+                        <div class=if v.signature_valid { "notice notice--success" } else { "notice notice--error" } role="status">
+                            <p>{if v.signature_valid { i18n.t(Msg::VerifyGenuine).to_string() } else { signature.clone() }}</p>
+                        </div>
+                        <dl class="summary-list">
+                            {row(Msg::VerifyKind, i18n.t(v.kind.msg()).to_string())}
+                            {row(Msg::ReceiptNumber, v.number.clone())}
+                            {row(Msg::VerifyIssuedAt, format_instant(lang, v.issued_at))}
+                            {row(Msg::ReceiptService, v.service_name.get(lang).to_string())}
+                            {row(Msg::VerifyIssuer, v.organisation_name.get(lang).to_string())}
+                            {row(Msg::VerifySignature, signature)}
+                            {row(Msg::VerifyStatus, i18n.t(v.status.msg()).to_string())}
+                        </dl>
+                        <p><a href="/verify">{move || i18n.t(Msg::VerifyAnother)}</a></p>
+                    }.into_any()
+                }
+                Err(failure) => view! {
+                    <div class="notice notice--error" role="alert"><p>{
+                        if failure.is_not_found() { i18n.t(Msg::ErrorVerifyNotFound).to_string() } else { failure.message(i18n.lang()) }
+                    }</p></div>
+                    <p><a href="/verify">{move || i18n.t(Msg::VerifyAnother)}</a></p>
                 }.into_any(),
-                Err(failure) => view! { <div class="notice notice--error" role="alert"><p>{
-                    if failure.is_not_found() { i18n.t(Msg::ErrorVerifyNotFound).to_string() } else { failure.message(i18n.lang()) }
-                }</p></div> }.into_any(),
             })}
         </Suspense>
     }

@@ -15,9 +15,9 @@ use portal_i18n::Msg;
 use wasm_bindgen_futures::JsFuture;
 
 use crate::api;
-use crate::ncalayer::{self, KeyType, NcaError};
 use crate::forms::FormErrors;
 use crate::i18n::use_i18n;
+use crate::ncalayer::{self, KeyType, NcaError};
 
 /// Key files are a few kilobytes; anything much larger is not one.
 const MAX_KEY_FILE_BYTES: f64 = 64.0 * 1024.0;
@@ -31,12 +31,16 @@ pub struct Signer {
 
 impl Signer {
     pub fn new() -> Signer {
-        Signer { key: StoredValue::new_local(None), certificate: RwSignal::new(None) }
+        Signer {
+            key: StoredValue::new_local(None),
+            certificate: RwSignal::new(None),
+        }
     }
 
     /// Signs `document` (its UTF-8 bytes) with the opened key: a detached CMS, base64.
     pub fn sign(&self, document: &str) -> Option<String> {
-        self.key.with_value(|k| k.as_ref().and_then(|k| sign_with_key(k, document)))
+        self.key
+            .with_value(|k| k.as_ref().and_then(|k| sign_with_key(k, document)))
     }
 
     pub fn is_open(&self) -> bool {
@@ -58,10 +62,17 @@ pub enum Via {
 
 /// Signs `document` through NCALayer for `iin`: the base64 signature, or what to tell the person.
 /// A signature by a key that cannot sign for `iin` is explained here, before anything is sent.
-pub async fn sign_with_ncalayer(document: &str, iin: &str, lang: portal_i18n::Lang) -> Result<String, FieldIssue> {
+pub async fn sign_with_ncalayer(
+    document: &str,
+    iin: &str,
+    lang: portal_i18n::Lang,
+) -> Result<String, FieldIssue> {
     let issue = |msg| FieldIssue::new("signature", msg);
-    let cms = ncalayer::sign(document.as_bytes(), Some(iin), KeyType::Signing, lang).await.map_err(ncalayer_problem)?;
-    let signer = portal_domain::eds::signer_of(&cms).ok_or_else(|| issue(Msg::SignNcalayerFailed).arg("details", "not a CMS signature"))?;
+    let cms = ncalayer::sign(document.as_bytes(), Some(iin), KeyType::Signing, lang)
+        .await
+        .map_err(ncalayer_problem)?;
+    let signer = portal_domain::eds::signer_of(&cms)
+        .ok_or_else(|| issue(Msg::SignNcalayerFailed).arg("details", "not a CMS signature"))?;
     if let Some(problem) = unusable(&signer, iin) {
         return Err(issue(Msg::SignNcalayerWrongKey).arg("reason", problem.message(lang)));
     }
@@ -75,14 +86,17 @@ pub fn ncalayer_problem(error: NcaError) -> FieldIssue {
         NcaError::NotRunning => issue(Msg::SignNcalayerNotRunning),
         NcaError::Cancelled => issue(Msg::SignNcalayerCancelled),
         NcaError::TimedOut => issue(Msg::SignNcalayerTimeout),
-        NcaError::Failed(details) => issue(Msg::SignNcalayerFailed).arg("details", details.chars().take(300).collect::<String>()),
+        NcaError::Failed(details) => issue(Msg::SignNcalayerFailed)
+            .arg("details", details.chars().take(300).collect::<String>()),
     }
 }
 
 /// A detached CMS over `document`'s UTF-8 bytes, base64.
 pub fn sign_with_key(key: &KeyFile, document: &str) -> Option<String> {
     let now = (js_sys::Date::now() / 1000.0) as i64;
-    timed("eds:sign", || key.sign_detached(document.as_bytes(), now)).ok().map(|der| BASE64.encode(der))
+    timed("eds:sign", || key.sign_detached(document.as_bytes(), now))
+        .ok()
+        .map(|der| BASE64.encode(der))
 }
 
 /// Runs `work` between two `performance` marks and records the span as a `measure` named
@@ -110,7 +124,11 @@ pub fn unusable(summary: &CertificateSummary, iin: &str) -> Option<FieldIssue> {
     }
     if summary.iin.as_deref() != Some(iin) {
         let issue = FieldIssue::new("signature", Msg::SignOtherIin);
-        return Some(issue.arg("holder", summary.holder.clone()).arg("iin", summary.iin.clone().unwrap_or_default()));
+        return Some(
+            issue
+                .arg("holder", summary.holder.clone())
+                .arg("iin", summary.iin.clone().unwrap_or_default()),
+        );
     }
     None
 }
@@ -134,7 +152,10 @@ fn day(unix_seconds: i64) -> String {
 }
 
 /// Opens the key file picked in `file` with `password`, or says why it cannot be opened.
-pub async fn open_key_file(file: Option<web_sys::File>, password: &str) -> Result<KeyFile, FieldIssue> {
+pub async fn open_key_file(
+    file: Option<web_sys::File>,
+    password: &str,
+) -> Result<KeyFile, FieldIssue> {
     let issue = |msg| FieldIssue::new("signature", msg);
     let file = file.ok_or(issue(Msg::SignChooseFile))?;
     if password.is_empty() {
@@ -143,7 +164,9 @@ pub async fn open_key_file(file: Option<web_sys::File>, password: &str) -> Resul
     if file.size() > MAX_KEY_FILE_BYTES {
         return Err(issue(Msg::SignTooLarge));
     }
-    let buffer = JsFuture::from(file.array_buffer()).await.map_err(|_| issue(Msg::SignNotAKeyFile))?;
+    let buffer = JsFuture::from(file.array_buffer())
+        .await
+        .map_err(|_| issue(Msg::SignNotAKeyFile))?;
     let bytes = Uint8Array::new(&buffer).to_vec();
     timed("eds:open-key", || KeyFile::open(&bytes, password)).map_err(|e| {
         issue(match e {
@@ -166,7 +189,10 @@ pub fn KeyFilePicker(signer: Signer, errors: FormErrors, application_id: String)
         if opening.get_untracked() {
             return;
         }
-        let file = file_input.get_untracked().and_then(|i| i.files()).and_then(|f| f.get(0));
+        let file = file_input
+            .get_untracked()
+            .and_then(|i| i.files())
+            .and_then(|f| f.get(0));
         opening.set(true);
         leptos::task::spawn_local(async move {
             let opened = open_key_file(file, &password.get_untracked()).await;
@@ -210,7 +236,13 @@ pub fn KeyFilePicker(signer: Signer, errors: FormErrors, application_id: String)
         });
     };
     let field_id = errors.id("signature");
-    let problem = move || errors.fields.with(|f| f.iter().find(|i| i.field == "signature").map(|i| i.message(i18n.lang())));
+    let problem = move || {
+        errors.fields.with(|f| {
+            f.iter()
+                .find(|i| i.field == "signature")
+                .map(|i| i.message(i18n.lang()))
+        })
+    };
     view! {
         <fieldset class=move || if problem().is_some() { "fieldset form-group form-group--error" } else { "fieldset form-group" } id=field_id tabindex="-1">
             <legend class="label label--m">{move || i18n.t(Msg::SignTitle)}</legend>
@@ -241,4 +273,3 @@ pub fn KeyFilePicker(signer: Signer, errors: FormErrors, application_id: String)
         </fieldset>
     }
 }
-

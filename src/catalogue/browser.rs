@@ -35,10 +35,23 @@ pub fn CatalogueBrowser(services: Vec<ServiceSummary>) -> impl IntoView {
     let navigate = use_navigate();
     let services = StoredValue::new(services);
     let text = RwSignal::new(query_map.get_untracked().get("q").unwrap_or_default());
-    let category = Memo::new(move |_| query_map.read().get("category").and_then(|c| Category::parse(&c)));
+    let category = Memo::new(move |_| {
+        query_map
+            .read()
+            .get("category")
+            .and_then(|c| Category::parse(&c))
+    });
     let found = Memo::new(move |_| {
-        let query = Query { text: text.get(), category: category.get() };
-        services.with_value(|all| catalogue::search(all, &query).into_iter().cloned().collect::<Vec<_>>())
+        let query = Query {
+            text: text.get(),
+            category: category.get(),
+        };
+        services.with_value(|all| {
+            catalogue::search(all, &query)
+                .into_iter()
+                .cloned()
+                .collect::<Vec<_>>()
+        })
     });
     let url_for = move |text: &str, category: Option<Category>| {
         let mut params = Vec::new();
@@ -48,10 +61,21 @@ pub fn CatalogueBrowser(services: Vec<ServiceSummary>) -> impl IntoView {
         if let Some(c) = category {
             params.push(format!("category={}", c.code()));
         }
-        if params.is_empty() { "/services".to_string() } else { format!("/services?{}", params.join("&")) }
+        if params.is_empty() {
+            "/services".to_string()
+        } else {
+            format!("/services?{}", params.join("&"))
+        }
     };
     let update_url = move |text: String| {
-        navigate(&url_for(&text, category.get_untracked()), NavigateOptions { replace: true, scroll: false, ..Default::default() });
+        navigate(
+            &url_for(&text, category.get_untracked()),
+            NavigateOptions {
+                replace: true,
+                scroll: false,
+                ..Default::default()
+            },
+        );
     };
     view! {
         <SearchForm id="service-search" text=text on_change=update_url.clone() on_submit=update_url/>
@@ -140,7 +164,9 @@ fn encode(text: &str) -> String {
     let mut out = String::new();
     for byte in text.bytes() {
         match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(byte as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(byte as char)
+            }
             _ => out.push_str(&format!("%{byte:02X}")),
         }
     }

@@ -1,6 +1,9 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
-use portal_domain::service::{Channel, DocumentItem, Origin, PlaceMinutes, ResultForm, ServiceDefinition, Stated, Step, StepChannel};
+use portal_domain::service::{
+    Channel, DocumentItem, Origin, PlaceMinutes, ResultForm, ServiceDefinition, Stated, Step,
+    StepChannel,
+};
 use portal_domain::text::Text;
 use portal_i18n::{Lang, Msg};
 
@@ -43,7 +46,9 @@ pub fn ServiceDetail(definition: ServiceDefinition) -> impl IntoView {
     let i18n = use_i18n();
     let def = StoredValue::new(definition);
     // Reads a text of the definition in the current language.
-    let txt = move |f: fn(&ServiceDefinition) -> &Text| move || def.with_value(|d| f(d).get(i18n.lang()).to_string());
+    let txt = move |f: fn(&ServiceDefinition) -> &Text| {
+        move || def.with_value(|d| f(d).get(i18n.lang()).to_string())
+    };
     use_title(move || def.with_value(|d| d.short_name.get(i18n.lang()).to_string()));
     let portal = def.with_value(ServiceDefinition::has_portal_channel);
     let id = def.with_value(|d| d.id.clone());
@@ -248,8 +253,13 @@ fn Term(def: StoredValue<ServiceDefinition>) -> impl IntoView {
 fn StatedText(value: Stated<Text>) -> impl IntoView {
     let i18n = use_i18n();
     match value {
-        Stated::Stated(text) => view! { <span>{move || text.get(i18n.lang()).to_string()}</span> }.into_any(),
-        Stated::NotInSeed => view! { <span class="not-in-seed">{move || i18n.t(Msg::ServiceNotInSeed)}</span> }.into_any(),
+        Stated::Stated(text) => {
+            view! { <span>{move || text.get(i18n.lang()).to_string()}</span> }.into_any()
+        }
+        Stated::NotInSeed => {
+            view! { <span class="not-in-seed">{move || i18n.t(Msg::ServiceNotInSeed)}</span> }
+                .into_any()
+        }
     }
 }
 
@@ -261,7 +271,13 @@ fn Document(item: DocumentItem) -> impl IntoView {
         Some(false) => Msg::ServiceOptional,
         None => Msg::ServiceRequiredUnknown,
     };
-    let DocumentItem { name, from_state_systems, origin, note, .. } = item;
+    let DocumentItem {
+        name,
+        from_state_systems,
+        origin,
+        note,
+        ..
+    } = item;
     view! {
         <li class="document">
             <p class="document__name">{move || name.get(i18n.lang()).to_string()}</p>
@@ -294,12 +310,24 @@ fn ServiceTimes(times: portal_domain::service::ServiceTimes) -> impl IntoView {
         let lang = i18n.lang();
         let mut parts = Vec::new();
         if let Some(n) = m.provider {
-            parts.push(portal_i18n::tf(lang, Msg::ServiceAtProvider, &[("minutes", &n.to_string())]));
+            parts.push(portal_i18n::tf(
+                lang,
+                Msg::ServiceAtProvider,
+                &[("minutes", &n.to_string())],
+            ));
         }
         if let Some(n) = m.state_corporation {
-            parts.push(portal_i18n::tf(lang, Msg::ServiceAtStateCorporation, &[("minutes", &n.to_string())]));
+            parts.push(portal_i18n::tf(
+                lang,
+                Msg::ServiceAtStateCorporation,
+                &[("minutes", &n.to_string())],
+            ));
         }
-        if parts.is_empty() { portal_i18n::t(lang, Msg::ServiceNotInSeed).to_string() } else { parts.join("; ") }
+        if parts.is_empty() {
+            portal_i18n::t(lang, Msg::ServiceNotInSeed).to_string()
+        } else {
+            parts.join("; ")
+        }
     };
     view! {
         <dl class="summary-list">

@@ -1,9 +1,9 @@
 //! The frame of every page: skip link, header with navigation and language switcher, footer.
 
 use leptos::prelude::*;
+use leptos_router::NavigateOptions;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_location, use_navigate};
-use leptos_router::NavigateOptions;
 use portal_i18n::{Lang, Msg};
 use wasm_bindgen::JsCast;
 
@@ -100,7 +100,8 @@ pub fn AccountLinks() -> impl IntoView {
 #[component]
 pub fn DemoBanner() -> impl IntoView {
     let i18n = use_i18n();
-    let demo = LocalResource::new(|| async { api::health().await.map(|h| h.demo).unwrap_or(false) });
+    let demo =
+        LocalResource::new(|| async { api::health().await.map(|h| h.demo).unwrap_or(false) });
     view! {
         <Show when=move || demo.get().unwrap_or(false)>
             <div class="demo-banner">
@@ -111,7 +112,10 @@ pub fn DemoBanner() -> impl IntoView {
 }
 
 pub fn focus_main() {
-    if let Some(main) = document().get_element_by_id("main").and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()) {
+    if let Some(main) = document()
+        .get_element_by_id("main")
+        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+    {
         let _ = main.focus();
     }
 }

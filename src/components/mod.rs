@@ -4,7 +4,7 @@ mod layout;
 mod search;
 mod status;
 
-pub use layout::{AccountLinks, DemoBanner, Layout, LanguageSwitcher, SkipLink, focus_main};
+pub use layout::{AccountLinks, DemoBanner, LanguageSwitcher, Layout, SkipLink, focus_main};
 pub use search::SearchForm;
 pub use status::{Failure, Loading};
 

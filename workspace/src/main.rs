@@ -6,12 +6,15 @@ use leptos_router::components::{A, Route, Router, Routes};
 use leptos_router::path;
 use portal_domain::accounts::Role;
 use portal_domain::organisation::{
-    DayHours, NewOfficer, NewOrganisation, OfficerView, OpeningHours, Organisation, OrganisationKind, TimeOfDay,
+    DayHours, NewOfficer, NewOrganisation, OfficerView, OpeningHours, Organisation,
+    OrganisationKind, TimeOfDay,
 };
 use portal_domain::text::Text;
 use portal_i18n::{Lang, Msg};
 use portal_web::api;
-use portal_web::components::{AccountLinks, DemoBanner, Failure, LanguageSwitcher, Loading, SkipLink, use_title};
+use portal_web::components::{
+    AccountLinks, DemoBanner, Failure, LanguageSwitcher, Loading, SkipLink, use_title,
+};
 use portal_web::forms::{Checkbox, ErrorSummary, FormErrors, SelectField, TextField};
 use portal_web::i18n::{initial_lang, provide_i18n, use_i18n};
 use portal_web::session::{RequireUser, SessionTimeout, provide_session};
@@ -196,11 +199,41 @@ fn OrganisationTable(organisations: Vec<Organisation>) -> impl IntoView {
 fn hours(state_corporation: bool) -> OpeningHours {
     let t = |h, m| TimeOfDay::new(h, m).expect("a valid time");
     if state_corporation {
-        let day = DayHours { open: t(9, 0), close: t(20, 0), break_start: None, break_end: None };
-        OpeningHours { days: [Some(day), Some(day), Some(day), Some(day), Some(day), Some(day), None] }
+        let day = DayHours {
+            open: t(9, 0),
+            close: t(20, 0),
+            break_start: None,
+            break_end: None,
+        };
+        OpeningHours {
+            days: [
+                Some(day),
+                Some(day),
+                Some(day),
+                Some(day),
+                Some(day),
+                Some(day),
+                None,
+            ],
+        }
     } else {
-        let day = DayHours { open: t(9, 0), close: t(18, 0), break_start: Some(t(13, 0)), break_end: Some(t(14, 0)) };
-        OpeningHours { days: [Some(day), Some(day), Some(day), Some(day), Some(day), None, None] }
+        let day = DayHours {
+            open: t(9, 0),
+            close: t(18, 0),
+            break_start: Some(t(13, 0)),
+            break_end: Some(t(14, 0)),
+        };
+        OpeningHours {
+            days: [
+                Some(day),
+                Some(day),
+                Some(day),
+                Some(day),
+                Some(day),
+                None,
+                None,
+            ],
+        }
     }
 }
 
@@ -210,22 +243,38 @@ fn NewOrganisationForm(#[prop(into)] on_created: Callback<()>) -> impl IntoView 
     let errors = FormErrors::new("organisation");
     let id = RwSignal::new(String::new());
     let kind = RwSignal::new(OrganisationKind::School.code().to_string());
-    let name = [RwSignal::new(String::new()), RwSignal::new(String::new()), RwSignal::new(String::new())];
-    let address = [RwSignal::new(String::new()), RwSignal::new(String::new()), RwSignal::new(String::new())];
+    let name = [
+        RwSignal::new(String::new()),
+        RwSignal::new(String::new()),
+        RwSignal::new(String::new()),
+    ];
+    let address = [
+        RwSignal::new(String::new()),
+        RwSignal::new(String::new()),
+        RwSignal::new(String::new()),
+    ];
     let phone = RwSignal::new(String::new());
     let state_corporation_hours = RwSignal::new(false);
     let pickup = RwSignal::new(true);
     let done = RwSignal::new(false);
     let kinds = Signal::derive(move || {
-        OrganisationKind::ALL.iter().map(|k| (k.code().to_string(), i18n.t(k.label()).to_string())).collect::<Vec<_>>()
+        OrganisationKind::ALL
+            .iter()
+            .map(|k| (k.code().to_string(), i18n.t(k.label()).to_string()))
+            .collect::<Vec<_>>()
     });
-    let text = |fields: [RwSignal<String>; 3]| Text { kk: fields[0].get_untracked(), ru: fields[1].get_untracked(), en: fields[2].get_untracked() };
+    let text = |fields: [RwSignal<String>; 3]| Text {
+        kk: fields[0].get_untracked(),
+        ru: fields[1].get_untracked(),
+        en: fields[2].get_untracked(),
+    };
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         done.set(false);
         let new = NewOrganisation {
             id: id.get_untracked().trim().to_string(),
-            kind: OrganisationKind::parse(&kind.get_untracked()).unwrap_or(OrganisationKind::School),
+            kind: OrganisationKind::parse(&kind.get_untracked())
+                .unwrap_or(OrganisationKind::School),
             name: text(name),
             address: text(address),
             phone: phone.get_untracked(),
@@ -344,21 +393,35 @@ fn OfficerTable(officers: Vec<OfficerView>) -> impl IntoView {
 }
 
 #[component]
-fn NewOfficerForm(organisations: Vec<Organisation>, #[prop(into)] on_created: Callback<()>) -> impl IntoView {
+fn NewOfficerForm(
+    organisations: Vec<Organisation>,
+    #[prop(into)] on_created: Callback<()>,
+) -> impl IntoView {
     let i18n = use_i18n();
     let errors = FormErrors::new("officer");
-    let providers = StoredValue::new(organisations.into_iter().filter(|o| o.provider).collect::<Vec<_>>());
+    let providers = StoredValue::new(
+        organisations
+            .into_iter()
+            .filter(|o| o.provider)
+            .collect::<Vec<_>>(),
+    );
     let iin = RwSignal::new(String::new());
     let last_name = RwSignal::new(String::new());
     let first_name = RwSignal::new(String::new());
     let middle_name = RwSignal::new(String::new());
     let email = RwSignal::new(String::new());
-    let organisation = RwSignal::new(providers.with_value(|p| p.first().map(|o| o.id.clone()).unwrap_or_default()));
+    let organisation = RwSignal::new(
+        providers.with_value(|p| p.first().map(|o| o.id.clone()).unwrap_or_default()),
+    );
     let password = RwSignal::new(String::new());
     let done = RwSignal::new(false);
     let options = Signal::derive(move || {
         let lang = i18n.lang();
-        providers.with_value(|p| p.iter().map(|o| (o.id.clone(), o.name.get(lang).to_string())).collect::<Vec<_>>())
+        providers.with_value(|p| {
+            p.iter()
+                .map(|o| (o.id.clone(), o.name.get(lang).to_string()))
+                .collect::<Vec<_>>()
+        })
     });
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();

@@ -28,7 +28,9 @@ impl Role {
     }
 
     pub fn parse(code: &str) -> Option<Role> {
-        [Role::Citizen, Role::Officer, Role::Administrator].into_iter().find(|r| r.code() == code)
+        [Role::Citizen, Role::Officer, Role::Administrator]
+            .into_iter()
+            .find(|r| r.code() == code)
     }
 
     /// Where the user lands after signing in.
@@ -83,25 +85,33 @@ impl RegisterRequest {
         let contacts = parse_contacts(&self.email, &self.phone, &mut issues);
         issues.check("password", check_password(&self.password, &self.iin));
         match (iin, last_name, first_name, middle_name, contacts) {
-            (Some(iin), Some(last_name), Some(first_name), Some(middle_name), Some((email, phone))) if issues.is_empty() => {
-                Ok(Registration {
-                    iin,
-                    password: self.password.clone(),
-                    last_name,
-                    first_name,
-                    middle_name,
-                    email,
-                    phone,
-                    preferred_lang: self.preferred_lang,
-                })
-            }
+            (
+                Some(iin),
+                Some(last_name),
+                Some(first_name),
+                Some(middle_name),
+                Some((email, phone)),
+            ) if issues.is_empty() => Ok(Registration {
+                iin,
+                password: self.password.clone(),
+                last_name,
+                first_name,
+                middle_name,
+                email,
+                phone,
+                preferred_lang: self.preferred_lang,
+            }),
             _ => Err(issues.0),
         }
     }
 }
 
 /// E-mail and phone, each optional, but at least one.
-fn parse_contacts(email: &str, phone: &str, issues: &mut Issues) -> Option<(Option<Email>, Option<Phone>)> {
+fn parse_contacts(
+    email: &str,
+    phone: &str,
+    issues: &mut Issues,
+) -> Option<(Option<Email>, Option<Phone>)> {
     if email.trim().is_empty() && phone.trim().is_empty() {
         issues.add(FieldIssue::new("email", Msg::ErrorContactRequired));
         return None;
@@ -242,13 +252,19 @@ impl ProfileUpdate {
         let contacts = parse_contacts(&self.email, &self.phone, &mut issues);
         if let Some((None, _)) = contacts {
             if self.notifications.email {
-                issues.add(FieldIssue::new("notifications.email", Msg::ErrorNotificationsEmailNeedsAddress));
+                issues.add(FieldIssue::new(
+                    "notifications.email",
+                    Msg::ErrorNotificationsEmailNeedsAddress,
+                ));
             }
         }
         match contacts {
-            Some((email, phone)) if issues.is_empty() => {
-                Ok(ValidProfileUpdate { email, phone, preferred_lang: self.preferred_lang, notifications: self.notifications })
-            }
+            Some((email, phone)) if issues.is_empty() => Ok(ValidProfileUpdate {
+                email,
+                phone,
+                preferred_lang: self.preferred_lang,
+                notifications: self.notifications,
+            }),
             _ => Err(issues.0),
         }
     }
@@ -279,7 +295,12 @@ mod tests {
     }
 
     fn fields(result: Result<Registration, Vec<FieldIssue>>) -> Vec<String> {
-        result.err().unwrap_or_default().into_iter().map(|i| i.field).collect()
+        result
+            .err()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|i| i.field)
+            .collect()
     }
 
     #[test]
@@ -302,7 +323,17 @@ mod tests {
             phone: "123".into(),
             preferred_lang: Lang::Ru,
         };
-        assert_eq!(fields(request.parse()), vec!["iin", "last_name", "first_name", "email", "phone", "password"]);
+        assert_eq!(
+            fields(request.parse()),
+            vec![
+                "iin",
+                "last_name",
+                "first_name",
+                "email",
+                "phone",
+                "password"
+            ]
+        );
     }
 
     #[test]
@@ -331,9 +362,24 @@ mod tests {
 
     #[test]
     fn login_checks_only_the_form() {
-        assert!(LoginRequest { iin: "900101300126".into(), password: "anything".into() }.check().is_ok());
-        let issues = LoginRequest { iin: "12".into(), password: String::new() }.check().unwrap_err();
-        assert_eq!(issues.iter().map(|i| i.field.as_str()).collect::<Vec<_>>(), vec!["iin", "password"]);
+        assert!(
+            LoginRequest {
+                iin: "900101300126".into(),
+                password: "anything".into()
+            }
+            .check()
+            .is_ok()
+        );
+        let issues = LoginRequest {
+            iin: "12".into(),
+            password: String::new(),
+        }
+        .check()
+        .unwrap_err();
+        assert_eq!(
+            issues.iter().map(|i| i.field.as_str()).collect::<Vec<_>>(),
+            vec!["iin", "password"]
+        );
     }
 
     #[test]
@@ -342,8 +388,14 @@ mod tests {
             email: String::new(),
             phone: "87011234567".into(),
             preferred_lang: Lang::En,
-            notifications: NotificationChannels { email: true, browser: false },
+            notifications: NotificationChannels {
+                email: true,
+                browser: false,
+            },
         };
-        assert_eq!(update.parse().err().unwrap()[0].field, "notifications.email");
+        assert_eq!(
+            update.parse().err().unwrap()[0].field,
+            "notifications.email"
+        );
     }
 }

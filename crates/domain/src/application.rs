@@ -8,8 +8,8 @@ use crate::form::Answers;
 use crate::text::Text;
 use portal_i18n::Msg;
 
-/// Where an application is in its life. Drafts belong to the applicant alone; the processing
-/// states are added by the workflow.
+/// Where an application is in its life: the draft, then the states of the regulations
+/// (catalogue §5.10). Which move leads where, and who may make it, is [`crate::workflow`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -21,26 +21,62 @@ pub enum Status {
     Submitted,
     /// The re-check found the signature invalid: refused "because the EDS is not confirmed".
     SignatureRejected,
+    /// Registered by the provider, which issued the acceptance notice.
+    Registered,
+    /// Assigned by the head to an executor, who reviews it.
+    InReview,
+    /// The home (living conditions) inspection was made and its act recorded.
+    HomeInspection,
+    /// Decided positively: the result waits for the applicant.
+    ResultReady,
+    Issued,
+    /// The package was incomplete or out of date: refused to accept, with a receipt.
+    RefusedToAccept,
+    /// A motivated refusal on grounds of the service's regulation.
+    Refused,
+    /// Withdrawn by the applicant before registration.
+    Withdrawn,
+    /// The result was not collected within a month and went to the provider's storage.
+    ReturnedToStorage,
 }
 
 impl Status {
+    pub const ALL: [Status; 13] = [
+        Status::Draft,
+        Status::SignaturePending,
+        Status::Submitted,
+        Status::SignatureRejected,
+        Status::Registered,
+        Status::InReview,
+        Status::HomeInspection,
+        Status::ResultReady,
+        Status::Issued,
+        Status::RefusedToAccept,
+        Status::Refused,
+        Status::Withdrawn,
+        Status::ReturnedToStorage,
+    ];
+
     pub fn code(self) -> &'static str {
         match self {
             Status::Draft => "draft",
             Status::SignaturePending => "signature_pending",
             Status::Submitted => "submitted",
             Status::SignatureRejected => "signature_rejected",
+            Status::Registered => "registered",
+            Status::InReview => "in_review",
+            Status::HomeInspection => "home_inspection",
+            Status::ResultReady => "result_ready",
+            Status::Issued => "issued",
+            Status::RefusedToAccept => "refused_to_accept",
+            Status::Refused => "refused",
+            Status::Withdrawn => "withdrawn",
+            Status::ReturnedToStorage => "returned_to_storage",
         }
     }
 
     pub fn parse(s: &str) -> Option<Status> {
-        match s {
-            "draft" => Some(Status::Draft),
-            "signature_pending" => Some(Status::SignaturePending),
-            "submitted" => Some(Status::Submitted),
-            "signature_rejected" => Some(Status::SignatureRejected),
-            _ => None,
-        }
+        Status::ALL.into_iter().find(|status| status.code() == s)
     }
 
     pub fn msg(self) -> Msg {
@@ -49,7 +85,29 @@ impl Status {
             Status::SignaturePending => Msg::ApplicationStatusSignaturePending,
             Status::Submitted => Msg::ApplicationStatusSubmitted,
             Status::SignatureRejected => Msg::ApplicationStatusSignatureRejected,
+            Status::Registered => Msg::ApplicationStatusRegistered,
+            Status::InReview => Msg::ApplicationStatusInReview,
+            Status::HomeInspection => Msg::ApplicationStatusHomeInspection,
+            Status::ResultReady => Msg::ApplicationStatusResultReady,
+            Status::Issued => Msg::ApplicationStatusIssued,
+            Status::RefusedToAccept => Msg::ApplicationStatusRefusedToAccept,
+            Status::Refused => Msg::ApplicationStatusRefused,
+            Status::Withdrawn => Msg::ApplicationStatusWithdrawn,
+            Status::ReturnedToStorage => Msg::ApplicationStatusReturnedToStorage,
         }
+    }
+
+    /// Nothing happens to the application any more.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            Status::SignatureRejected
+                | Status::Issued
+                | Status::RefusedToAccept
+                | Status::Refused
+                | Status::Withdrawn
+                | Status::ReturnedToStorage
+        )
     }
 }
 
@@ -290,7 +348,9 @@ impl FileName {
         if name.contains(['/', '\\']) || name == "." || name == ".." || name.starts_with("..") {
             return Err(Msg::ErrorFileNamePath);
         }
-        if name.chars().any(|c| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')) {
+        if name.chars().any(|c| {
+            c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        }) {
             return Err(Msg::ErrorFileNameCharacters);
         }
         Ok(FileName(name.to_string()))
@@ -304,7 +364,13 @@ impl FileName {
 /// Human-friendly application numbers: `YYMMDD-NNNNNN-C`, the day of submission, that day's
 /// sequence, and a Luhn check digit over the twelve digits, so a mistyped number is caught.
 pub fn application_number(day: Date, sequence: u32) -> String {
-    let digits = format!("{:02}{:02}{:02}{:06}", day.year() % 100, day.month(), day.day(), sequence);
+    let digits = format!(
+        "{:02}{:02}{:02}{:06}",
+        day.year() % 100,
+        day.month(),
+        day.day(),
+        sequence
+    );
     format!("{}-{}-{}", &digits[..6], &digits[6..], luhn_digit(&digits))
 }
 
@@ -315,7 +381,9 @@ pub fn is_application_number(s: &str) -> bool {
         return false;
     }
     let digits = format!("{}{}", parts[0], parts[1]);
-    digits.bytes().all(|b| b.is_ascii_digit()) && parts[2].bytes().all(|b| b.is_ascii_digit()) && luhn_digit(&digits).to_string() == parts[2]
+    digits.bytes().all(|b| b.is_ascii_digit())
+        && parts[2].bytes().all(|b| b.is_ascii_digit())
+        && luhn_digit(&digits).to_string() == parts[2]
 }
 
 fn luhn_digit(digits: &str) -> u32 {
@@ -336,15 +404,49 @@ fn luhn_digit(digits: &str) -> u32 {
     (10 - sum % 10) % 10
 }
 
-/// `GET /api/verify/{code}`: what anyone holding a receipt can confirm, without personal data.
+/// The kind of document a verification code stands for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum DocumentKind {
+    /// The receipt of a submitted application, signed by the applicant.
+    Receipt,
+    /// The provider's positive result.
+    Approved,
+    Refused,
+    RefusedToAccept,
+}
+
+impl DocumentKind {
+    pub fn msg(self) -> Msg {
+        match self {
+            DocumentKind::Receipt => Msg::ResultKindReceipt,
+            DocumentKind::Approved => Msg::ResultKindApproved,
+            DocumentKind::Refused => Msg::ResultKindRefused,
+            DocumentKind::RefusedToAccept => Msg::ResultKindRefusedToAccept,
+        }
+    }
+}
+
+/// `GET /api/verify/{code}`: what anyone holding the document can confirm. Nothing more
+/// personal than the document shows: no names, no IIN, no answers.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Verification {
+    pub kind: DocumentKind,
+    /// The document's number (the application's number for a receipt).
     pub number: String,
+    /// Unix milliseconds: when the document was issued.
+    pub issued_at: i64,
     pub service_name: Text,
-    pub submitted_at: i64,
-    pub status: Status,
+    /// Who issued it: the provider the application went to.
     pub organisation_name: Text,
+    /// The application's status now.
+    pub status: Status,
+    /// Whether the document's electronic signature verifies today against the trusted CA.
+    pub signature_valid: bool,
+    /// The signer as the certificate names it (results: the provider).
+    pub signed_by: Option<String>,
 }
 
 #[cfg(test)]
@@ -354,10 +456,24 @@ mod tests {
     #[test]
     fn file_types_are_told_by_content() {
         assert_eq!(FileType::sniff(b"%PDF-1.7\n..."), Some(FileType::Pdf));
-        assert_eq!(FileType::sniff(&[0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10]), Some(FileType::Jpeg));
-        assert_eq!(FileType::sniff(&[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0]), Some(FileType::Png));
-        assert_eq!(FileType::sniff(b"MZ\x90\x00\x03\x00\x00\x00"), None, "a Windows executable");
-        assert_eq!(FileType::sniff(b"\x7fELF\x02\x01\x01\x00"), None, "a Linux executable");
+        assert_eq!(
+            FileType::sniff(&[0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10]),
+            Some(FileType::Jpeg)
+        );
+        assert_eq!(
+            FileType::sniff(&[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0]),
+            Some(FileType::Png)
+        );
+        assert_eq!(
+            FileType::sniff(b"MZ\x90\x00\x03\x00\x00\x00"),
+            None,
+            "a Windows executable"
+        );
+        assert_eq!(
+            FileType::sniff(b"\x7fELF\x02\x01\x01\x00"),
+            None,
+            "a Linux executable"
+        );
         assert_eq!(FileType::sniff(b"<html><script>"), None);
         assert_eq!(FileType::sniff(b"%PD"), None, "too short to tell");
         assert_eq!(FileType::sniff(b""), None);
@@ -365,16 +481,37 @@ mod tests {
 
     #[test]
     fn file_names_keep_what_people_type_and_refuse_paths() {
-        assert_eq!(FileName::parse("  Туу туралы куәлік.pdf ").unwrap().as_str(), "Туу туралы куәлік.pdf");
-        assert_eq!(FileName::parse("scan (2).JPG").unwrap().as_str(), "scan (2).JPG");
-        assert_eq!(FileName::parse("../../etc/passwd"), Err(Msg::ErrorFileNamePath));
+        assert_eq!(
+            FileName::parse("  Туу туралы куәлік.pdf ")
+                .unwrap()
+                .as_str(),
+            "Туу туралы куәлік.pdf"
+        );
+        assert_eq!(
+            FileName::parse("scan (2).JPG").unwrap().as_str(),
+            "scan (2).JPG"
+        );
+        assert_eq!(
+            FileName::parse("../../etc/passwd"),
+            Err(Msg::ErrorFileNamePath)
+        );
         assert_eq!(FileName::parse("..\\boot.ini"), Err(Msg::ErrorFileNamePath));
         assert_eq!(FileName::parse("dir/file.pdf"), Err(Msg::ErrorFileNamePath));
         assert_eq!(FileName::parse(".."), Err(Msg::ErrorFileNamePath));
-        assert_eq!(FileName::parse("a\u{0}b.pdf"), Err(Msg::ErrorFileNameCharacters));
-        assert_eq!(FileName::parse("invoice\u{202e}fdp.exe"), Err(Msg::ErrorFileNameCharacters), "right-to-left override");
+        assert_eq!(
+            FileName::parse("a\u{0}b.pdf"),
+            Err(Msg::ErrorFileNameCharacters)
+        );
+        assert_eq!(
+            FileName::parse("invoice\u{202e}fdp.exe"),
+            Err(Msg::ErrorFileNameCharacters),
+            "right-to-left override"
+        );
         assert_eq!(FileName::parse("   "), Err(Msg::ErrorFileNameEmpty));
-        assert_eq!(FileName::parse(&"а".repeat(201)), Err(Msg::ErrorFileNameTooLong));
+        assert_eq!(
+            FileName::parse(&"а".repeat(201)),
+            Err(Msg::ErrorFileNameTooLong)
+        );
         assert!(FileName::parse(&"а".repeat(200)).is_ok());
     }
 
@@ -391,8 +528,15 @@ mod tests {
                 continue;
             }
             let mut typo = digits.clone();
-            typo[i] = if *c == '9' { '0' } else { char::from(*c as u8 + 1) };
-            assert!(!is_application_number(&typo.iter().collect::<String>()), "{n} vs typo at {i}");
+            typo[i] = if *c == '9' {
+                '0'
+            } else {
+                char::from(*c as u8 + 1)
+            };
+            assert!(
+                !is_application_number(&typo.iter().collect::<String>()),
+                "{n} vs typo at {i}"
+            );
         }
         assert_ne!(application_number(day, 1), application_number(day, 2));
         assert!(!is_application_number("261124-42-1"));
@@ -407,7 +551,12 @@ mod tests {
 
     #[test]
     fn statuses_round_trip() {
-        for s in [Status::Draft, Status::SignaturePending, Status::Submitted, Status::SignatureRejected] {
+        for s in [
+            Status::Draft,
+            Status::SignaturePending,
+            Status::Submitted,
+            Status::SignatureRejected,
+        ] {
             assert_eq!(Status::parse(s.code()), Some(s));
         }
         assert_eq!(Status::parse("approved"), None);

@@ -16,8 +16,22 @@ use crate::text::Text;
 pub const UTC_OFFSET_MINUTES: i64 = 5 * 60;
 
 /// The fixed public holidays, as (month, day).
-pub const FIXED_HOLIDAYS: [(u32, u32); 14] =
-    [(1, 1), (1, 2), (1, 7), (3, 8), (3, 21), (3, 22), (3, 23), (5, 1), (5, 7), (5, 9), (7, 6), (8, 30), (10, 25), (12, 16)];
+pub const FIXED_HOLIDAYS: [(u32, u32); 14] = [
+    (1, 1),
+    (1, 2),
+    (1, 7),
+    (3, 8),
+    (3, 21),
+    (3, 22),
+    (3, 23),
+    (5, 1),
+    (5, 7),
+    (5, 9),
+    (7, 6),
+    (8, 30),
+    (10, 25),
+    (12, 16),
+];
 
 /// Requests made on a working day from this minute of the day on count from the next working
 /// day (the provider's day ends at 18:00).
@@ -32,6 +46,7 @@ pub struct CalendarFile {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CalendarYear {
     pub holidays: Vec<Holiday>,
     #[serde(default)]
@@ -43,6 +58,7 @@ pub struct CalendarYear {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Holiday {
     pub date: Date,
     pub name: Text,
@@ -50,6 +66,7 @@ pub struct Holiday {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DayNote {
     pub date: Date,
     pub reason: String,
@@ -72,9 +89,15 @@ impl Calendar {
     pub fn from_file(file: &CalendarFile) -> Result<Calendar, String> {
         let mut calendar = Calendar::default();
         for (year, data) in &file.years {
-            let year: i32 = year.parse().map_err(|_| format!("`{year}` is not a year"))?;
+            let year: i32 = year
+                .parse()
+                .map_err(|_| format!("`{year}` is not a year"))?;
             let in_year = |d: &Date, what: &str| {
-                if d.year() == year { Ok(*d) } else { Err(format!("{year}: {what} {d} is in another year")) }
+                if d.year() == year {
+                    Ok(*d)
+                } else {
+                    Err(format!("{year}: {what} {d} is in another year"))
+                }
             };
             for h in &data.holidays {
                 calendar.days_off.insert(in_year(&h.date, "holiday")?);
@@ -89,7 +112,9 @@ impl Calendar {
             for d in &data.working_weekend_days {
                 let d = in_year(&d.date, "working day")?;
                 if !is_weekend(d) {
-                    return Err(format!("{year}: working weekend day {d} is not a Saturday or Sunday"));
+                    return Err(format!(
+                        "{year}: working weekend day {d} is not a Saturday or Sunday"
+                    ));
                 }
                 calendar.working_weekends.insert(d);
             }
@@ -147,6 +172,62 @@ impl Calendar {
     }
 }
 
+impl Calendar {
+    /// The day each step must be done by, for a request received at `at_millis`: each step's
+    /// duration runs from the previous step's due day, the first from the day of acceptance
+    /// (not counted). A step without a duration is due with the one before it; `None` before
+    /// the first step with a duration.
+    pub fn step_due_dates(
+        &self,
+        at_millis: i64,
+        durations: &[Option<Duration>],
+    ) -> Vec<Option<Date>> {
+        let mut from = self.acceptance_day(at_millis);
+        let mut any = false;
+        durations
+            .iter()
+            .map(|duration| {
+                if let Some(d) = duration {
+                    from = match d.unit {
+                        DurationUnit::Minutes | DurationUnit::Hours => from,
+                        DurationUnit::WorkingDays => self.add_working_days(from, d.value),
+                        DurationUnit::CalendarDays => from.add_days(d.value as i32),
+                    };
+                    any = true;
+                }
+                any.then_some(from)
+            })
+            .collect()
+    }
+}
+
+/// `PUT /api/admin/calendar/{year}` answers and `GET` shows: a year of the calendar.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CalendarYearView {
+    pub year: i32,
+    pub data: CalendarYear,
+    /// Changed by an administrator (else as shipped in the calendar file, or empty).
+    pub edited: bool,
+    /// Working days in the year with this data.
+    pub working_days: u32,
+}
+
+impl Calendar {
+    pub fn working_days_in(&self, year: i32) -> u32 {
+        let (Ok(mut day), Ok(last)) = (Date::from_ymd(year, 1, 1), Date::from_ymd(year, 12, 31))
+        else {
+            return 0;
+        };
+        let mut n = 0;
+        while day <= last {
+            n += u32::from(self.is_working_day(day));
+            day = day.add_days(1);
+        }
+        n
+    }
+}
+
 fn is_weekend(day: Date) -> bool {
     matches!(day.weekday(), Weekday::Saturday | Weekday::Sunday)
 }
@@ -168,7 +249,8 @@ mod tests {
 
     /// Unix milliseconds of a local (UTC+5) date and time.
     fn local(date: &str, hour: i64, minute: i64) -> i64 {
-        (i64::from(d(date).days_since_epoch()) * 24 * 60 + hour * 60 + minute - UTC_OFFSET_MINUTES) * 60_000
+        (i64::from(d(date).days_since_epoch()) * 24 * 60 + hour * 60 + minute - UTC_OFFSET_MINUTES)
+            * 60_000
     }
 
     fn sample() -> Calendar {
@@ -198,7 +280,10 @@ mod tests {
         assert!(c.is_working_day(d("2026-03-28")), "a working Saturday");
         assert!(!c.is_working_day(d("2026-05-27")), "Kurban ait");
         // A year without data still has its fixed holidays.
-        assert!(!c.is_working_day(d("2031-12-16")), "Independence Day, a Tuesday");
+        assert!(
+            !c.is_working_day(d("2031-12-16")),
+            "Independence Day, a Tuesday"
+        );
         assert!(c.is_working_day(d("2031-12-17")));
     }
 
@@ -206,20 +291,47 @@ mod tests {
     fn the_day_of_acceptance_is_not_counted() {
         let c = sample();
         // Tuesday 24 Nov 2026, 10:00: five working days later is Tuesday 1 Dec.
-        let five = Duration { value: 5, unit: DurationUnit::WorkingDays };
-        assert_eq!(c.due_date(local("2026-11-24", 10, 0), five), d("2026-12-01"));
+        let five = Duration {
+            value: 5,
+            unit: DurationUnit::WorkingDays,
+        };
+        assert_eq!(
+            c.due_date(local("2026-11-24", 10, 0), five),
+            d("2026-12-01")
+        );
         // The same day at 18:30 counts from Wednesday: due Wednesday 2 Dec.
-        assert_eq!(c.due_date(local("2026-11-24", 18, 30), five), d("2026-12-02"));
+        assert_eq!(
+            c.due_date(local("2026-11-24", 18, 30), five),
+            d("2026-12-02")
+        );
         // Friday night and Saturday count from Monday 30 Nov: due Monday 7 Dec.
-        assert_eq!(c.due_date(local("2026-11-27", 23, 59), five), d("2026-12-07"));
+        assert_eq!(
+            c.due_date(local("2026-11-27", 23, 59), five),
+            d("2026-12-07")
+        );
         assert_eq!(c.due_date(local("2026-11-28", 9, 0), five), d("2026-12-07"));
         // Across Nauryz: from Friday 20 March, one working day is… Thursday 26 March.
-        let one = Duration { value: 1, unit: DurationUnit::WorkingDays };
+        let one = Duration {
+            value: 1,
+            unit: DurationUnit::WorkingDays,
+        };
         assert_eq!(c.due_date(local("2026-03-20", 9, 0), one), d("2026-03-26"));
-        let calendar_days = Duration { value: 30, unit: DurationUnit::CalendarDays };
-        assert_eq!(c.due_date(local("2026-11-24", 9, 0), calendar_days), d("2026-12-24"));
-        let hours = Duration { value: 2, unit: DurationUnit::Hours };
-        assert_eq!(c.due_date(local("2026-11-28", 9, 0), hours), d("2026-11-30"));
+        let calendar_days = Duration {
+            value: 30,
+            unit: DurationUnit::CalendarDays,
+        };
+        assert_eq!(
+            c.due_date(local("2026-11-24", 9, 0), calendar_days),
+            d("2026-12-24")
+        );
+        let hours = Duration {
+            value: 2,
+            unit: DurationUnit::Hours,
+        };
+        assert_eq!(
+            c.due_date(local("2026-11-28", 9, 0), hours),
+            d("2026-11-30")
+        );
     }
 
     #[test]
@@ -232,9 +344,49 @@ mod tests {
     #[test]
     fn bad_data_is_refused() {
         let bad = r#"{"note": "", "years": {"2026": {"holidays": [], "extra_days_off": [{"date": "2026-03-28", "reason": "x"}], "verified": false}}}"#;
-        assert!(Calendar::parse(bad).unwrap_err().contains("already a weekend"));
+        assert!(
+            Calendar::parse(bad)
+                .unwrap_err()
+                .contains("already a weekend")
+        );
         let other_year = r#"{"note": "", "years": {"2026": {"holidays": [{"date": "2025-01-01", "name": {"kk": "a", "ru": "a", "en": "a"}}], "verified": false}}}"#;
-        assert!(Calendar::parse(other_year).unwrap_err().contains("another year"));
+        assert!(
+            Calendar::parse(other_year)
+                .unwrap_err()
+                .contains("another year")
+        );
+    }
+
+    #[test]
+    fn step_deadlines_run_one_after_another() {
+        let c = sample();
+        let wd = |value| {
+            Some(Duration {
+                value,
+                unit: DurationUnit::WorkingDays,
+            })
+        };
+        // Submitted Friday 13 March 2026 at 17:00 (accepted that day): two working days end
+        // Tuesday 17 March; three more would end Friday 20 March, but Nauryz and the moved days
+        // off (21-25 March) push the next step across: 1 working day after 20 March is 26 March.
+        let due = c.step_due_dates(local("2026-03-13", 17, 0), &[wd(2), wd(3), None, wd(1)]);
+        assert_eq!(
+            due,
+            vec![
+                Some(d("2026-03-17")),
+                Some(d("2026-03-20")),
+                Some(d("2026-03-20")),
+                Some(d("2026-03-26"))
+            ]
+        );
+        // A Saturday submission counts from Monday; a step with no duration before any other
+        // has no due day of its own; a working Saturday counts.
+        let due = c.step_due_dates(local("2026-03-21", 10, 0), &[None, wd(1), wd(2)]);
+        assert_eq!(
+            due,
+            vec![None, Some(d("2026-03-27")), Some(d("2026-03-30"))],
+            "28 March is a working Saturday"
+        );
     }
 
     #[test]

@@ -64,10 +64,12 @@ pub struct Query {
 /// The words of a search text, lower-cased, with `ё` folded to `е` as Russian readers expect,
 /// and reduced to a stem (see [`stem`]).
 pub fn words(text: &str) -> Vec<String> {
-    text.split(|c: char| c.is_whitespace() || matches!(c, ',' | '.' | ';' | ':' | '«' | '»' | '"' | '(' | ')'))
-        .filter(|w| !w.is_empty())
-        .map(|w| stem(&normalise(w)))
-        .collect()
+    text.split(|c: char| {
+        c.is_whitespace() || matches!(c, ',' | '.' | ';' | ':' | '«' | '»' | '"' | '(' | ')')
+    })
+    .filter(|w| !w.is_empty())
+    .map(|w| stem(&normalise(w)))
+    .collect()
 }
 
 /// A light stem, so the form a person types finds the forms the texts use: Russian drops
@@ -95,7 +97,9 @@ fn normalise(s: &str) -> String {
 }
 
 fn field_matches(text: &Text, word: &str) -> bool {
-    [&text.kk, &text.ru, &text.en].iter().any(|t| normalise(t).contains(word))
+    [&text.kk, &text.ru, &text.en]
+        .iter()
+        .any(|t| normalise(t).contains(word))
 }
 
 /// Whether a service matches: in the category (if any), and every word found in its id, names,
@@ -108,9 +112,14 @@ pub fn matches(service: &ServiceSummary, query: &Query) -> bool {
     }
     words(&query.text).iter().all(|word| {
         service.id.contains(word.as_str())
-            || [&service.name, &service.short_name, &service.summary, &service.provider]
-                .into_iter()
-                .any(|t| field_matches(t, word))
+            || [
+                &service.name,
+                &service.short_name,
+                &service.summary,
+                &service.provider,
+            ]
+            .into_iter()
+            .any(|t| field_matches(t, word))
     })
 }
 
@@ -131,7 +140,10 @@ mod tests {
     }
 
     fn q(text: &str) -> Query {
-        Query { text: text.into(), category: None }
+        Query {
+            text: text.into(),
+            category: None,
+        }
     }
 
     #[test]
@@ -165,9 +177,15 @@ mod tests {
 
     #[test]
     fn filters_by_category() {
-        let query = Query { text: String::new(), category: Some(Category::Teachers) };
+        let query = Query {
+            text: String::new(),
+            category: Some(Category::Teachers),
+        };
         assert!(!matches(&summary(), &query));
-        let query = Query { text: String::new(), category: Some(Category::Schools) };
+        let query = Query {
+            text: String::new(),
+            category: Some(Category::Schools),
+        };
         assert!(matches(&summary(), &query));
     }
 
@@ -178,13 +196,19 @@ mod tests {
         let mut b = summary();
         b.catalogue_number = 3;
         let list = vec![a, b];
-        let found: Vec<u32> = search(&list, &Query::default()).iter().map(|s| s.catalogue_number).collect();
+        let found: Vec<u32> = search(&list, &Query::default())
+            .iter()
+            .map(|s| s.catalogue_number)
+            .collect();
         assert_eq!(found, vec![3, 9]);
     }
 
     #[test]
     fn punctuation_separates_words() {
-        assert_eq!(words("«Школа», 1-класс;  Almaty"), vec!["школ", "1-класс", "almaty"]);
+        assert_eq!(
+            words("«Школа», 1-класс;  Almaty"),
+            vec!["школ", "1-класс", "almaty"]
+        );
     }
 
     #[test]
@@ -193,7 +217,15 @@ mod tests {
         s.summary.ru = "Выдача справок по опеке и попечительству для первого класса".into();
         s.summary.en = "Issue of certificates on guardianship".into();
         s.summary.kk = "Қорғаншылықты белгілеу".into();
-        for typed in ["опека", "опеки", "первый", "класс", "certificates", "certificate", "қорғаншылық"] {
+        for typed in [
+            "опека",
+            "опеки",
+            "первый",
+            "класс",
+            "certificates",
+            "certificate",
+            "қорғаншылық",
+        ] {
             assert!(matches(&s, &q(typed)), "{typed}");
         }
         assert!(!matches(&s, &q("опекун")), "a different word is not found");

@@ -83,7 +83,11 @@ impl Email {
                 }
                 None => false,
             };
-        if valid { Ok(Email(email.to_string())) } else { Err(Msg::ErrorEmailInvalid) }
+        if valid {
+            Ok(Email(email.to_string()))
+        } else {
+            Err(Msg::ErrorEmailInvalid)
+        }
     }
 
     pub fn as_str(&self) -> &str {
@@ -116,7 +120,11 @@ impl Phone {
         if trimmed.is_empty() {
             return Err(Msg::ErrorPhoneEmpty);
         }
-        if !trimmed.chars().all(|c| c.is_ascii_digit() || matches!(c, '+' | ' ' | '-' | '(' | ')')) || trimmed[1..].contains('+') {
+        if !trimmed
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '+' | ' ' | '-' | '(' | ')'))
+            || trimmed[1..].contains('+')
+        {
             return Err(Msg::ErrorPhoneInvalid);
         }
         let digits: String = trimmed.chars().filter(char::is_ascii_digit).collect();
@@ -128,7 +136,8 @@ impl Phone {
         };
         // Mobile ranges are 70x and 74x–77x after the country code; 71x–72x are landline
         // area codes (Astana 7172, Almaty 727, Aktau 7292…).
-        let mobile = national.starts_with('7') && matches!(national.as_bytes()[1], b'0' | b'4' | b'5' | b'6' | b'7');
+        let mobile = national.starts_with('7')
+            && matches!(national.as_bytes()[1], b'0' | b'4' | b'5' | b'6' | b'7');
         if !mobile {
             return Err(Msg::ErrorPhoneInvalid);
         }
@@ -178,8 +187,14 @@ mod tests {
 
     #[test]
     fn names_accept_every_alphabet_and_tidy_spaces() {
-        assert_eq!(PersonName::parse("  Нұрланқызы ").unwrap().as_str(), "Нұрланқызы");
-        assert_eq!(PersonName::parse("Анна-Мария  Иванова").unwrap().as_str(), "Анна-Мария Иванова");
+        assert_eq!(
+            PersonName::parse("  Нұрланқызы ").unwrap().as_str(),
+            "Нұрланқызы"
+        );
+        assert_eq!(
+            PersonName::parse("Анна-Мария  Иванова").unwrap().as_str(),
+            "Анна-Мария Иванова"
+        );
         assert_eq!(PersonName::parse("O'Neil").unwrap().as_str(), "O'Neil");
         assert!(PersonName::parse("Әлия").is_ok());
     }
@@ -190,29 +205,61 @@ mod tests {
         assert_eq!(PersonName::parse("R2D2"), Err(Msg::ErrorNameCharacters));
         assert_eq!(PersonName::parse("<script>"), Err(Msg::ErrorNameCharacters));
         assert_eq!(PersonName::parse("-Anna"), Err(Msg::ErrorNameCharacters));
-        assert_eq!(PersonName::parse(&"а".repeat(101)), Err(Msg::ErrorNameTooLong));
+        assert_eq!(
+            PersonName::parse(&"а".repeat(101)),
+            Err(Msg::ErrorNameTooLong)
+        );
     }
 
     #[test]
     fn emails_need_a_local_part_and_a_dotted_domain() {
         assert!(Email::parse(" aigerim@example.kz ").is_ok());
-        for bad in ["aigerim", "@example.kz", "a@b", "a@@b.kz", "a b@c.kz", "a@.kz", "a@kz.", "a@b..kz"] {
+        for bad in [
+            "aigerim",
+            "@example.kz",
+            "a@b",
+            "a@@b.kz",
+            "a b@c.kz",
+            "a@.kz",
+            "a@kz.",
+            "a@b..kz",
+        ] {
             assert_eq!(Email::parse(bad), Err(Msg::ErrorEmailInvalid), "{bad}");
         }
         assert_eq!(Email::parse(""), Err(Msg::ErrorEmailEmpty));
-        assert_eq!(Email::parse(&format!("{}@example.kz", "a".repeat(65))), Err(Msg::ErrorEmailInvalid));
+        assert_eq!(
+            Email::parse(&format!("{}@example.kz", "a".repeat(65))),
+            Err(Msg::ErrorEmailInvalid)
+        );
     }
 
     #[test]
     fn phones_are_normalised_from_the_ways_people_write_them() {
-        for written in ["+7 (701) 123-45-67", "8 701 123 45 67", "87011234567", "7011234567", "+77011234567"] {
-            assert_eq!(Phone::parse(written).unwrap().as_str(), "+77011234567", "{written}");
+        for written in [
+            "+7 (701) 123-45-67",
+            "8 701 123 45 67",
+            "87011234567",
+            "7011234567",
+            "+77011234567",
+        ] {
+            assert_eq!(
+                Phone::parse(written).unwrap().as_str(),
+                "+77011234567",
+                "{written}"
+            );
         }
     }
 
     #[test]
     fn phones_reject_foreign_landline_and_malformed_numbers() {
-        for bad in ["+1 202 555 0100", "8 727 250 00 00", "12345", "+7 701 123 45 67 8", "7011234567a", "+7+7011234567"] {
+        for bad in [
+            "+1 202 555 0100",
+            "8 727 250 00 00",
+            "12345",
+            "+7 701 123 45 67 8",
+            "7011234567a",
+            "+7+7011234567",
+        ] {
             assert_eq!(Phone::parse(bad), Err(Msg::ErrorPhoneInvalid), "{bad}");
         }
         assert_eq!(Phone::parse(" "), Err(Msg::ErrorPhoneEmpty));
@@ -222,10 +269,20 @@ mod tests {
     fn passwords_have_a_length_range_and_must_not_contain_the_iin() {
         assert_eq!(check_password("", ""), Err(Msg::ErrorPasswordEmpty));
         assert_eq!(check_password("short", ""), Err(Msg::ErrorPasswordTooShort));
-        assert_eq!(check_password(&"x".repeat(129), ""), Err(Msg::ErrorPasswordTooLong));
-        assert_eq!(check_password("a900101300126b", "900101300126"), Err(Msg::ErrorPasswordContainsIin));
+        assert_eq!(
+            check_password(&"x".repeat(129), ""),
+            Err(Msg::ErrorPasswordTooLong)
+        );
+        assert_eq!(
+            check_password("a900101300126b", "900101300126"),
+            Err(Msg::ErrorPasswordContainsIin)
+        );
         assert_eq!(check_password("Көктем-жаңбыры-7", "900101300126"), Ok(()));
-        assert_eq!(check_password("абвгдежз", ""), Ok(()), "eight Cyrillic letters are eight characters");
+        assert_eq!(
+            check_password("абвгдежз", ""),
+            Ok(()),
+            "eight Cyrillic letters are eight characters"
+        );
     }
 
     #[test]

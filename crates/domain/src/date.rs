@@ -60,7 +60,9 @@ impl Date {
         if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
             return Err(DateError::NoSuchDay);
         }
-        Ok(Date { days: days_from_civil(year, month, day) })
+        Ok(Date {
+            days: days_from_civil(year, month, day),
+        })
     }
 
     pub fn from_days_since_epoch(days: i32) -> Date {
@@ -97,7 +99,9 @@ impl Date {
     }
 
     pub fn add_days(self, days: i32) -> Date {
-        Date { days: self.days + days }
+        Date {
+            days: self.days + days,
+        }
     }
 
     /// Whole years from `self` (a birth date) to `on`: the person's age on that day.
@@ -118,7 +122,12 @@ impl std::str::FromStr for Date {
     fn from_str(s: &str) -> Result<Date, DateError> {
         let bytes = s.as_bytes();
         let digits_at = |range: std::ops::Range<usize>| bytes[range].iter().all(u8::is_ascii_digit);
-        if bytes.len() != 10 || bytes[4] != b'-' || bytes[7] != b'-' || !digits_at(0..4) || !digits_at(5..7) || !digits_at(8..10)
+        if bytes.len() != 10
+            || bytes[4] != b'-'
+            || bytes[7] != b'-'
+            || !digits_at(0..4)
+            || !digits_at(5..7)
+            || !digits_at(8..10)
         {
             return Err(DateError::Format);
         }
@@ -214,11 +223,29 @@ mod tests {
 
     #[test]
     fn rejects_malformed_and_impossible_dates() {
-        for bad in ["", "2024-1-01", "2024/01/01", "20240101", "2024-01-01T00", "abcd-ef-gh", "2024-+1-01"] {
+        for bad in [
+            "",
+            "2024-1-01",
+            "2024/01/01",
+            "20240101",
+            "2024-01-01T00",
+            "abcd-ef-gh",
+            "2024-+1-01",
+        ] {
             assert_eq!(bad.parse::<Date>(), Err(DateError::Format), "{bad}");
         }
-        for impossible in ["2024-00-10", "2024-13-01", "2024-04-31", "2024-01-00", "2024-01-32"] {
-            assert_eq!(impossible.parse::<Date>(), Err(DateError::NoSuchDay), "{impossible}");
+        for impossible in [
+            "2024-00-10",
+            "2024-13-01",
+            "2024-04-31",
+            "2024-01-00",
+            "2024-01-32",
+        ] {
+            assert_eq!(
+                impossible.parse::<Date>(),
+                Err(DateError::NoSuchDay),
+                "{impossible}"
+            );
         }
     }
 
@@ -246,7 +273,9 @@ impl utoipa::PartialSchema for Date {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
         utoipa::openapi::ObjectBuilder::new()
             .schema_type(utoipa::openapi::schema::Type::String)
-            .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(utoipa::openapi::KnownFormat::Date)))
+            .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                utoipa::openapi::KnownFormat::Date,
+            )))
             .into()
     }
 }

@@ -105,15 +105,25 @@ pub enum FieldKind {
         pattern: Option<TextPattern>,
     },
     /// A whole number.
-    Number { min: i64, max: i64 },
-    Date { min: Option<DateLimit>, max: Option<DateLimit> },
+    Number {
+        min: i64,
+        max: i64,
+    },
+    Date {
+        min: Option<DateLimit>,
+        max: Option<DateLimit>,
+    },
     Iin,
     /// A person's name (surname, given name or patronymic).
     Name,
     Phone,
     Email,
-    Select { options: Vec<Choice> },
-    Radio { options: Vec<Choice> },
+    Select {
+        options: Vec<Choice>,
+    },
+    Radio {
+        options: Vec<Choice>,
+    },
     /// One box: ticked or not. `required` means it must be ticked.
     Checkbox,
     Checkboxes {
@@ -124,7 +134,12 @@ pub enum FieldKind {
     },
     Address,
     /// A repeatable group of fields, such as "children".
-    Group { item_label: Text, min_items: u32, max_items: u32, fields: Vec<Field> },
+    Group {
+        item_label: Text,
+        min_items: u32,
+        max_items: u32,
+        fields: Vec<Field>,
+    },
     /// Copies of a document of the service (`documents.items[].id`), uploaded as attachments.
     File {
         document: String,
@@ -132,7 +147,9 @@ pub enum FieldKind {
         max_files: u32,
     },
     /// A provider organisation of a kind, chosen from the portal's list.
-    Organisation { kind: OrganisationKind },
+    Organisation {
+        kind: OrganisationKind,
+    },
 }
 
 fn one() -> u32 {
@@ -177,10 +194,19 @@ impl DateLimit {
                 _ => return None,
             };
             let (number, unit) = rest.split_at(rest.len().checked_sub(1)?);
-            let n: i32 = number.parse().ok().filter(|n| (0..=200 * 366).contains(n))?;
+            let n: i32 = number
+                .parse()
+                .ok()
+                .filter(|n| (0..=200 * 366).contains(n))?;
             return match unit {
-                "d" => Some(DateLimit::Today { days: sign * n, years: 0 }),
-                "y" => Some(DateLimit::Today { days: 0, years: sign * n }),
+                "d" => Some(DateLimit::Today {
+                    days: sign * n,
+                    years: 0,
+                }),
+                "y" => Some(DateLimit::Today {
+                    days: 0,
+                    years: sign * n,
+                }),
                 _ => None,
             };
         }
@@ -196,7 +222,9 @@ impl DateLimit {
                 } else {
                     let (y, m, d) = (today.year() + years, today.month(), today.day());
                     // 29 February in a common year becomes 28 February.
-                    Date::from_ymd(y, m, d).or_else(|_| Date::from_ymd(y, m, d - 1)).unwrap_or(today)
+                    Date::from_ymd(y, m, d)
+                        .or_else(|_| Date::from_ymd(y, m, d - 1))
+                        .unwrap_or(today)
                 };
                 shifted.add_days(days)
             }
@@ -215,7 +243,11 @@ impl std::fmt::Display for DateLimit {
     }
 }
 
-crate::serde_as_string!(DateLimit, "a date limit such as today, today-7y, today+30d or YYYY-MM-DD", "^(today([+-][0-9]+[dy])?|[0-9]{4}-[0-9]{2}-[0-9]{2})$");
+crate::serde_as_string!(
+    DateLimit,
+    "a date limit such as today, today-7y, today+30d or YYYY-MM-DD",
+    "^(today([+-][0-9]+[dy])?|[0-9]{4}-[0-9]{2}-[0-9]{2})$"
+);
 
 /// When a page or field is shown.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -223,21 +255,40 @@ crate::serde_as_string!(DateLimit, "a date limit such as today, today-7y, today+
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(no_recursion))]
 pub enum Condition {
     /// The field's answer is this choice.
-    Equals { field: String, equals: String },
+    Equals {
+        field: String,
+        equals: String,
+    },
     /// The field's answer is one of these choices.
-    OneOf { field: String, one_of: Vec<String> },
+    OneOf {
+        field: String,
+        one_of: Vec<String>,
+    },
     /// The checkbox is (or is not) ticked.
-    Checked { field: String, checked: bool },
-    All { all: Vec<Condition> },
-    Any { any: Vec<Condition> },
+    Checked {
+        field: String,
+        checked: bool,
+    },
+    All {
+        all: Vec<Condition>,
+    },
+    Any {
+        any: Vec<Condition>,
+    },
 }
 
 impl Condition {
     pub fn holds(&self, answers: &Answers) -> bool {
         match self {
-            Condition::Equals { field, equals } => matches!(answers.get(field), Some(Answer::Text(v)) if v == equals),
-            Condition::OneOf { field, one_of } => matches!(answers.get(field), Some(Answer::Text(v)) if one_of.contains(v)),
-            Condition::Checked { field, checked } => matches!(answers.get(field), Some(Answer::Flag(true))) == *checked,
+            Condition::Equals { field, equals } => {
+                matches!(answers.get(field), Some(Answer::Text(v)) if v == equals)
+            }
+            Condition::OneOf { field, one_of } => {
+                matches!(answers.get(field), Some(Answer::Text(v)) if one_of.contains(v))
+            }
+            Condition::Checked { field, checked } => {
+                matches!(answers.get(field), Some(Answer::Flag(true))) == *checked
+            }
             Condition::All { all } => all.iter().all(|c| c.holds(answers)),
             Condition::Any { any } => any.iter().any(|c| c.holds(answers)),
         }
@@ -245,7 +296,9 @@ impl Condition {
 
     fn fields(&self, out: &mut Vec<String>) {
         match self {
-            Condition::Equals { field, .. } | Condition::OneOf { field, .. } | Condition::Checked { field, .. } => out.push(field.clone()),
+            Condition::Equals { field, .. }
+            | Condition::OneOf { field, .. }
+            | Condition::Checked { field, .. } => out.push(field.clone()),
             Condition::All { all } => all.iter().for_each(|c| c.fields(out)),
             Condition::Any { any } => any.iter().for_each(|c| c.fields(out)),
         }
@@ -257,7 +310,11 @@ impl Condition {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum CrossRule {
     /// Both dates answered: `earlier` must not be after `later`. Reported on `later`.
-    DateOrder { earlier: String, later: String, message: Text },
+    DateOrder {
+        earlier: String,
+        later: String,
+        message: Text,
+    },
     /// At least one of the fields is answered. Reported on the first.
     AtLeastOne { fields: Vec<String>, message: Text },
 }
@@ -321,7 +378,10 @@ pub fn subject_page(on_behalf: &[OnBehalf]) -> Option<FormPage> {
     if on_behalf == [OnBehalf::Myself] || on_behalf.is_empty() {
         return None;
     }
-    let option = |o: OnBehalf, msg| Choice { value: o.code().to_string(), label: text(msg) };
+    let option = |o: OnBehalf, msg| Choice {
+        value: o.code().to_string(),
+        label: text(msg),
+    };
     let mut fields = vec![Field {
         id: "on_behalf".into(),
         label: text(Msg::FormOnBehalfLabel),
@@ -340,7 +400,10 @@ pub fn subject_page(on_behalf: &[OnBehalf]) -> Option<FormPage> {
         visible_if: None,
         origin: Origin::Seed,
     }];
-    let for_others = Condition::OneOf { field: "on_behalf".into(), one_of: vec!["child".into(), "representative".into()] };
+    let for_others = Condition::OneOf {
+        field: "on_behalf".into(),
+        one_of: vec!["child".into(), "representative".into()],
+    };
     let person = |id: &str, label, kind, required| Field {
         id: id.into(),
         label: text(label),
@@ -350,12 +413,35 @@ pub fn subject_page(on_behalf: &[OnBehalf]) -> Option<FormPage> {
         visible_if: Some(for_others.clone()),
         origin: Origin::Seed,
     };
-    fields.push(person("subject_iin", Msg::FormSubjectIin, FieldKind::Iin, true));
-    fields.push(person("subject_last_name", Msg::FormSubjectLastName, FieldKind::Name, true));
-    fields.push(person("subject_first_name", Msg::FormSubjectFirstName, FieldKind::Name, true));
-    fields.push(person("subject_middle_name", Msg::FormSubjectMiddleName, FieldKind::Name, false));
+    fields.push(person(
+        "subject_iin",
+        Msg::FormSubjectIin,
+        FieldKind::Iin,
+        true,
+    ));
+    fields.push(person(
+        "subject_last_name",
+        Msg::FormSubjectLastName,
+        FieldKind::Name,
+        true,
+    ));
+    fields.push(person(
+        "subject_first_name",
+        Msg::FormSubjectFirstName,
+        FieldKind::Name,
+        true,
+    ));
+    fields.push(person(
+        "subject_middle_name",
+        Msg::FormSubjectMiddleName,
+        FieldKind::Name,
+        false,
+    ));
     if on_behalf.contains(&OnBehalf::Representative) {
-        let poa = Condition::Equals { field: "on_behalf".into(), equals: "representative".into() };
+        let poa = Condition::Equals {
+            field: "on_behalf".into(),
+            equals: "representative".into(),
+        };
         let poa_field = |id: &str, label, kind| Field {
             id: id.into(),
             label: text(label),
@@ -365,11 +451,40 @@ pub fn subject_page(on_behalf: &[OnBehalf]) -> Option<FormPage> {
             visible_if: Some(poa.clone()),
             origin: Origin::Seed,
         };
-        fields.push(poa_field("poa_number", Msg::FormPoaNumber, FieldKind::Text { multiline: false, min_length: 1, max_length: 50, pattern: None }));
-        fields.push(poa_field("poa_date", Msg::FormPoaDate, FieldKind::Date { min: DateLimit::parse("today-10y"), max: DateLimit::parse("today") }));
-        fields.push(poa_field("poa_copy", Msg::FormPoaCopy, FieldKind::File { document: POA_DOCUMENT.into(), max_files: 3 }));
+        fields.push(poa_field(
+            "poa_number",
+            Msg::FormPoaNumber,
+            FieldKind::Text {
+                multiline: false,
+                min_length: 1,
+                max_length: 50,
+                pattern: None,
+            },
+        ));
+        fields.push(poa_field(
+            "poa_date",
+            Msg::FormPoaDate,
+            FieldKind::Date {
+                min: DateLimit::parse("today-10y"),
+                max: DateLimit::parse("today"),
+            },
+        ));
+        fields.push(poa_field(
+            "poa_copy",
+            Msg::FormPoaCopy,
+            FieldKind::File {
+                document: POA_DOCUMENT.into(),
+                max_files: 3,
+            },
+        ));
     }
-    Some(FormPage { id: SUBJECT_PAGE.into(), title: text(Msg::FormSubjectTitle), intro: None, visible_if: None, fields })
+    Some(FormPage {
+        id: SUBJECT_PAGE.into(),
+        title: text(Msg::FormSubjectTitle),
+        intro: None,
+        visible_if: None,
+        fields,
+    })
 }
 
 /// The document slot of a power of attorney's copy, present in every form with representatives.
@@ -380,12 +495,18 @@ pub const OTHER_DOCUMENT: &str = "other";
 impl FormDefinition {
     /// The pages as the applicant sees them: the standard subject page first, when there is one.
     pub fn all_pages(&self) -> Vec<FormPage> {
-        subject_page(&self.on_behalf).into_iter().chain(self.pages.iter().cloned()).collect()
+        subject_page(&self.on_behalf)
+            .into_iter()
+            .chain(self.pages.iter().cloned())
+            .collect()
     }
 
     /// Every field of every page, with its page, in order.
     pub fn fields(&self) -> Vec<(FormPage, Field)> {
-        self.all_pages().into_iter().flat_map(|p| p.fields.clone().into_iter().map(move |f| (p.clone(), f))).collect()
+        self.all_pages()
+            .into_iter()
+            .flat_map(|p| p.fields.clone().into_iter().map(move |f| (p.clone(), f)))
+            .collect()
     }
 
     /// The document slots that take uploads: `(document id, max files)`.
@@ -394,7 +515,10 @@ impl FormDefinition {
             .fields()
             .into_iter()
             .filter_map(|(_, f)| match f.kind {
-                FieldKind::File { document, max_files } => Some((document, max_files)),
+                FieldKind::File {
+                    document,
+                    max_files,
+                } => Some((document, max_files)),
                 _ => None,
             })
             .collect();
@@ -403,10 +527,18 @@ impl FormDefinition {
     }
 
     /// Checks the answers; returns them without the answers of hidden pages and fields.
-    pub fn validate(&self, answers: &Answers, strictness: Strictness, context: Context) -> Result<Answers, Vec<FieldIssue>> {
+    pub fn validate(
+        &self,
+        answers: &Answers,
+        strictness: Strictness,
+        context: Context,
+    ) -> Result<Answers, Vec<FieldIssue>> {
         let mut issues = Issues::default();
         let pages = self.all_pages();
-        let known: BTreeSet<&str> = pages.iter().flat_map(|p| p.fields.iter().map(|f| f.id.as_str())).collect();
+        let known: BTreeSet<&str> = pages
+            .iter()
+            .flat_map(|p| p.fields.iter().map(|f| f.id.as_str()))
+            .collect();
         for key in answers.keys() {
             if !known.contains(key.as_str()) {
                 issues.add(FieldIssue::new(key.clone(), Msg::ErrorFormUnknownField));
@@ -433,7 +565,11 @@ impl FormDefinition {
                 check_rule(rule, &kept, &mut issues);
             }
         }
-        if issues.is_empty() { Ok(kept) } else { Err(issues.0) }
+        if issues.is_empty() {
+            Ok(kept)
+        } else {
+            Err(issues.0)
+        }
     }
 
     /// The answers with each file field listing the uploaded copies of its document: the files
@@ -442,7 +578,11 @@ impl FormDefinition {
     pub fn with_files(&self, mut answers: Answers, files: &[(&str, &str)]) -> Answers {
         for (_, field) in self.fields() {
             if let FieldKind::File { document, .. } = &field.kind {
-                let ids: Vec<String> = files.iter().filter(|(slot, _)| slot == document).map(|(_, id)| id.to_string()).collect();
+                let ids: Vec<String> = files
+                    .iter()
+                    .filter(|(slot, _)| slot == document)
+                    .map(|(_, id)| id.to_string())
+                    .collect();
                 if ids.is_empty() {
                     answers.remove(&field.id);
                 } else {
@@ -456,19 +596,37 @@ impl FormDefinition {
     /// The field choosing the organisation the application goes to: the first `organisation`
     /// field of an always-shown page.
     pub fn provider_field(&self) -> Option<(&str, OrganisationKind)> {
-        self.pages.iter().filter(|p| p.visible_if.is_none()).flat_map(|p| p.fields.iter()).find_map(|f| match f.kind {
-            FieldKind::Organisation { kind } if f.required && f.visible_if.is_none() => Some((f.id.as_str(), kind)),
-            _ => None,
-        })
+        self.pages
+            .iter()
+            .filter(|p| p.visible_if.is_none())
+            .flat_map(|p| p.fields.iter())
+            .find_map(|f| match f.kind {
+                FieldKind::Organisation { kind } if f.required && f.visible_if.is_none() => {
+                    Some((f.id.as_str(), kind))
+                }
+                _ => None,
+            })
     }
 
     /// Checks one page's answers for the "Continue" button: complete for that page only.
-    pub fn validate_page(&self, page_id: &str, answers: &Answers, context: Context) -> Vec<FieldIssue> {
+    pub fn validate_page(
+        &self,
+        page_id: &str,
+        answers: &Answers,
+        context: Context,
+    ) -> Vec<FieldIssue> {
         let mut issues = Issues::default();
         if let Some(page) = self.all_pages().into_iter().find(|p| p.id == page_id) {
             for field in &page.fields {
                 if field.visible_if.as_ref().is_none_or(|c| c.holds(answers)) {
-                    check_field(field, &field.id, answers.get(&field.id), Strictness::Complete, context, &mut issues);
+                    check_field(
+                        field,
+                        &field.id,
+                        answers.get(&field.id),
+                        Strictness::Complete,
+                        context,
+                        &mut issues,
+                    );
                 }
             }
         }
@@ -481,22 +639,38 @@ impl FormDefinition {
         let mut ids = BTreeSet::new();
         let mut page_ids = BTreeSet::new();
         if self.on_behalf.is_empty() {
-            problems.push(("form.on_behalf".to_string(), "name at least one".to_string()));
+            problems.push((
+                "form.on_behalf".to_string(),
+                "name at least one".to_string(),
+            ));
         }
         for (pi, page) in self.pages.iter().enumerate() {
             let at = format!("form.pages[{pi}]");
             if !is_id(&page.id) || page.id == SUBJECT_PAGE || !page_ids.insert(page.id.clone()) {
-                problems.push((format!("{at}.id"), "a unique id of a-z, 0-9 and _ (not `subject`)".into()));
+                problems.push((
+                    format!("{at}.id"),
+                    "a unique id of a-z, 0-9 and _ (not `subject`)".into(),
+                ));
             }
             for_texts(&page.title, &format!("{at}.title"), &mut problems);
             if page.fields.is_empty() {
                 problems.push((format!("{at}.fields"), "a page needs fields".into()));
             }
             for (fi, field) in page.fields.iter().enumerate() {
-                check_field_definition(field, &format!("{at}.fields[{fi}]"), document_ids, &mut ids, &mut problems);
+                check_field_definition(
+                    field,
+                    &format!("{at}.fields[{fi}]"),
+                    document_ids,
+                    &mut ids,
+                    &mut problems,
+                );
             }
         }
-        let all_ids: BTreeSet<String> = self.all_pages().iter().flat_map(|p| p.fields.iter().map(|f| f.id.clone())).collect();
+        let all_ids: BTreeSet<String> = self
+            .all_pages()
+            .iter()
+            .flat_map(|p| p.fields.iter().map(|f| f.id.clone()))
+            .collect();
         let mut referenced = Vec::new();
         for page in &self.pages {
             if let Some(c) = &page.visible_if {
@@ -510,13 +684,18 @@ impl FormDefinition {
         }
         for rule in &self.rules {
             match rule {
-                CrossRule::DateOrder { earlier, later, .. } => referenced.extend([earlier.clone(), later.clone()]),
+                CrossRule::DateOrder { earlier, later, .. } => {
+                    referenced.extend([earlier.clone(), later.clone()])
+                }
                 CrossRule::AtLeastOne { fields, .. } => referenced.extend(fields.iter().cloned()),
             }
         }
         for f in referenced {
             if !all_ids.contains(&f) {
-                problems.push(("form".into(), format!("a condition or rule names the unknown field `{f}`")));
+                problems.push((
+                    "form".into(),
+                    format!("a condition or rule names the unknown field `{f}`"),
+                ));
             }
         }
         problems
@@ -524,7 +703,11 @@ impl FormDefinition {
 }
 
 fn is_id(s: &str) -> bool {
-    !s.is_empty() && s.len() <= 40 && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') && !s.starts_with('_')
+    !s.is_empty()
+        && s.len() <= 40
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        && !s.starts_with('_')
 }
 
 fn for_texts(t: &Text, at: &str, problems: &mut Vec<(String, String)>) {
@@ -533,20 +716,46 @@ fn for_texts(t: &Text, at: &str, problems: &mut Vec<(String, String)>) {
     }
 }
 
-const RESERVED: [&str; 8] = ["on_behalf", "subject_iin", "subject_last_name", "subject_first_name", "subject_middle_name", "poa_number", "poa_date", "poa_copy"];
+const RESERVED: [&str; 8] = [
+    "on_behalf",
+    "subject_iin",
+    "subject_last_name",
+    "subject_first_name",
+    "subject_middle_name",
+    "poa_number",
+    "poa_date",
+    "poa_copy",
+];
 
-fn check_field_definition(field: &Field, at: &str, documents: &[&str], ids: &mut BTreeSet<String>, problems: &mut Vec<(String, String)>) {
+fn check_field_definition(
+    field: &Field,
+    at: &str,
+    documents: &[&str],
+    ids: &mut BTreeSet<String>,
+    problems: &mut Vec<(String, String)>,
+) {
     if !is_id(&field.id) || RESERVED.contains(&field.id.as_str()) || !ids.insert(field.id.clone()) {
-        problems.push((format!("{at}.id"), "a unique id of a-z, 0-9 and _, not a reserved one".into()));
+        problems.push((
+            format!("{at}.id"),
+            "a unique id of a-z, 0-9 and _, not a reserved one".into(),
+        ));
     }
     for_texts(&field.label, &format!("{at}.label"), problems);
     if let Some(h) = &field.hint {
         for_texts(h, &format!("{at}.hint"), problems);
     }
     match &field.kind {
-        FieldKind::Text { min_length, max_length, pattern, .. } => {
+        FieldKind::Text {
+            min_length,
+            max_length,
+            pattern,
+            ..
+        } => {
             if *max_length == 0 || *max_length > MAX_TEXT_CHARS || min_length > max_length {
-                problems.push((format!("{at}.max_length"), format!("1..={MAX_TEXT_CHARS}, not below min_length")));
+                problems.push((
+                    format!("{at}.max_length"),
+                    format!("1..={MAX_TEXT_CHARS}, not below min_length"),
+                ));
             }
             if let Some(p) = pattern {
                 if let Err(e) = crate::pattern::Pattern::parse(&p.pattern) {
@@ -555,35 +764,65 @@ fn check_field_definition(field: &Field, at: &str, documents: &[&str], ids: &mut
                 for_texts(&p.message, &format!("{at}.pattern.message"), problems);
             }
         }
-        FieldKind::Number { min, max } if min > max => problems.push((format!("{at}.min"), "min above max".into())),
-        FieldKind::Select { options } | FieldKind::Radio { options } | FieldKind::Checkboxes { options, .. } => {
+        FieldKind::Number { min, max } if min > max => {
+            problems.push((format!("{at}.min"), "min above max".into()))
+        }
+        FieldKind::Select { options }
+        | FieldKind::Radio { options }
+        | FieldKind::Checkboxes { options, .. } => {
             let mut values = BTreeSet::new();
             if options.len() < 2 {
                 problems.push((format!("{at}.options"), "at least two choices".into()));
             }
             for (i, o) in options.iter().enumerate() {
                 if !is_id(&o.value) || !values.insert(&o.value) {
-                    problems.push((format!("{at}.options[{i}].value"), "a unique value of a-z, 0-9 and _".into()));
+                    problems.push((
+                        format!("{at}.options[{i}].value"),
+                        "a unique value of a-z, 0-9 and _".into(),
+                    ));
                 }
                 for_texts(&o.label, &format!("{at}.options[{i}].label"), problems);
             }
         }
-        FieldKind::Group { item_label, min_items, max_items, fields } => {
+        FieldKind::Group {
+            item_label,
+            min_items,
+            max_items,
+            fields,
+        } => {
             for_texts(item_label, &format!("{at}.item_label"), problems);
             if min_items > max_items || *max_items == 0 || *max_items > MAX_GROUP_ITEMS {
-                problems.push((format!("{at}.max_items"), format!("1..={MAX_GROUP_ITEMS}, not below min_items")));
+                problems.push((
+                    format!("{at}.max_items"),
+                    format!("1..={MAX_GROUP_ITEMS}, not below min_items"),
+                ));
             }
             let mut inner = BTreeSet::new();
             for (i, f) in fields.iter().enumerate() {
                 if matches!(f.kind, FieldKind::Group { .. } | FieldKind::File { .. }) {
-                    problems.push((format!("{at}.fields[{i}]"), "groups hold simple fields only".into()));
+                    problems.push((
+                        format!("{at}.fields[{i}]"),
+                        "groups hold simple fields only".into(),
+                    ));
                 }
-                check_field_definition(f, &format!("{at}.fields[{i}]"), documents, &mut inner, problems);
+                check_field_definition(
+                    f,
+                    &format!("{at}.fields[{i}]"),
+                    documents,
+                    &mut inner,
+                    problems,
+                );
             }
         }
-        FieldKind::File { document, max_files } => {
+        FieldKind::File {
+            document,
+            max_files,
+        } => {
             if !documents.contains(&document.as_str()) {
-                problems.push((format!("{at}.document"), format!("`{document}` is not a document of the service")));
+                problems.push((
+                    format!("{at}.document"),
+                    format!("`{document}` is not a document of the service"),
+                ));
             }
             if *max_files == 0 || *max_files > 10 {
                 problems.push((format!("{at}.max_files"), "1..=10".into()));
@@ -593,7 +832,14 @@ fn check_field_definition(field: &Field, at: &str, documents: &[&str], ids: &mut
     }
 }
 
-fn check_field(field: &Field, path: &str, answer: Option<&Answer>, strictness: Strictness, context: Context, issues: &mut Issues) {
+fn check_field(
+    field: &Field,
+    path: &str,
+    answer: Option<&Answer>,
+    strictness: Strictness,
+    context: Context,
+    issues: &mut Issues,
+) {
     let required = field.required && strictness == Strictness::Complete;
     let blank = match answer {
         None => true,
@@ -601,7 +847,9 @@ fn check_field(field: &Field, path: &str, answer: Option<&Answer>, strictness: S
         Some(Answer::Flag(b)) => !b && matches!(field.kind, FieldKind::Checkbox),
         Some(Answer::List(l)) => l.is_empty(),
         Some(Answer::Items(items)) => items.is_empty(),
-        Some(Answer::Address(a)) => a.locality.trim().is_empty() && a.street.trim().is_empty() && a.house.trim().is_empty(),
+        Some(Answer::Address(a)) => {
+            a.locality.trim().is_empty() && a.street.trim().is_empty() && a.house.trim().is_empty()
+        }
     };
     if blank {
         // A blank answer must still have the field's shape (JSON `[]` reads as an empty list).
@@ -620,20 +868,27 @@ fn check_field(field: &Field, path: &str, answer: Option<&Answer>, strictness: S
         if strictness == Strictness::Complete {
             match &field.kind {
                 FieldKind::Group { min_items, .. } if *min_items > 0 => {
-                    issues.add(FieldIssue::new(path, Msg::ErrorFormTooFewItems).arg("min", min_items.to_string()));
+                    issues.add(
+                        FieldIssue::new(path, Msg::ErrorFormTooFewItems)
+                            .arg("min", min_items.to_string()),
+                    );
                 }
                 FieldKind::Address if required => {
                     for part in ["locality", "street", "house"] {
-                        issues.add(FieldIssue::new(format!("{path}.{part}"), Msg::ErrorFormRequired));
+                        issues.add(FieldIssue::new(
+                            format!("{path}.{part}"),
+                            Msg::ErrorFormRequired,
+                        ));
                     }
                 }
                 _ if required => {
                     let msg = match field.kind {
                         FieldKind::Checkbox => Msg::ErrorFormMustTick,
                         FieldKind::File { .. } => Msg::ErrorFormFileMissing,
-                        FieldKind::Select { .. } | FieldKind::Radio { .. } | FieldKind::Organisation { .. } | FieldKind::Checkboxes { .. } => {
-                            Msg::ErrorFormChoose
-                        }
+                        FieldKind::Select { .. }
+                        | FieldKind::Radio { .. }
+                        | FieldKind::Organisation { .. }
+                        | FieldKind::Checkboxes { .. } => Msg::ErrorFormChoose,
                         _ => Msg::ErrorFormRequired,
                     };
                     issues.add(FieldIssue::new(path, msg));
@@ -646,26 +901,41 @@ fn check_field(field: &Field, path: &str, answer: Option<&Answer>, strictness: S
     let answer = answer.expect("not blank");
     let wrong_shape = || FieldIssue::new(path, Msg::ErrorFormWrongShape);
     match (&field.kind, answer) {
-        (FieldKind::Text { min_length, max_length, pattern, .. }, Answer::Text(t)) => {
+        (
+            FieldKind::Text {
+                min_length,
+                max_length,
+                pattern,
+                ..
+            },
+            Answer::Text(t),
+        ) => {
             let n = t.trim().chars().count() as u32;
             let max = (*max_length).min(MAX_TEXT_CHARS);
             if n > max {
-                issues.add(FieldIssue::new(path, Msg::ErrorFormTooLong).arg("max", max.to_string()));
+                issues
+                    .add(FieldIssue::new(path, Msg::ErrorFormTooLong).arg("max", max.to_string()));
             } else if n < *min_length {
-                issues.add(FieldIssue::new(path, Msg::ErrorFormTooShort).arg("min", min_length.to_string()));
+                issues.add(
+                    FieldIssue::new(path, Msg::ErrorFormTooShort)
+                        .arg("min", min_length.to_string()),
+                );
             } else if t.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
                 issues.add(FieldIssue::new(path, Msg::ErrorFormControlCharacters));
             } else if let Some(p) = pattern {
                 // The definition's pattern was checked at load; an unparseable one refuses all.
-                if !crate::pattern::Pattern::parse(&p.pattern).is_ok_and(|re| re.is_match(t.trim())) {
+                if !crate::pattern::Pattern::parse(&p.pattern).is_ok_and(|re| re.is_match(t.trim()))
+                {
                     issues.add(FieldIssue::custom(path, p.message.clone()));
                 }
             }
         }
         (FieldKind::Number { min, max }, Answer::Text(t)) => match t.trim().parse::<i64>() {
-            Ok(n) if n < *min || n > *max => {
-                issues.add(FieldIssue::new(path, Msg::ErrorFormNumberRange).arg("min", min.to_string()).arg("max", max.to_string()))
-            }
+            Ok(n) if n < *min || n > *max => issues.add(
+                FieldIssue::new(path, Msg::ErrorFormNumberRange)
+                    .arg("min", min.to_string())
+                    .arg("max", max.to_string()),
+            ),
             Ok(_) => {}
             Err(_) => issues.add(FieldIssue::new(path, Msg::ErrorFormNotNumber)),
         },
@@ -674,13 +944,19 @@ fn check_field(field: &Field, path: &str, answer: Option<&Answer>, strictness: S
             Ok(d) => {
                 if let Some(lo) = min.map(|m| m.resolve(context.today)) {
                     if d < lo {
-                        issues.add(FieldIssue::new(path, Msg::ErrorFormDateTooEarly).arg("date", lo.to_string()));
+                        issues.add(
+                            FieldIssue::new(path, Msg::ErrorFormDateTooEarly)
+                                .arg("date", lo.to_string()),
+                        );
                         return;
                     }
                 }
                 if let Some(hi) = max.map(|m| m.resolve(context.today)) {
                     if d > hi {
-                        issues.add(FieldIssue::new(path, Msg::ErrorFormDateTooLate).arg("date", hi.to_string()));
+                        issues.add(
+                            FieldIssue::new(path, Msg::ErrorFormDateTooLate)
+                                .arg("date", hi.to_string()),
+                        );
                     }
                 }
             }
@@ -713,57 +989,105 @@ fn check_field(field: &Field, path: &str, answer: Option<&Answer>, strictness: S
         (FieldKind::Checkbox, Answer::Flag(_)) => {}
         (FieldKind::Checkboxes { options, min, max }, Answer::List(values)) => {
             let unique: BTreeSet<&String> = values.iter().collect();
-            if unique.len() != values.len() || !values.iter().all(|v| options.iter().any(|o| &o.value == v)) {
+            if unique.len() != values.len()
+                || !values.iter().all(|v| options.iter().any(|o| &o.value == v))
+            {
                 issues.add(FieldIssue::new(path, Msg::ErrorFormNotAChoice));
             } else if strictness == Strictness::Complete && (values.len() as u32) < *min {
-                issues.add(FieldIssue::new(path, Msg::ErrorFormTooFewChoices).arg("min", min.to_string()));
+                issues.add(
+                    FieldIssue::new(path, Msg::ErrorFormTooFewChoices).arg("min", min.to_string()),
+                );
             } else if max.is_some_and(|m| values.len() as u32 > m) {
-                issues.add(FieldIssue::new(path, Msg::ErrorFormTooManyChoices).arg("max", max.unwrap_or_default().to_string()));
+                issues.add(
+                    FieldIssue::new(path, Msg::ErrorFormTooManyChoices)
+                        .arg("max", max.unwrap_or_default().to_string()),
+                );
             }
         }
         (FieldKind::Address, Answer::Address(a)) => {
-            let parts = [("locality", &a.locality, true), ("street", &a.street, true), ("house", &a.house, true), ("apartment", &a.apartment, false)];
+            let parts = [
+                ("locality", &a.locality, true),
+                ("street", &a.street, true),
+                ("house", &a.house, true),
+                ("apartment", &a.apartment, false),
+            ];
             for (part, value, needed) in parts {
                 let n = value.trim().chars().count();
                 if n > 200 || value.chars().any(char::is_control) {
-                    issues.add(FieldIssue::new(format!("{path}.{part}"), Msg::ErrorFormTooLong).arg("max", "200"));
+                    issues.add(
+                        FieldIssue::new(format!("{path}.{part}"), Msg::ErrorFormTooLong)
+                            .arg("max", "200"),
+                    );
                 } else if n == 0 && needed && strictness == Strictness::Complete {
-                    issues.add(FieldIssue::new(format!("{path}.{part}"), Msg::ErrorFormRequired));
+                    issues.add(FieldIssue::new(
+                        format!("{path}.{part}"),
+                        Msg::ErrorFormRequired,
+                    ));
                 }
             }
         }
-        (FieldKind::Group { min_items, max_items, fields, .. }, Answer::Items(items)) => {
+        (
+            FieldKind::Group {
+                min_items,
+                max_items,
+                fields,
+                ..
+            },
+            Answer::Items(items),
+        ) => {
             let n = items.len() as u32;
             if n > *max_items {
-                issues.add(FieldIssue::new(path, Msg::ErrorFormTooManyItems).arg("max", max_items.to_string()));
+                issues.add(
+                    FieldIssue::new(path, Msg::ErrorFormTooManyItems)
+                        .arg("max", max_items.to_string()),
+                );
                 return;
             }
             if strictness == Strictness::Complete && n < *min_items {
-                issues.add(FieldIssue::new(path, Msg::ErrorFormTooFewItems).arg("min", min_items.to_string()));
+                issues.add(
+                    FieldIssue::new(path, Msg::ErrorFormTooFewItems)
+                        .arg("min", min_items.to_string()),
+                );
             }
             let known: BTreeSet<&str> = fields.iter().map(|f| f.id.as_str()).collect();
             for (i, item) in items.iter().enumerate() {
                 for key in item.keys() {
                     if !known.contains(key.as_str()) {
-                        issues.add(FieldIssue::new(format!("{path}[{i}].{key}"), Msg::ErrorFormUnknownField));
+                        issues.add(FieldIssue::new(
+                            format!("{path}[{i}].{key}"),
+                            Msg::ErrorFormUnknownField,
+                        ));
                     }
                 }
                 for f in fields {
                     if f.visible_if.as_ref().is_none_or(|c| c.holds(item)) {
-                        check_field(f, &format!("{path}[{i}].{}", f.id), item.get(&f.id), strictness, context, issues);
+                        check_field(
+                            f,
+                            &format!("{path}[{i}].{}", f.id),
+                            item.get(&f.id),
+                            strictness,
+                            context,
+                            issues,
+                        );
                     }
                 }
             }
         }
         (FieldKind::File { max_files, .. }, Answer::List(ids)) => {
             if ids.len() as u32 > *max_files {
-                issues.add(FieldIssue::new(path, Msg::ErrorFormTooManyFiles).arg("max", max_files.to_string()));
+                issues.add(
+                    FieldIssue::new(path, Msg::ErrorFormTooManyFiles)
+                        .arg("max", max_files.to_string()),
+                );
             } else if ids.iter().any(|id| !is_attachment_id(id)) {
                 issues.add(wrong_shape());
             }
         }
         (FieldKind::Organisation { .. }, Answer::Text(t)) => {
-            let slug = !t.is_empty() && t.len() <= 64 && t.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            let slug = !t.is_empty()
+                && t.len() <= 64
+                && t.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
             if !slug {
                 issues.add(FieldIssue::new(path, Msg::ErrorFormNotAChoice));
             }
@@ -791,14 +1115,28 @@ fn field_keys(kind: &str) -> Option<&'static [&'static str]> {
 
 /// Keys of field objects in a raw form definition that no field type has, as `(path, key)`.
 pub fn unknown_field_keys(form: &serde_json::Value) -> Vec<(String, String)> {
-    const COMMON: [&str; 7] = ["id", "label", "hint", "type", "required", "visible_if", "origin"];
+    const COMMON: [&str; 7] = [
+        "id",
+        "label",
+        "hint",
+        "type",
+        "required",
+        "visible_if",
+        "origin",
+    ];
     fn walk(fields: &serde_json::Value, at: &str, out: &mut Vec<(String, String)>) {
-        let Some(fields) = fields.as_array() else { return };
+        let Some(fields) = fields.as_array() else {
+            return;
+        };
         for (i, field) in fields.iter().enumerate() {
             let path = format!("{at}[{i}]");
-            let Some(object) = field.as_object() else { continue };
+            let Some(object) = field.as_object() else {
+                continue;
+            };
             let kind = object.get("type").and_then(|t| t.as_str()).unwrap_or("");
-            let Some(own) = field_keys(kind) else { continue };
+            let Some(own) = field_keys(kind) else {
+                continue;
+            };
             for key in object.keys() {
                 if !COMMON.contains(&key.as_str()) && !own.contains(&key.as_str()) {
                     out.push((path.clone(), key.clone()));
@@ -812,7 +1150,11 @@ pub fn unknown_field_keys(form: &serde_json::Value) -> Vec<(String, String)> {
     let mut out = Vec::new();
     if let Some(pages) = form.get("pages").and_then(|p| p.as_array()) {
         for (i, page) in pages.iter().enumerate() {
-            walk(&page["fields"], &format!("form.pages[{i}].fields"), &mut out);
+            walk(
+                &page["fields"],
+                &format!("form.pages[{i}].fields"),
+                &mut out,
+            );
         }
     }
     out
@@ -820,12 +1162,18 @@ pub fn unknown_field_keys(form: &serde_json::Value) -> Vec<(String, String)> {
 
 /// Attachment ids are the server's 32 hex digits.
 pub fn is_attachment_id(s: &str) -> bool {
-    s.len() == 32 && s.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+    s.len() == 32
+        && s.bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
 }
 
 fn check_rule(rule: &CrossRule, answers: &Answers, issues: &mut Issues) {
     match rule {
-        CrossRule::DateOrder { earlier, later, message } => {
+        CrossRule::DateOrder {
+            earlier,
+            later,
+            message,
+        } => {
             let date = |id: &String| match answers.get(id) {
                 Some(Answer::Text(t)) => t.trim().parse::<Date>().ok(),
                 _ => None,
@@ -845,7 +1193,10 @@ fn check_rule(rule: &CrossRule, answers: &Answers, issues: &mut Issues) {
                 None => false,
             });
             if !answered {
-                issues.add(FieldIssue::custom(fields.first().cloned().unwrap_or_default(), message.clone()));
+                issues.add(FieldIssue::custom(
+                    fields.first().cloned().unwrap_or_default(),
+                    message.clone(),
+                ));
             }
         }
     }
@@ -854,15 +1205,25 @@ fn check_rule(rule: &CrossRule, answers: &Answers, issues: &mut Issues) {
 /// The answer as text for "check your answers", receipts and officers, in `lang`.
 pub fn display(field: &Field, answer: &Answer, lang: Lang) -> String {
     match (&field.kind, answer) {
-        (FieldKind::Select { options } | FieldKind::Radio { options }, Answer::Text(v)) => {
-            options.iter().find(|o| &o.value == v).map(|o| o.label.get(lang).to_string()).unwrap_or_else(|| v.clone())
-        }
+        (FieldKind::Select { options } | FieldKind::Radio { options }, Answer::Text(v)) => options
+            .iter()
+            .find(|o| &o.value == v)
+            .map(|o| o.label.get(lang).to_string())
+            .unwrap_or_else(|| v.clone()),
         (FieldKind::Checkboxes { options, .. }, Answer::List(values)) => values
             .iter()
-            .map(|v| options.iter().find(|o| &o.value == v).map(|o| o.label.get(lang).to_string()).unwrap_or_else(|| v.clone()))
+            .map(|v| {
+                options
+                    .iter()
+                    .find(|o| &o.value == v)
+                    .map(|o| o.label.get(lang).to_string())
+                    .unwrap_or_else(|| v.clone())
+            })
             .collect::<Vec<_>>()
             .join(", "),
-        (_, Answer::Flag(b)) => portal_i18n::t(lang, if *b { Msg::CommonYes } else { Msg::CommonNo }).to_string(),
+        (_, Answer::Flag(b)) => {
+            portal_i18n::t(lang, if *b { Msg::CommonYes } else { Msg::CommonNo }).to_string()
+        }
         (_, Answer::Text(t)) => t.trim().to_string(),
         (_, Answer::List(l)) => l.join(", "),
         (_, Answer::Address(a)) => {
@@ -870,9 +1231,18 @@ pub fn display(field: &Field, answer: &Answer, lang: Lang) -> String {
             if !a.apartment.trim().is_empty() {
                 parts.push(a.apartment.trim());
             }
-            parts.into_iter().filter(|p| !p.is_empty()).collect::<Vec<_>>().join(", ")
+            parts
+                .into_iter()
+                .filter(|p| !p.is_empty())
+                .collect::<Vec<_>>()
+                .join(", ")
         }
-        (_, Answer::Items(items)) => portal_i18n::tp(lang, portal_i18n::Plural::FormItems, items.len() as u64, &[]),
+        (_, Answer::Items(items)) => portal_i18n::tp(
+            lang,
+            portal_i18n::Plural::FormItems,
+            items.len() as u64,
+            &[],
+        ),
     }
 }
 
@@ -882,11 +1252,25 @@ pub(crate) mod tests {
     use crate::service::tests::text;
 
     fn field(id: &str, kind: FieldKind, required: bool) -> Field {
-        Field { id: id.into(), label: text(id), hint: None, kind, required, visible_if: None, origin: Origin::Seed }
+        Field {
+            id: id.into(),
+            label: text(id),
+            hint: None,
+            kind,
+            required,
+            visible_if: None,
+            origin: Origin::Seed,
+        }
     }
 
     fn choices(values: &[&str]) -> Vec<Choice> {
-        values.iter().map(|v| Choice { value: v.to_string(), label: text(v) }).collect()
+        values
+            .iter()
+            .map(|v| Choice {
+                value: v.to_string(),
+                label: text(v),
+            })
+            .collect()
     }
 
     pub(crate) fn sample_form() -> FormDefinition {
@@ -899,31 +1283,95 @@ pub(crate) mod tests {
                     intro: None,
                     visible_if: None,
                     fields: vec![
-                        field("reason", FieldKind::Text { multiline: true, min_length: 5, max_length: 50, pattern: None }, true),
+                        field(
+                            "reason",
+                            FieldKind::Text {
+                                multiline: true,
+                                min_length: 5,
+                                max_length: 50,
+                                pattern: None,
+                            },
+                            true,
+                        ),
                         field(
                             "certificate",
                             FieldKind::Text {
                                 multiline: false,
                                 min_length: 0,
                                 max_length: 20,
-                                pattern: Some(TextPattern { pattern: r"[A-Z]{2}\d{6}".into(), message: text("Two capital letters and six digits") }),
+                                pattern: Some(TextPattern {
+                                    pattern: r"[A-Z]{2}\d{6}".into(),
+                                    message: text("Two capital letters and six digits"),
+                                }),
                             },
                             false,
                         ),
                         field("grade", FieldKind::Number { min: 1, max: 11 }, true),
-                        field("start", FieldKind::Date { min: DateLimit::parse("today"), max: DateLimit::parse("today+1y") }, false),
-                        field("end", FieldKind::Date { min: None, max: None }, false),
+                        field(
+                            "start",
+                            FieldKind::Date {
+                                min: DateLimit::parse("today"),
+                                max: DateLimit::parse("today+1y"),
+                            },
+                            false,
+                        ),
+                        field(
+                            "end",
+                            FieldKind::Date {
+                                min: None,
+                                max: None,
+                            },
+                            false,
+                        ),
                         field("contact_phone", FieldKind::Phone, false),
                         field("contact_email", FieldKind::Email, false),
-                        field("study_form", FieldKind::Radio { options: choices(&["full_time", "evening"]) }, true),
-                        field("language", FieldKind::Select { options: choices(&["kk", "ru"]) }, false),
+                        field(
+                            "study_form",
+                            FieldKind::Radio {
+                                options: choices(&["full_time", "evening"]),
+                            },
+                            true,
+                        ),
+                        field(
+                            "language",
+                            FieldKind::Select {
+                                options: choices(&["kk", "ru"]),
+                            },
+                            false,
+                        ),
                         field("agree", FieldKind::Checkbox, true),
-                        field("needs", FieldKind::Checkboxes { options: choices(&["meals", "transport", "books"]), min: 1, max: Some(2) }, false),
+                        field(
+                            "needs",
+                            FieldKind::Checkboxes {
+                                options: choices(&["meals", "transport", "books"]),
+                                min: 1,
+                                max: Some(2),
+                            },
+                            false,
+                        ),
                         field("address", FieldKind::Address, true),
-                        field("school", FieldKind::Organisation { kind: OrganisationKind::School }, false),
+                        field(
+                            "school",
+                            FieldKind::Organisation {
+                                kind: OrganisationKind::School,
+                            },
+                            false,
+                        ),
                         Field {
-                            visible_if: Some(Condition::Equals { field: "study_form".into(), equals: "evening".into() }),
-                            ..field("employer", FieldKind::Text { multiline: false, min_length: 0, max_length: 100, pattern: None }, true)
+                            visible_if: Some(Condition::Equals {
+                                field: "study_form".into(),
+                                equals: "evening".into(),
+                            }),
+                            ..field(
+                                "employer",
+                                FieldKind::Text {
+                                    multiline: false,
+                                    min_length: 0,
+                                    max_length: 100,
+                                    pattern: None,
+                                },
+                                true,
+                            )
                         },
                     ],
                 },
@@ -939,20 +1387,37 @@ pub(crate) mod tests {
                                 item_label: text("Child"),
                                 min_items: 1,
                                 max_items: 3,
-                                fields: vec![field("iin", FieldKind::Iin, true), field("name", FieldKind::Name, true)],
+                                fields: vec![
+                                    field("iin", FieldKind::Iin, true),
+                                    field("name", FieldKind::Name, true),
+                                ],
                             },
                             false,
                         ),
-                        field("application", FieldKind::File { document: "application".into(), max_files: 2 }, true),
+                        field(
+                            "application",
+                            FieldKind::File {
+                                document: "application".into(),
+                                max_files: 2,
+                            },
+                            true,
+                        ),
                     ],
                 },
             ],
-            rules: vec![CrossRule::DateOrder { earlier: "start".into(), later: "end".into(), message: text("The end is before the start") }],
+            rules: vec![CrossRule::DateOrder {
+                earlier: "start".into(),
+                later: "end".into(),
+                message: text("The end is before the start"),
+            }],
         }
     }
 
     fn ctx() -> Context {
-        Context { today: "2026-11-24".parse().unwrap(), check_files: false }
+        Context {
+            today: "2026-11-24".parse().unwrap(),
+            check_files: false,
+        }
     }
 
     fn t(s: &str) -> Answer {
@@ -968,13 +1433,21 @@ pub(crate) mod tests {
         a.insert("agree".into(), Answer::Flag(true));
         a.insert(
             "address".into(),
-            Answer::Address(AddressAnswer { locality: "Алматы".into(), street: "Абая".into(), house: "10".into(), apartment: String::new() }),
+            Answer::Address(AddressAnswer {
+                locality: "Алматы".into(),
+                street: "Абая".into(),
+                house: "10".into(),
+                apartment: String::new(),
+            }),
         );
         let mut child = Answers::new();
         child.insert("iin".into(), t("190520688017"));
         child.insert("name".into(), t("Аружан"));
         a.insert("children".into(), Answer::Items(vec![child]));
-        a.insert("application".into(), Answer::List(vec!["0123456789abcdef0123456789abcdef".into()]));
+        a.insert(
+            "application".into(),
+            Answer::List(vec!["0123456789abcdef0123456789abcdef".into()]),
+        );
         a
     }
 
@@ -999,19 +1472,35 @@ pub(crate) mod tests {
 
     #[test]
     fn a_pattern_shapes_a_text_answer_and_says_what_it_expects() {
-        assert_eq!(issues(&with("certificate", t("AB123456")), Strictness::Complete), vec![]);
-        assert_eq!(issues(&with("certificate", t(" AB123456 ")), Strictness::Complete), vec![], "surrounding spaces are ignored");
+        assert_eq!(
+            issues(&with("certificate", t("AB123456")), Strictness::Complete),
+            vec![]
+        );
+        assert_eq!(
+            issues(&with("certificate", t(" AB123456 ")), Strictness::Complete),
+            vec![],
+            "surrounding spaces are ignored"
+        );
         for wrong in ["ab123456", "AB12345", "AB1234567", "A1234567"] {
-            let got = sample_form().validate(&with("certificate", t(wrong)), Strictness::Draft, ctx()).unwrap_err();
+            let got = sample_form()
+                .validate(&with("certificate", t(wrong)), Strictness::Draft, ctx())
+                .unwrap_err();
             assert_eq!(got.len(), 1, "{wrong}");
             assert_eq!(got[0].field, "certificate");
-            assert_eq!(got[0].message(Lang::En), "Two capital letters and six digits", "{wrong}");
+            assert_eq!(
+                got[0].message(Lang::En),
+                "Two capital letters and six digits",
+                "{wrong}"
+            );
         }
         let mut bad = sample_form();
         if let FieldKind::Text { pattern, .. } = &mut bad.pages[0].fields[1].kind {
             pattern.as_mut().unwrap().pattern = "[A-Z".into();
         }
-        assert_eq!(bad.check(&["application", POA_DOCUMENT])[0].0, "form.pages[0].fields[1].pattern.pattern");
+        assert_eq!(
+            bad.check(&["application", POA_DOCUMENT])[0].0,
+            "form.pages[0].fields[1].pattern.pattern"
+        );
     }
 
     #[test]
@@ -1020,132 +1509,319 @@ pub(crate) mod tests {
         partial.insert("grade".into(), t("3"));
         assert_eq!(issues(&partial, Strictness::Draft), vec![]);
         partial.insert("grade".into(), t("30"));
-        assert_eq!(issues(&partial, Strictness::Draft), vec![("grade".into(), Msg::ErrorFormNumberRange)]);
-        let required: Vec<String> = issues(&Answers::new(), Strictness::Complete).into_iter().map(|(f, _)| f).collect();
-        let expected = ["on_behalf", "reason", "grade", "study_form", "agree", "address.locality", "address.street", "address.house", "children", "application"];
+        assert_eq!(
+            issues(&partial, Strictness::Draft),
+            vec![("grade".into(), Msg::ErrorFormNumberRange)]
+        );
+        let required: Vec<String> = issues(&Answers::new(), Strictness::Complete)
+            .into_iter()
+            .map(|(f, _)| f)
+            .collect();
+        let expected = [
+            "on_behalf",
+            "reason",
+            "grade",
+            "study_form",
+            "agree",
+            "address.locality",
+            "address.street",
+            "address.house",
+            "children",
+            "application",
+        ];
         assert_eq!(required, expected);
     }
 
     #[test]
     fn unknown_fields_are_refused_even_in_drafts() {
         let a = with("favourite_colour", t("blue"));
-        assert_eq!(issues(&a, Strictness::Draft), vec![("favourite_colour".into(), Msg::ErrorFormUnknownField)]);
+        assert_eq!(
+            issues(&a, Strictness::Draft),
+            vec![("favourite_colour".into(), Msg::ErrorFormUnknownField)]
+        );
     }
 
     #[test]
     fn text_length_and_control_characters() {
-        assert_eq!(issues(&with("reason", t("no")), Strictness::Complete), vec![("reason".into(), Msg::ErrorFormTooShort)]);
-        assert_eq!(issues(&with("reason", t(&"x".repeat(51))), Strictness::Complete), vec![("reason".into(), Msg::ErrorFormTooLong)]);
-        assert_eq!(issues(&with("reason", t("hello\u{0}world")), Strictness::Complete), vec![("reason".into(), Msg::ErrorFormControlCharacters)]);
-        assert_eq!(issues(&with("reason", t("line one\nline two")), Strictness::Complete), vec![]);
+        assert_eq!(
+            issues(&with("reason", t("no")), Strictness::Complete),
+            vec![("reason".into(), Msg::ErrorFormTooShort)]
+        );
+        assert_eq!(
+            issues(&with("reason", t(&"x".repeat(51))), Strictness::Complete),
+            vec![("reason".into(), Msg::ErrorFormTooLong)]
+        );
+        assert_eq!(
+            issues(&with("reason", t("hello\u{0}world")), Strictness::Complete),
+            vec![("reason".into(), Msg::ErrorFormControlCharacters)]
+        );
+        assert_eq!(
+            issues(
+                &with("reason", t("line one\nline two")),
+                Strictness::Complete
+            ),
+            vec![]
+        );
     }
 
     #[test]
     fn numbers_in_range_only() {
-        assert_eq!(issues(&with("grade", t("0")), Strictness::Complete), vec![("grade".into(), Msg::ErrorFormNumberRange)]);
-        assert_eq!(issues(&with("grade", t("five")), Strictness::Complete), vec![("grade".into(), Msg::ErrorFormNotNumber)]);
-        assert_eq!(issues(&with("grade", t(" 11 ")), Strictness::Complete), vec![]);
+        assert_eq!(
+            issues(&with("grade", t("0")), Strictness::Complete),
+            vec![("grade".into(), Msg::ErrorFormNumberRange)]
+        );
+        assert_eq!(
+            issues(&with("grade", t("five")), Strictness::Complete),
+            vec![("grade".into(), Msg::ErrorFormNotNumber)]
+        );
+        assert_eq!(
+            issues(&with("grade", t(" 11 ")), Strictness::Complete),
+            vec![]
+        );
     }
 
     #[test]
     fn dates_within_their_limits() {
-        assert_eq!(issues(&with("start", t("2026-11-23")), Strictness::Complete), vec![("start".into(), Msg::ErrorFormDateTooEarly)]);
-        assert_eq!(issues(&with("start", t("2027-11-25")), Strictness::Complete), vec![("start".into(), Msg::ErrorFormDateTooLate)]);
-        assert_eq!(issues(&with("start", t("2027-11-24")), Strictness::Complete), vec![]);
-        assert_eq!(issues(&with("start", t("2026-02-30")), Strictness::Complete), vec![("start".into(), Msg::ErrorFormDate)]);
+        assert_eq!(
+            issues(&with("start", t("2026-11-23")), Strictness::Complete),
+            vec![("start".into(), Msg::ErrorFormDateTooEarly)]
+        );
+        assert_eq!(
+            issues(&with("start", t("2027-11-25")), Strictness::Complete),
+            vec![("start".into(), Msg::ErrorFormDateTooLate)]
+        );
+        assert_eq!(
+            issues(&with("start", t("2027-11-24")), Strictness::Complete),
+            vec![]
+        );
+        assert_eq!(
+            issues(&with("start", t("2026-02-30")), Strictness::Complete),
+            vec![("start".into(), Msg::ErrorFormDate)]
+        );
     }
 
     #[test]
     fn date_limits_parse_and_resolve() {
         let today: Date = "2024-02-29".parse().unwrap();
         assert_eq!(DateLimit::parse("today").unwrap().resolve(today), today);
-        assert_eq!(DateLimit::parse("today+30d").unwrap().resolve(today).to_string(), "2024-03-30");
-        assert_eq!(DateLimit::parse("today-7y").unwrap().resolve(today).to_string(), "2017-02-28");
-        assert_eq!(DateLimit::parse("2008-01-01").unwrap().resolve(today).to_string(), "2008-01-01");
+        assert_eq!(
+            DateLimit::parse("today+30d")
+                .unwrap()
+                .resolve(today)
+                .to_string(),
+            "2024-03-30"
+        );
+        assert_eq!(
+            DateLimit::parse("today-7y")
+                .unwrap()
+                .resolve(today)
+                .to_string(),
+            "2017-02-28"
+        );
+        assert_eq!(
+            DateLimit::parse("2008-01-01")
+                .unwrap()
+                .resolve(today)
+                .to_string(),
+            "2008-01-01"
+        );
         for bad in ["tomorrow", "today+", "today+3w", "today*3d", "2008-13-01"] {
             assert_eq!(DateLimit::parse(bad), None, "{bad}");
         }
-        assert_eq!(DateLimit::parse("today-7y").unwrap().to_string(), "today-7y");
+        assert_eq!(
+            DateLimit::parse("today-7y").unwrap().to_string(),
+            "today-7y"
+        );
     }
 
     #[test]
     fn identities_and_contacts_use_their_parsers() {
-        assert_eq!(issues(&with("contact_phone", t("123")), Strictness::Complete), vec![("contact_phone".into(), Msg::ErrorPhoneInvalid)]);
-        assert_eq!(issues(&with("contact_email", t("nope")), Strictness::Complete), vec![("contact_email".into(), Msg::ErrorEmailInvalid)]);
+        assert_eq!(
+            issues(&with("contact_phone", t("123")), Strictness::Complete),
+            vec![("contact_phone".into(), Msg::ErrorPhoneInvalid)]
+        );
+        assert_eq!(
+            issues(&with("contact_email", t("nope")), Strictness::Complete),
+            vec![("contact_email".into(), Msg::ErrorEmailInvalid)]
+        );
         let mut child = Answers::new();
         child.insert("iin".into(), t("190520688018"));
         child.insert("name".into(), t("R2"));
-        let found = issues(&with("children", Answer::Items(vec![child])), Strictness::Complete);
-        assert_eq!(found, vec![("children[0].iin".into(), Msg::ErrorIinChecksum), ("children[0].name".into(), Msg::ErrorNameCharacters)]);
+        let found = issues(
+            &with("children", Answer::Items(vec![child])),
+            Strictness::Complete,
+        );
+        assert_eq!(
+            found,
+            vec![
+                ("children[0].iin".into(), Msg::ErrorIinChecksum),
+                ("children[0].name".into(), Msg::ErrorNameCharacters)
+            ]
+        );
     }
 
     #[test]
     fn choices_must_be_offered_ones() {
-        assert_eq!(issues(&with("study_form", t("part_time")), Strictness::Complete), vec![("study_form".into(), Msg::ErrorFormNotAChoice)]);
-        assert_eq!(issues(&with("language", t("de")), Strictness::Complete), vec![("language".into(), Msg::ErrorFormNotAChoice)]);
+        assert_eq!(
+            issues(&with("study_form", t("part_time")), Strictness::Complete),
+            vec![("study_form".into(), Msg::ErrorFormNotAChoice)]
+        );
+        assert_eq!(
+            issues(&with("language", t("de")), Strictness::Complete),
+            vec![("language".into(), Msg::ErrorFormNotAChoice)]
+        );
         let list = |v: &[&str]| Answer::List(v.iter().map(|s| s.to_string()).collect());
-        assert_eq!(issues(&with("needs", list(&["meals", "books", "transport"])), Strictness::Complete), vec![("needs".into(), Msg::ErrorFormTooManyChoices)]);
-        assert_eq!(issues(&with("needs", list(&["meals", "meals"])), Strictness::Complete), vec![("needs".into(), Msg::ErrorFormNotAChoice)]);
-        assert_eq!(issues(&with("needs", list(&["books"])), Strictness::Complete), vec![]);
+        assert_eq!(
+            issues(
+                &with("needs", list(&["meals", "books", "transport"])),
+                Strictness::Complete
+            ),
+            vec![("needs".into(), Msg::ErrorFormTooManyChoices)]
+        );
+        assert_eq!(
+            issues(
+                &with("needs", list(&["meals", "meals"])),
+                Strictness::Complete
+            ),
+            vec![("needs".into(), Msg::ErrorFormNotAChoice)]
+        );
+        assert_eq!(
+            issues(&with("needs", list(&["books"])), Strictness::Complete),
+            vec![]
+        );
     }
 
     #[test]
     fn a_required_checkbox_must_be_ticked() {
-        assert_eq!(issues(&with("agree", Answer::Flag(false)), Strictness::Complete), vec![("agree".into(), Msg::ErrorFormMustTick)]);
+        assert_eq!(
+            issues(&with("agree", Answer::Flag(false)), Strictness::Complete),
+            vec![("agree".into(), Msg::ErrorFormMustTick)]
+        );
     }
 
     #[test]
     fn addresses_need_locality_street_and_house() {
-        let address = Answer::Address(AddressAnswer { locality: "Алматы".into(), street: String::new(), house: "1".into(), apartment: String::new() });
-        assert_eq!(issues(&with("address", address), Strictness::Complete), vec![("address.street".into(), Msg::ErrorFormRequired)]);
+        let address = Answer::Address(AddressAnswer {
+            locality: "Алматы".into(),
+            street: String::new(),
+            house: "1".into(),
+            apartment: String::new(),
+        });
+        assert_eq!(
+            issues(&with("address", address), Strictness::Complete),
+            vec![("address.street".into(), Msg::ErrorFormRequired)]
+        );
     }
 
     #[test]
     fn groups_count_their_items() {
-        assert_eq!(issues(&with("children", Answer::Items(vec![])), Strictness::Complete), vec![("children".into(), Msg::ErrorFormTooFewItems)]);
+        assert_eq!(
+            issues(
+                &with("children", Answer::Items(vec![])),
+                Strictness::Complete
+            ),
+            vec![("children".into(), Msg::ErrorFormTooFewItems)]
+        );
         let item = match complete().get("children") {
             Some(Answer::Items(i)) => i[0].clone(),
             _ => unreachable!(),
         };
         let four = Answer::Items(vec![item.clone(), item.clone(), item.clone(), item.clone()]);
-        assert_eq!(issues(&with("children", four), Strictness::Complete), vec![("children".into(), Msg::ErrorFormTooManyItems)]);
+        assert_eq!(
+            issues(&with("children", four), Strictness::Complete),
+            vec![("children".into(), Msg::ErrorFormTooManyItems)]
+        );
         let mut odd = item;
         odd.insert("shoe_size".into(), t("31"));
-        assert_eq!(issues(&with("children", Answer::Items(vec![odd])), Strictness::Complete), vec![("children[0].shoe_size".into(), Msg::ErrorFormUnknownField)]);
+        assert_eq!(
+            issues(
+                &with("children", Answer::Items(vec![odd])),
+                Strictness::Complete
+            ),
+            vec![("children[0].shoe_size".into(), Msg::ErrorFormUnknownField)]
+        );
     }
 
     #[test]
     fn files_are_lists_of_attachment_ids() {
         let ids = |n: usize| Answer::List((0..n).map(|i| format!("{i:032x}")).collect());
-        assert_eq!(issues(&with("application", ids(3)), Strictness::Complete), vec![("application".into(), Msg::ErrorFormTooManyFiles)]);
-        assert_eq!(issues(&with("application", Answer::List(vec!["../etc/passwd".into()])), Strictness::Complete), vec![("application".into(), Msg::ErrorFormWrongShape)]);
-        assert_eq!(issues(&with("application", Answer::List(vec![])), Strictness::Complete), vec![("application".into(), Msg::ErrorFormFileMissing)]);
+        assert_eq!(
+            issues(&with("application", ids(3)), Strictness::Complete),
+            vec![("application".into(), Msg::ErrorFormTooManyFiles)]
+        );
+        assert_eq!(
+            issues(
+                &with("application", Answer::List(vec!["../etc/passwd".into()])),
+                Strictness::Complete
+            ),
+            vec![("application".into(), Msg::ErrorFormWrongShape)]
+        );
+        assert_eq!(
+            issues(
+                &with("application", Answer::List(vec![])),
+                Strictness::Complete
+            ),
+            vec![("application".into(), Msg::ErrorFormFileMissing)]
+        );
     }
 
     #[test]
     fn a_wrong_kind_of_answer_is_refused() {
-        assert_eq!(issues(&with("grade", Answer::Flag(true)), Strictness::Complete), vec![("grade".into(), Msg::ErrorFormWrongShape)]);
-        assert_eq!(issues(&with("agree", t("yes")), Strictness::Complete), vec![("agree".into(), Msg::ErrorFormWrongShape)]);
+        assert_eq!(
+            issues(&with("grade", Answer::Flag(true)), Strictness::Complete),
+            vec![("grade".into(), Msg::ErrorFormWrongShape)]
+        );
+        assert_eq!(
+            issues(&with("agree", t("yes")), Strictness::Complete),
+            vec![("agree".into(), Msg::ErrorFormWrongShape)]
+        );
     }
 
     #[test]
     fn hidden_fields_are_not_required_and_are_dropped() {
         let evening = with("study_form", t("evening"));
-        assert_eq!(issues(&evening, Strictness::Complete), vec![("employer".into(), Msg::ErrorFormRequired)]);
+        assert_eq!(
+            issues(&evening, Strictness::Complete),
+            vec![("employer".into(), Msg::ErrorFormRequired)]
+        );
         let mut day = complete();
         day.insert("employer".into(), t("Factory"));
-        let kept = sample_form().validate(&day, Strictness::Complete, ctx()).unwrap();
-        assert!(!kept.contains_key("employer"), "an answer to a hidden field is not kept");
+        let kept = sample_form()
+            .validate(&day, Strictness::Complete, ctx())
+            .unwrap();
+        assert!(
+            !kept.contains_key("employer"),
+            "an answer to a hidden field is not kept"
+        );
     }
 
     #[test]
     fn the_subject_page_asks_for_the_person_and_the_power_of_attorney() {
         let mut a = with("on_behalf", t("representative"));
-        let found: Vec<String> = issues(&a, Strictness::Complete).into_iter().map(|(f, _)| f).collect();
-        assert_eq!(found, vec!["subject_iin", "subject_last_name", "subject_first_name", "poa_number", "poa_date", "poa_copy"]);
+        let found: Vec<String> = issues(&a, Strictness::Complete)
+            .into_iter()
+            .map(|(f, _)| f)
+            .collect();
+        assert_eq!(
+            found,
+            vec![
+                "subject_iin",
+                "subject_last_name",
+                "subject_first_name",
+                "poa_number",
+                "poa_date",
+                "poa_copy"
+            ]
+        );
         a.insert("on_behalf".into(), t("child"));
-        let found: Vec<String> = issues(&a, Strictness::Complete).into_iter().map(|(f, _)| f).collect();
-        assert_eq!(found, vec!["subject_iin", "subject_last_name", "subject_first_name"]);
+        let found: Vec<String> = issues(&a, Strictness::Complete)
+            .into_iter()
+            .map(|(f, _)| f)
+            .collect();
+        assert_eq!(
+            found,
+            vec!["subject_iin", "subject_last_name", "subject_first_name"]
+        );
         assert!(subject_page(&[OnBehalf::Myself]).is_none());
     }
 
@@ -1153,35 +1829,82 @@ pub(crate) mod tests {
     fn cross_field_rules_speak_with_the_definitions_words() {
         let mut a = with("start", t("2026-12-10"));
         a.insert("end".into(), t("2026-12-01"));
-        let result = sample_form().validate(&a, Strictness::Complete, ctx()).unwrap_err();
+        let result = sample_form()
+            .validate(&a, Strictness::Complete, ctx())
+            .unwrap_err();
         assert_eq!(result[0].field, "end");
         assert_eq!(result[0].message(Lang::En), "The end is before the start");
-        assert_eq!(result[0].message(Lang::Ru), "The end is before the start (ru)");
+        assert_eq!(
+            result[0].message(Lang::Ru),
+            "The end is before the start (ru)"
+        );
     }
 
     #[test]
     fn a_page_is_checked_alone() {
         let found = sample_form().validate_page("details", &Answers::new(), ctx());
         let fields: Vec<&str> = found.iter().map(|i| i.field.as_str()).collect();
-        assert_eq!(fields, vec!["reason", "grade", "study_form", "agree", "address.locality", "address.street", "address.house"]);
+        assert_eq!(
+            fields,
+            vec![
+                "reason",
+                "grade",
+                "study_form",
+                "agree",
+                "address.locality",
+                "address.street",
+                "address.house"
+            ]
+        );
     }
 
     #[test]
     fn definitions_with_mistakes_are_reported() {
         let mut form = sample_form();
         form.pages[0].fields[1].id = "reason".into();
-        form.pages[1].fields[1].kind = FieldKind::File { document: "passport".into(), max_files: 1 };
-        form.pages[0].fields[12].visible_if = Some(Condition::Equals { field: "nope".into(), equals: "x".into() });
-        let problems: Vec<String> = form.check(&["application"]).into_iter().map(|(f, _)| f).collect();
-        assert_eq!(problems, vec!["form.pages[0].fields[1].id", "form.pages[1].fields[1].document", "form"]);
+        form.pages[1].fields[1].kind = FieldKind::File {
+            document: "passport".into(),
+            max_files: 1,
+        };
+        form.pages[0].fields[12].visible_if = Some(Condition::Equals {
+            field: "nope".into(),
+            equals: "x".into(),
+        });
+        let problems: Vec<String> = form
+            .check(&["application"])
+            .into_iter()
+            .map(|(f, _)| f)
+            .collect();
+        assert_eq!(
+            problems,
+            vec![
+                "form.pages[0].fields[1].id",
+                "form.pages[1].fields[1].document",
+                "form"
+            ]
+        );
     }
 
     #[test]
     fn answers_read_back_in_the_users_language() {
-        let f = field("study_form", FieldKind::Radio { options: choices(&["full_time", "evening"]) }, true);
+        let f = field(
+            "study_form",
+            FieldKind::Radio {
+                options: choices(&["full_time", "evening"]),
+            },
+            true,
+        );
         assert_eq!(display(&f, &t("evening"), Lang::Ru), "evening (ru)");
-        let a = Answer::Address(AddressAnswer { locality: "Алматы".into(), street: "Абая".into(), house: "10".into(), apartment: "5".into() });
-        assert_eq!(display(&field("a", FieldKind::Address, true), &a, Lang::En), "Алматы, Абая, 10, 5");
+        let a = Answer::Address(AddressAnswer {
+            locality: "Алматы".into(),
+            street: "Абая".into(),
+            house: "10".into(),
+            apartment: "5".into(),
+        });
+        assert_eq!(
+            display(&field("a", FieldKind::Address, true), &a, Lang::En),
+            "Алматы, Абая, 10, 5"
+        );
     }
 
     #[test]
@@ -1194,10 +1917,16 @@ pub(crate) mod tests {
             found,
             vec![
                 ("form.pages[0].fields[1]".to_string(), "maximum".to_string()),
-                ("form.pages[1].fields[0].fields[0]".to_string(), "colour".to_string())
+                (
+                    "form.pages[1].fields[0].fields[0]".to_string(),
+                    "colour".to_string()
+                )
             ]
         );
-        assert_eq!(unknown_field_keys(&serde_json::to_value(sample_form()).unwrap()), vec![]);
+        assert_eq!(
+            unknown_field_keys(&serde_json::to_value(sample_form()).unwrap()),
+            vec![]
+        );
     }
 
     #[test]

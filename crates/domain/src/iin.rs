@@ -26,7 +26,9 @@ pub enum IinError {
     Empty,
     /// Something other than digits (spaces between groups are accepted and ignored).
     NotDigits,
-    WrongLength { digits: usize },
+    WrongLength {
+        digits: usize,
+    },
     /// Digits 1–6 are not a real date.
     BirthDate,
     /// Digit 7 is 0 or 7–9: it encodes neither century nor sex.
@@ -65,7 +67,14 @@ const WEIGHTS_SECOND: [u32; 11] = [3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2];
 
 /// The control digit of the first 11 digits, or `None` when no number with them is issued.
 pub fn control_digit(first_eleven: &[u8; 11]) -> Option<u8> {
-    let sum = |weights: &[u32; 11]| first_eleven.iter().zip(weights).map(|(d, w)| u32::from(*d) * w).sum::<u32>() % 11;
+    let sum = |weights: &[u32; 11]| {
+        first_eleven
+            .iter()
+            .zip(weights)
+            .map(|(d, w)| u32::from(*d) * w)
+            .sum::<u32>()
+            % 11
+    };
     match sum(&WEIGHTS_FIRST) {
         10 => match sum(&WEIGHTS_SECOND) {
             10 => None,
@@ -89,7 +98,9 @@ impl Iin {
                 _ => return Err(IinError::NotDigits),
             }
         }
-        let digits: [u8; 12] = digits.try_into().map_err(|d: Vec<u8>| IinError::WrongLength { digits: d.len() })?;
+        let digits: [u8; 12] = digits
+            .try_into()
+            .map_err(|d: Vec<u8>| IinError::WrongLength { digits: d.len() })?;
         if !(1..=6).contains(&digits[6]) {
             return Err(IinError::CenturySex);
         }
@@ -114,7 +125,11 @@ impl Iin {
     }
 
     pub fn sex(&self) -> Sex {
-        if self.0[6] % 2 == 1 { Sex::Male } else { Sex::Female }
+        if self.0[6] % 2 == 1 {
+            Sex::Male
+        } else {
+            Sex::Female
+        }
     }
 
     /// The IIN with the serial and control digits hidden, for screens that only need to show
@@ -180,7 +195,12 @@ mod tests {
 
     /// Completes 11 digits with their control digit (test helper).
     fn with_control(first: &str) -> String {
-        let digits: [u8; 11] = first.bytes().map(|b| b - b'0').collect::<Vec<_>>().try_into().unwrap();
+        let digits: [u8; 11] = first
+            .bytes()
+            .map(|b| b - b'0')
+            .collect::<Vec<_>>()
+            .try_into()
+            .unwrap();
         format!("{first}{}", control_digit(&digits).expect("issued"))
     }
 
@@ -196,9 +216,14 @@ mod tests {
 
     #[test]
     fn every_century_digit_maps_to_its_century_and_sex() {
-        for (digit, year, sex) in
-            [(1, 1885, Sex::Male), (2, 1885, Sex::Female), (3, 1985, Sex::Male), (4, 1985, Sex::Female), (5, 2085, Sex::Male), (6, 2085, Sex::Female)]
-        {
+        for (digit, year, sex) in [
+            (1, 1885, Sex::Male),
+            (2, 1885, Sex::Female),
+            (3, 1985, Sex::Male),
+            (4, 1985, Sex::Female),
+            (5, 2085, Sex::Male),
+            (6, 2085, Sex::Female),
+        ] {
             let iin = Iin::parse(&with_control(&format!("850315{digit}0042"))).unwrap();
             assert_eq!(iin.birth_date().year(), year);
             assert_eq!(iin.sex(), sex);
@@ -218,9 +243,24 @@ mod tests {
         let (first, expected) = (0..100_000u32)
             .map(|serial| format!("800101{}{:04}", 3, serial))
             .filter_map(|s| {
-                let d: [u8; 11] = s.bytes().map(|b| b - b'0').collect::<Vec<_>>().try_into().unwrap();
-                let first_sum = d.iter().zip(WEIGHTS_FIRST).map(|(x, w)| u32::from(*x) * w).sum::<u32>() % 11;
-                let second_sum = d.iter().zip(WEIGHTS_SECOND).map(|(x, w)| u32::from(*x) * w).sum::<u32>() % 11;
+                let d: [u8; 11] = s
+                    .bytes()
+                    .map(|b| b - b'0')
+                    .collect::<Vec<_>>()
+                    .try_into()
+                    .unwrap();
+                let first_sum = d
+                    .iter()
+                    .zip(WEIGHTS_FIRST)
+                    .map(|(x, w)| u32::from(*x) * w)
+                    .sum::<u32>()
+                    % 11;
+                let second_sum = d
+                    .iter()
+                    .zip(WEIGHTS_SECOND)
+                    .map(|(x, w)| u32::from(*x) * w)
+                    .sum::<u32>()
+                    % 11;
                 (first_sum == 10 && second_sum != 10).then_some((s, second_sum))
             })
             .next()
@@ -236,12 +276,20 @@ mod tests {
         let first = (0..100_000u32)
             .map(|serial| format!("800101{}{:04}", 3, serial))
             .find(|s| {
-                let d: [u8; 11] = s.bytes().map(|b| b - b'0').collect::<Vec<_>>().try_into().unwrap();
+                let d: [u8; 11] = s
+                    .bytes()
+                    .map(|b| b - b'0')
+                    .collect::<Vec<_>>()
+                    .try_into()
+                    .unwrap();
                 control_digit(&d).is_none()
             })
             .expect("some serial is never issued");
         for last in 0..10 {
-            assert_eq!(Iin::parse(&format!("{first}{last}")), Err(IinError::NeverIssued));
+            assert_eq!(
+                Iin::parse(&format!("{first}{last}")),
+                Err(IinError::NeverIssued)
+            );
         }
     }
 
@@ -252,10 +300,22 @@ mod tests {
         assert_eq!(Iin::parse("90010130012a"), Err(IinError::NotDigits));
         assert_eq!(Iin::parse("9001-0130-0126"), Err(IinError::NotDigits));
         assert_eq!(Iin::parse("٩٠٠١٠١٣٠٠١٢٦"), Err(IinError::NotDigits));
-        assert_eq!(Iin::parse("90010130012"), Err(IinError::WrongLength { digits: 11 }));
-        assert_eq!(Iin::parse("9001013001266"), Err(IinError::WrongLength { digits: 13 }));
-        assert_eq!(Iin::parse(&with_control("90130130012")), Err(IinError::BirthDate));
-        assert_eq!(Iin::parse(&with_control("90023030012")), Err(IinError::BirthDate));
+        assert_eq!(
+            Iin::parse("90010130012"),
+            Err(IinError::WrongLength { digits: 11 })
+        );
+        assert_eq!(
+            Iin::parse("9001013001266"),
+            Err(IinError::WrongLength { digits: 13 })
+        );
+        assert_eq!(
+            Iin::parse(&with_control("90130130012")),
+            Err(IinError::BirthDate)
+        );
+        assert_eq!(
+            Iin::parse(&with_control("90023030012")),
+            Err(IinError::BirthDate)
+        );
         assert_eq!(Iin::parse("900101000126"), Err(IinError::CenturySex));
         assert_eq!(Iin::parse("900101700126"), Err(IinError::CenturySex));
         assert_eq!(Iin::parse("900101300127"), Err(IinError::Checksum));
@@ -263,13 +323,23 @@ mod tests {
 
     #[test]
     fn leap_day_births_depend_on_the_century() {
-        assert!(Iin::parse(&with_control("00022950012")).is_ok(), "2000 was a leap year");
-        assert_eq!(Iin::parse(&with_control("00022910012")), Err(IinError::BirthDate), "1800 was not");
+        assert!(
+            Iin::parse(&with_control("00022950012")).is_ok(),
+            "2000 was a leap year"
+        );
+        assert_eq!(
+            Iin::parse(&with_control("00022910012")),
+            Err(IinError::BirthDate),
+            "1800 was not"
+        );
     }
 
     #[test]
     fn spaces_between_digit_groups_are_ignored() {
-        assert_eq!(Iin::parse(" 900101 300126 ").unwrap().to_string(), "900101300126");
+        assert_eq!(
+            Iin::parse(" 900101 300126 ").unwrap().to_string(),
+            "900101300126"
+        );
     }
 
     #[test]
@@ -281,7 +351,15 @@ mod tests {
 
     #[test]
     fn every_error_has_a_message() {
-        for e in [IinError::Empty, IinError::NotDigits, IinError::WrongLength { digits: 3 }, IinError::BirthDate, IinError::CenturySex, IinError::Checksum, IinError::NeverIssued] {
+        for e in [
+            IinError::Empty,
+            IinError::NotDigits,
+            IinError::WrongLength { digits: 3 },
+            IinError::BirthDate,
+            IinError::CenturySex,
+            IinError::Checksum,
+            IinError::NeverIssued,
+        ] {
             assert!(!e.to_string().is_empty());
         }
     }

@@ -17,7 +17,9 @@ macro_rules! serde_as_string {
         impl<'de> serde::Deserialize<'de> for $ty {
             fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<$ty, D::Error> {
                 let s = String::deserialize(deserializer)?;
-                $ty::parse(&s).ok_or_else(|| serde::de::Error::custom(format!(concat!("`{}` is not ", $expected), s)))
+                $ty::parse(&s).ok_or_else(|| {
+                    serde::de::Error::custom(format!(concat!("`{}` is not ", $expected), s))
+                })
             }
         }
 
@@ -55,5 +57,6 @@ pub mod pdf;
 pub mod service;
 pub mod text;
 pub mod validation;
+pub mod workflow;
 
 pub use portal_i18n::{Lang, Msg};

@@ -61,9 +61,15 @@ impl OrganisationKind {
             OrganisationKind::School => Some(ProviderKind::School),
             OrganisationKind::College => Some(ProviderKind::College),
             OrganisationKind::PreschoolOrganisation => Some(ProviderKind::PreschoolOrganisation),
-            OrganisationKind::CityEducationDepartment => Some(ProviderKind::CityEducationDepartment),
-            OrganisationKind::DistrictEducationDepartment => Some(ProviderKind::DistrictEducationDepartment),
-            OrganisationKind::RegionalEducationDepartment => Some(ProviderKind::RegionalEducationDepartment),
+            OrganisationKind::CityEducationDepartment => {
+                Some(ProviderKind::CityEducationDepartment)
+            }
+            OrganisationKind::DistrictEducationDepartment => {
+                Some(ProviderKind::DistrictEducationDepartment)
+            }
+            OrganisationKind::RegionalEducationDepartment => {
+                Some(ProviderKind::RegionalEducationDepartment)
+            }
             OrganisationKind::StateCorporationBranch => None,
         }
     }
@@ -74,8 +80,12 @@ impl OrganisationKind {
             OrganisationKind::College => Msg::OrgKindCollege,
             OrganisationKind::PreschoolOrganisation => Msg::OrgKindPreschoolOrganisation,
             OrganisationKind::CityEducationDepartment => Msg::OrgKindCityEducationDepartment,
-            OrganisationKind::DistrictEducationDepartment => Msg::OrgKindDistrictEducationDepartment,
-            OrganisationKind::RegionalEducationDepartment => Msg::OrgKindRegionalEducationDepartment,
+            OrganisationKind::DistrictEducationDepartment => {
+                Msg::OrgKindDistrictEducationDepartment
+            }
+            OrganisationKind::RegionalEducationDepartment => {
+                Msg::OrgKindRegionalEducationDepartment
+            }
             OrganisationKind::StateCorporationBranch => Msg::OrgKindStateCorporationBranch,
         }
     }
@@ -89,7 +99,9 @@ pub struct TimeOfDay {
 
 impl TimeOfDay {
     pub fn new(hour: u16, minute: u16) -> Option<TimeOfDay> {
-        (hour < 24 && minute < 60).then_some(TimeOfDay { minutes: hour * 60 + minute })
+        (hour < 24 && minute < 60).then_some(TimeOfDay {
+            minutes: hour * 60 + minute,
+        })
     }
 
     pub fn parse(s: &str) -> Option<TimeOfDay> {
@@ -111,7 +123,11 @@ impl fmt::Display for TimeOfDay {
     }
 }
 
-crate::serde_as_string!(TimeOfDay, "a time of day as HH:MM", "^[0-2][0-9]:[0-5][0-9]$");
+crate::serde_as_string!(
+    TimeOfDay,
+    "a time of day as HH:MM",
+    "^[0-2][0-9]:[0-5][0-9]$"
+);
 
 /// The hours of one weekday: open from `open` to `close`, closed during `break` if there is one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -197,28 +213,44 @@ impl NewOrganisation {
             && self.id.len() <= 64
             && !self.id.starts_with('-')
             && !self.id.ends_with('-')
-            && self.id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            && self
+                .id
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
         if !slug {
             issues.add(FieldIssue::new("id", Msg::ErrorOrganisationId));
         }
         for (field, text) in [("name", &self.name), ("address", &self.address)] {
             for lang in text.blank_languages() {
-                issues.add(FieldIssue::new(format!("{field}.{lang}"), Msg::ErrorTextEmpty));
+                issues.add(FieldIssue::new(
+                    format!("{field}.{lang}"),
+                    Msg::ErrorTextEmpty,
+                ));
             }
             for lang in portal_i18n::Lang::ALL {
                 if text.get(lang).chars().count() > 300 {
-                    issues.add(FieldIssue::new(format!("{field}.{lang}"), Msg::ErrorTextTooLong).arg("max", "300"));
+                    issues.add(
+                        FieldIssue::new(format!("{field}.{lang}"), Msg::ErrorTextTooLong)
+                            .arg("max", "300"),
+                    );
                 }
             }
         }
         let phone_ok = !self.phone.trim().is_empty()
             && self.phone.len() <= 40
-            && self.phone.chars().all(|c| c.is_ascii_digit() || matches!(c, '+' | ' ' | '-' | '(' | ')' | ','));
+            && self
+                .phone
+                .chars()
+                .all(|c| c.is_ascii_digit() || matches!(c, '+' | ' ' | '-' | '(' | ')' | ','));
         if !phone_ok {
             issues.add(FieldIssue::new("phone", Msg::ErrorPhoneInvalid));
         }
         issues.check("hours", self.hours.validate());
-        if issues.is_empty() { Ok(()) } else { Err(issues.0) }
+        if issues.is_empty() {
+            Ok(())
+        } else {
+            Err(issues.0)
+        }
     }
 }
 
@@ -273,11 +305,16 @@ impl NewOfficer {
         let middle_name = issues.optional("middle_name", &self.middle_name, PersonName::parse);
         let email = issues.optional("email", &self.email, Email::parse);
         if requires_organisation && self.organisation_id.trim().is_empty() {
-            issues.add(FieldIssue::new("organisation_id", Msg::ErrorOrganisationRequired));
+            issues.add(FieldIssue::new(
+                "organisation_id",
+                Msg::ErrorOrganisationRequired,
+            ));
         }
         issues.check("password", check_password(&self.password, &self.iin));
         match (iin, last_name, first_name, middle_name, email) {
-            (Some(iin), Some(last_name), Some(first_name), Some(middle_name), Some(email)) if issues.is_empty() => {
+            (Some(iin), Some(last_name), Some(first_name), Some(middle_name), Some(email))
+                if issues.is_empty() =>
+            {
                 Ok(ValidOfficer {
                     iin,
                     last_name,
@@ -302,13 +339,31 @@ mod tests {
     }
 
     fn office() -> OpeningHours {
-        let day = DayHours { open: t(9, 0), close: t(18, 0), break_start: Some(t(13, 0)), break_end: Some(t(14, 0)) };
-        OpeningHours { days: [Some(day), Some(day), Some(day), Some(day), Some(day), None, None] }
+        let day = DayHours {
+            open: t(9, 0),
+            close: t(18, 0),
+            break_start: Some(t(13, 0)),
+            break_end: Some(t(14, 0)),
+        };
+        OpeningHours {
+            days: [
+                Some(day),
+                Some(day),
+                Some(day),
+                Some(day),
+                Some(day),
+                None,
+                None,
+            ],
+        }
     }
 
     #[test]
     fn times_parse_strictly() {
-        assert_eq!(TimeOfDay::parse("09:30").unwrap().minutes_since_midnight(), 570);
+        assert_eq!(
+            TimeOfDay::parse("09:30").unwrap().minutes_since_midnight(),
+            570
+        );
         assert_eq!(TimeOfDay::parse("23:59").unwrap().to_string(), "23:59");
         for bad in ["9:30", "24:00", "12:60", "12-30", "ab:cd", ""] {
             assert_eq!(TimeOfDay::parse(bad), None, "{bad}");
@@ -328,13 +383,22 @@ mod tests {
         let mut h = office();
         h.days[2].as_mut().unwrap().break_start = Some(t(8, 0));
         assert_eq!(h.validate(), Err(Msg::ErrorHoursBreak));
-        assert_eq!(OpeningHours { days: [None; 7] }.validate(), Err(Msg::ErrorHoursNone));
+        assert_eq!(
+            OpeningHours { days: [None; 7] }.validate(),
+            Err(Msg::ErrorHoursNone)
+        );
     }
 
     #[test]
     fn kinds_map_to_provider_kinds() {
-        assert_eq!(OrganisationKind::School.provider_kind(), Some(ProviderKind::School));
-        assert_eq!(OrganisationKind::StateCorporationBranch.provider_kind(), None);
+        assert_eq!(
+            OrganisationKind::School.provider_kind(),
+            Some(ProviderKind::School)
+        );
+        assert_eq!(
+            OrganisationKind::StateCorporationBranch.provider_kind(),
+            None
+        );
         for kind in OrganisationKind::ALL {
             assert_eq!(OrganisationKind::parse(kind.code()), Some(kind));
         }

@@ -11,14 +11,19 @@ use std::collections::BTreeSet;
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Class {
     Any,
-    Ranges { ranges: Vec<(char, char)>, negated: bool },
+    Ranges {
+        ranges: Vec<(char, char)>,
+        negated: bool,
+    },
 }
 
 impl Class {
     fn matches(&self, c: char) -> bool {
         match self {
             Class::Any => c != '\n',
-            Class::Ranges { ranges, negated } => ranges.iter().any(|(lo, hi)| (*lo..=*hi).contains(&c)) != *negated,
+            Class::Ranges { ranges, negated } => {
+                ranges.iter().any(|(lo, hi)| (*lo..=*hi).contains(&c)) != *negated
+            }
         }
     }
 }
@@ -42,7 +47,13 @@ const LIMIT: u32 = 1000;
 fn shorthand(c: char) -> Option<Vec<(char, char)>> {
     Some(match c {
         'd' => vec![('0', '9')],
-        'w' => vec![('0', '9'), ('A', 'Z'), ('a', 'z'), ('_', '_'), ('\u{0400}', '\u{04FF}')],
+        'w' => vec![
+            ('0', '9'),
+            ('A', 'Z'),
+            ('a', 'z'),
+            ('_', '_'),
+            ('\u{0400}', '\u{04FF}'),
+        ],
         's' => vec![(' ', ' '), ('\t', '\t')],
         _ => return None,
     })
@@ -60,8 +71,14 @@ impl Pattern {
                     i += 1;
                     let c = *chars.get(i).ok_or("a pattern cannot end with \\")?;
                     match shorthand(c) {
-                        Some(ranges) => Class::Ranges { ranges, negated: false },
-                        None => Class::Ranges { ranges: vec![(c, c)], negated: false },
+                        Some(ranges) => Class::Ranges {
+                            ranges,
+                            negated: false,
+                        },
+                        None => Class::Ranges {
+                            ranges: vec![(c, c)],
+                            negated: false,
+                        },
                     }
                 }
                 '[' => {
@@ -88,7 +105,9 @@ impl Pattern {
                         } else {
                             c
                         };
-                        if chars.get(i + 1) == Some(&'-') && chars.get(i + 2).is_some_and(|c| *c != ']') {
+                        if chars.get(i + 1) == Some(&'-')
+                            && chars.get(i + 2).is_some_and(|c| *c != ']')
+                        {
                             let hi = chars[i + 2];
                             if hi < lo {
                                 return Err(format!("the range {lo}-{hi} is backwards"));
@@ -103,9 +122,14 @@ impl Pattern {
                     Class::Ranges { ranges, negated }
                 }
                 c @ ('*' | '+' | '?' | '{' | '}' | ']' | '(' | ')' | '|' | '^' | '$') => {
-                    return Err(format!("`{c}` must be escaped as \\{c} (groups, alternatives and anchors are not supported)"));
+                    return Err(format!(
+                        "`{c}` must be escaped as \\{c} (groups, alternatives and anchors are not supported)"
+                    ));
                 }
-                c => Class::Ranges { ranges: vec![(c, c)], negated: false },
+                c => Class::Ranges {
+                    ranges: vec![(c, c)],
+                    negated: false,
+                },
             };
             i += 1;
             let (min, max) = match chars.get(i) {
@@ -113,9 +137,19 @@ impl Pattern {
                 Some('*') => (0, None),
                 Some('+') => (1, None),
                 Some('{') => {
-                    let end = chars[i..].iter().position(|c| *c == '}').ok_or("an unclosed {")? + i;
+                    let end = chars[i..]
+                        .iter()
+                        .position(|c| *c == '}')
+                        .ok_or("an unclosed {")?
+                        + i;
                     let inside: String = chars[i + 1..end].iter().collect();
-                    let number = |s: &str| s.trim().parse::<u32>().ok().filter(|n| *n <= LIMIT).ok_or(format!("`{{{inside}}}` is not a count up to {LIMIT}"));
+                    let number = |s: &str| {
+                        s.trim()
+                            .parse::<u32>()
+                            .ok()
+                            .filter(|n| *n <= LIMIT)
+                            .ok_or(format!("`{{{inside}}}` is not a count up to {LIMIT}"))
+                    };
                     let bounds = match inside.split_once(',') {
                         None => (number(&inside)?, Some(number(&inside)?)),
                         Some((lo, "")) => (number(lo)?, None),
@@ -158,9 +192,18 @@ impl Pattern {
         for c in text.chars() {
             let mut next = BTreeSet::new();
             for &(i, k) in &states {
-                let Some(atom) = self.atoms.get(i) else { continue };
+                let Some(atom) = self.atoms.get(i) else {
+                    continue;
+                };
                 if atom.class.matches(c) && atom.max.is_none_or(|m| k < m) {
-                    next.insert((i, if atom.max.is_none() { (k + 1).min(atom.min) } else { k + 1 }));
+                    next.insert((
+                        i,
+                        if atom.max.is_none() {
+                            (k + 1).min(atom.min)
+                        } else {
+                            k + 1
+                        },
+                    ));
                 }
             }
             if next.is_empty() {
@@ -215,7 +258,15 @@ mod tests {
     #[test]
     fn pathological_patterns_stay_fast() {
         // Exponential for backtracking engines; linear here.
-        let p = Pattern::parse(&"a?".repeat(200).to_string().chars().chain("a".repeat(200).chars()).collect::<String>()).unwrap();
+        let p = Pattern::parse(
+            &"a?"
+                .repeat(200)
+                .to_string()
+                .chars()
+                .chain("a".repeat(200).chars())
+                .collect::<String>(),
+        )
+        .unwrap();
         assert!(p.is_match(&"a".repeat(200)));
         assert!(!Pattern::parse("(a+)+b").is_ok());
         let long = "a".repeat(4000) + "!";
@@ -224,7 +275,9 @@ mod tests {
 
     #[test]
     fn malformed_patterns_are_explained() {
-        for bad in ["[abc", r"\", "a{3", "a{x}", "a{5,2}", "[z-a]", "a|b", "^a$", "*a", "a{2000}"] {
+        for bad in [
+            "[abc", r"\", "a{3", "a{x}", "a{5,2}", "[z-a]", "a|b", "^a$", "*a", "a{2000}",
+        ] {
             assert!(Pattern::parse(bad).is_err(), "{bad}");
         }
     }

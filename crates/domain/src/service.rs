@@ -44,6 +44,9 @@ pub struct ServiceDefinition {
     pub refusal_grounds: RefusalGrounds,
     /// The procedure steps, in order.
     pub steps: Vec<Step>,
+    /// The provider inspects the applicant's home and records an act before deciding.
+    #[serde(default)]
+    pub home_inspection: bool,
     pub schedule: Schedule,
     /// Rules of the regulation that do not fit a field above.
     #[serde(default)]
@@ -69,8 +72,12 @@ pub enum Category {
 }
 
 impl Category {
-    pub const ALL: [Category; 4] =
-        [Category::Schools, Category::FamilyAndChildren, Category::VocationalEducation, Category::Teachers];
+    pub const ALL: [Category; 4] = [
+        Category::Schools,
+        Category::FamilyAndChildren,
+        Category::VocationalEducation,
+        Category::Teachers,
+    ];
 
     pub fn code(self) -> &'static str {
         match self {
@@ -216,7 +223,8 @@ impl MonthDay {
         }
         let (month, day) = (m.parse().ok()?, d.parse().ok()?);
         // 2000 is a leap year, so 29 February is accepted.
-        ((1..=12).contains(&month) && day >= 1 && day <= days_in_month(2000, month)).then_some(MonthDay { month, day })
+        ((1..=12).contains(&month) && day >= 1 && day <= days_in_month(2000, month))
+            .then_some(MonthDay { month, day })
     }
 }
 
@@ -226,7 +234,11 @@ impl fmt::Display for MonthDay {
     }
 }
 
-crate::serde_as_string!(MonthDay, "a day of the year as MM-DD", "^[0-9]{2}-[0-9]{2}$");
+crate::serde_as_string!(
+    MonthDay,
+    "a day of the year as MM-DD",
+    "^[0-9]{2}-[0-9]{2}$"
+);
 
 /// A period of the year during which something happens, e.g. first-grade applications.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -383,7 +395,10 @@ impl ServiceDefinition {
     pub fn validate(&self) -> Result<(), Vec<DefinitionError>> {
         let mut c = Checker::default();
         if !is_slug(&self.id) {
-            c.problem("id", "use lower-case letters, digits and single hyphens, at most 64 characters");
+            c.problem(
+                "id",
+                "use lower-case letters, digits and single hyphens, at most 64 characters",
+            );
         }
         if self.catalogue_number == 0 {
             c.problem("catalogue_number", "must be 1 or more");
@@ -398,7 +413,10 @@ impl ServiceDefinition {
         }
         for (i, file) in self.source.seed_files.iter().enumerate() {
             if file.is_empty() || file.contains(['/', '\\']) || !file.ends_with(".txt") {
-                c.problem(&format!("source.seed_files[{i}]"), "a seed file name such as `001_1e222ad471f55585.txt`");
+                c.problem(
+                    &format!("source.seed_files[{i}]"),
+                    "a seed file name such as `001_1e222ad471f55585.txt`",
+                );
             }
         }
         c.text("source.act", &self.source.act);
@@ -426,7 +444,10 @@ impl ServiceDefinition {
 
         c.opt_duration("term.stated", self.term.stated);
         c.opt_duration("term.derived", self.term.derived);
-        c.opt_duration("term.outside_provider_location", self.term.outside_provider_location);
+        c.opt_duration(
+            "term.outside_provider_location",
+            self.term.outside_provider_location,
+        );
         if self.term.stated.is_some() && self.term.derived.is_some() {
             c.problem("term.derived", "only when the seed states no term");
         }
@@ -442,7 +463,10 @@ impl ServiceDefinition {
         for (i, d) in self.documents.items.iter().enumerate() {
             let at = format!("documents.items[{i}]");
             if !is_slug(&d.id) {
-                c.problem(&format!("{at}.id"), "use lower-case letters, digits and single hyphens");
+                c.problem(
+                    &format!("{at}.id"),
+                    "use lower-case letters, digits and single hyphens",
+                );
             } else if !ids.insert(d.id.as_str()) {
                 c.problem(&format!("{at}.id"), "the same id appears twice");
             }
@@ -450,7 +474,10 @@ impl ServiceDefinition {
             c.opt_text(&format!("{at}.note"), &d.note);
         }
         if !self.documents.stated_in_seed && self.documents.note.is_none() {
-            c.problem("documents.note", "say what the seed gives instead of a list");
+            c.problem(
+                "documents.note",
+                "say what the seed gives instead of a list",
+            );
         }
         c.opt_text("documents.note", &self.documents.note);
 
@@ -458,17 +485,26 @@ impl ServiceDefinition {
         for (i, g) in self.refusal_grounds.items.iter().enumerate() {
             let at = format!("refusal_grounds.items[{i}]");
             if !is_slug(&g.id) {
-                c.problem(&format!("{at}.id"), "use lower-case letters, digits and single hyphens");
+                c.problem(
+                    &format!("{at}.id"),
+                    "use lower-case letters, digits and single hyphens",
+                );
             } else if !ids.insert(g.id.as_str()) {
                 c.problem(&format!("{at}.id"), "the same id appears twice");
             }
             c.text(&format!("{at}.text"), &g.text);
         }
         if self.refusal_grounds.stated_in_seed == self.refusal_grounds.items.is_empty() {
-            c.problem("refusal_grounds.items", "list the grounds exactly when the seed states them");
+            c.problem(
+                "refusal_grounds.items",
+                "list the grounds exactly when the seed states them",
+            );
         }
         if !self.refusal_grounds.stated_in_seed && self.refusal_grounds.note.is_none() {
-            c.problem("refusal_grounds.note", "say what the seed gives instead of grounds");
+            c.problem(
+                "refusal_grounds.note",
+                "say what the seed gives instead of grounds",
+            );
         }
         c.opt_text("refusal_grounds.note", &self.refusal_grounds.note);
 
@@ -482,17 +518,29 @@ impl ServiceDefinition {
             c.opt_duration(&format!("{at}.duration"), s.duration);
             c.opt_text(&format!("{at}.duration_note"), &s.duration_note);
             if s.duration.is_none() && s.duration_note.is_none() {
-                c.problem(&format!("{at}.duration_note"), "explain a step without a duration");
+                c.problem(
+                    &format!("{at}.duration_note"),
+                    "explain a step without a duration",
+                );
             }
         }
-        if self.steps.iter().any(|s| s.channel == StepChannel::StateCorporation)
+        if self
+            .steps
+            .iter()
+            .any(|s| s.channel == StepChannel::StateCorporation)
             && !self.channels.submit.contains(&Channel::StateCorporation)
         {
-            c.problem("steps", "State Corporation steps, but no State Corporation channel in channels.submit");
+            c.problem(
+                "steps",
+                "State Corporation steps, but no State Corporation channel in channels.submit",
+            );
         }
 
         c.opt_text("schedule.provider", &self.schedule.provider);
-        c.opt_text("schedule.state_corporation", &self.schedule.state_corporation);
+        c.opt_text(
+            "schedule.state_corporation",
+            &self.schedule.state_corporation,
+        );
         c.opt_text("schedule.portal", &self.schedule.portal);
         for (i, t) in self.special_notes.iter().enumerate() {
             c.text(&format!("special_notes[{i}]"), t);
@@ -503,10 +551,13 @@ impl ServiceDefinition {
         c.opt_text("outside_seeds", &self.outside_seeds);
 
         match &self.form {
-            None if self.has_portal_channel() => c.problem("form", "a service with the portal channel needs a form"),
+            None if self.has_portal_channel() => {
+                c.problem("form", "a service with the portal channel needs a form")
+            }
             None => {}
             Some(form) => {
-                let mut documents: Vec<&str> = self.documents.items.iter().map(|d| d.id.as_str()).collect();
+                let mut documents: Vec<&str> =
+                    self.documents.items.iter().map(|d| d.id.as_str()).collect();
                 documents.push(crate::form::POA_DOCUMENT);
                 for (field, problem) in form.check(&documents) {
                     c.problem(&field, &problem);
@@ -524,7 +575,11 @@ impl ServiceDefinition {
             }
         }
 
-        if c.errors.is_empty() { Ok(()) } else { Err(c.errors) }
+        if c.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(c.errors)
+        }
     }
 }
 
@@ -534,7 +589,8 @@ fn is_slug(s: &str) -> bool {
         && !s.starts_with('-')
         && !s.ends_with('-')
         && !s.contains("--")
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 #[derive(Default)]
@@ -544,7 +600,10 @@ struct Checker {
 
 impl Checker {
     fn problem(&mut self, field: &str, problem: &str) {
-        self.errors.push(DefinitionError { field: field.to_string(), problem: problem.to_string() });
+        self.errors.push(DefinitionError {
+            field: field.to_string(),
+            problem: problem.to_string(),
+        });
     }
 
     fn text(&mut self, field: &str, text: &Text) {
@@ -583,7 +642,11 @@ pub(crate) mod tests {
     use super::*;
 
     pub(crate) fn text(s: &str) -> Text {
-        Text { kk: format!("{s} (kk)"), ru: format!("{s} (ru)"), en: s.to_string() }
+        Text {
+            kk: format!("{s} (kk)"),
+            ru: format!("{s} (ru)"),
+            en: s.to_string(),
+        }
     }
 
     pub(crate) fn sample() -> ServiceDefinition {
@@ -602,7 +665,10 @@ pub(crate) mod tests {
                 region: text("Almaty"),
                 legal_status: text("Unknown"),
             },
-            provider: Provider { kinds: vec![ProviderKind::CityEducationDepartment], name: text("Education department") },
+            provider: Provider {
+                kinds: vec![ProviderKind::CityEducationDepartment],
+                name: text("Education department"),
+            },
             recipients: Stated::Stated(text("Physical persons")),
             fee: Stated::Stated(text("Free")),
             channels: Channels {
@@ -612,18 +678,35 @@ pub(crate) mod tests {
                 note: None,
             },
             form_of_service: text("Electronic and/or paper"),
-            result: ServiceResult { description: text("Extract from the order"), forms: vec![ResultForm::Electronic], portal_note: None },
+            result: ServiceResult {
+                description: text("Extract from the order"),
+                forms: vec![ResultForm::Electronic],
+                portal_note: None,
+            },
             term: Term {
-                stated: Some(Duration { value: 15, unit: DurationUnit::WorkingDays }),
+                stated: Some(Duration {
+                    value: 15,
+                    unit: DurationUnit::WorkingDays,
+                }),
                 derived: None,
                 outside_provider_location: None,
                 submission_day_counted: Some(false),
-                windows: vec![Window { what: text("Apply by"), from: None, until: MonthDay { month: 12, day: 1 } }],
+                windows: vec![Window {
+                    what: text("Apply by"),
+                    from: None,
+                    until: MonthDay { month: 12, day: 1 },
+                }],
                 note: None,
             },
             service_times: ServiceTimes {
-                max_wait_minutes: PlaceMinutes { provider: Some(15), state_corporation: None },
-                max_service_minutes: PlaceMinutes { provider: Some(15), state_corporation: None },
+                max_wait_minutes: PlaceMinutes {
+                    provider: Some(15),
+                    state_corporation: None,
+                },
+                max_service_minutes: PlaceMinutes {
+                    provider: Some(15),
+                    state_corporation: None,
+                },
             },
             documents: Documents {
                 stated_in_seed: false,
@@ -643,14 +726,22 @@ pub(crate) mod tests {
                 refusal_to_accept_appendix: Some(3),
                 note: Some(text("Not in seed")),
             },
+            home_inspection: false,
             steps: vec![Step {
                 channel: StepChannel::Provider,
                 actor: text("Specialist"),
                 action: text("Prepares the extract"),
-                duration: Some(Duration { value: 14, unit: DurationUnit::WorkingDays }),
+                duration: Some(Duration {
+                    value: 14,
+                    unit: DurationUnit::WorkingDays,
+                }),
                 duration_note: None,
             }],
-            schedule: Schedule { provider: None, state_corporation: Some(text("Mon–Sat 9–20")), portal: Some(text("24/7")) },
+            schedule: Schedule {
+                provider: None,
+                state_corporation: Some(text("Mon–Sat 9–20")),
+                portal: Some(text("24/7")),
+            },
             special_notes: vec![],
             discrepancies: vec![],
             outside_seeds: None,
@@ -662,7 +753,9 @@ pub(crate) mod tests {
                         id: "department".into(),
                         label: text("Department"),
                         hint: None,
-                        kind: crate::form::FieldKind::Organisation { kind: crate::organisation::OrganisationKind::CityEducationDepartment },
+                        kind: crate::form::FieldKind::Organisation {
+                            kind: crate::organisation::OrganisationKind::CityEducationDepartment,
+                        },
                         required: true,
                         visible_if: None,
                         origin: Origin::Seed,
@@ -674,7 +767,12 @@ pub(crate) mod tests {
     }
 
     fn fields(def: &ServiceDefinition) -> Vec<String> {
-        def.validate().err().unwrap_or_default().into_iter().map(|e| e.field).collect()
+        def.validate()
+            .err()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|e| e.field)
+            .collect()
     }
 
     #[test]
@@ -696,7 +794,10 @@ pub(crate) mod tests {
         def.id = "Externat_Permission".into();
         def.categories.push(Category::Schools);
         def.documents.items.push(def.documents.items[0].clone());
-        assert_eq!(fields(&def), vec!["id", "categories", "documents.items[1].id"]);
+        assert_eq!(
+            fields(&def),
+            vec!["id", "categories", "documents.items[1].id"]
+        );
     }
 
     #[test]
@@ -711,7 +812,10 @@ pub(crate) mod tests {
         let mut def = sample();
         def.steps[0].duration = None;
         assert_eq!(fields(&def), vec!["steps[0].duration_note"]);
-        def.steps[0].duration = Some(Duration { value: 0, unit: DurationUnit::Minutes });
+        def.steps[0].duration = Some(Duration {
+            value: 0,
+            unit: DurationUnit::Minutes,
+        });
         assert_eq!(fields(&def), vec!["steps[0].duration.value"]);
     }
 
@@ -722,7 +826,11 @@ pub(crate) mod tests {
         assert_eq!(fields(&def), vec!["form.pages"], "no provider field");
         let mut def = sample();
         def.provider.kinds = vec![ProviderKind::School];
-        assert_eq!(fields(&def), vec!["form.pages"], "a provider field of another kind");
+        assert_eq!(
+            fields(&def),
+            vec!["form.pages"],
+            "a provider field of another kind"
+        );
     }
 
     #[test]
@@ -736,15 +844,26 @@ pub(crate) mod tests {
     #[test]
     fn a_derived_term_only_stands_in_for_a_missing_one() {
         let mut def = sample();
-        def.term.derived = Some(Duration { value: 3, unit: DurationUnit::WorkingDays });
+        def.term.derived = Some(Duration {
+            value: 3,
+            unit: DurationUnit::WorkingDays,
+        });
         assert_eq!(fields(&def), vec!["term.derived"]);
     }
 
     #[test]
     fn month_days_parse_strictly() {
-        assert_eq!(MonthDay::parse("06-01"), Some(MonthDay { month: 6, day: 1 }));
-        assert_eq!(MonthDay::parse("02-29"), Some(MonthDay { month: 2, day: 29 }));
-        for bad in ["6-01", "06-1", "13-01", "04-31", "00-10", "06/01", "ab-cd", ""] {
+        assert_eq!(
+            MonthDay::parse("06-01"),
+            Some(MonthDay { month: 6, day: 1 })
+        );
+        assert_eq!(
+            MonthDay::parse("02-29"),
+            Some(MonthDay { month: 2, day: 29 })
+        );
+        for bad in [
+            "6-01", "06-1", "13-01", "04-31", "00-10", "06/01", "ab-cd", "",
+        ] {
             assert_eq!(MonthDay::parse(bad), None, "{bad}");
         }
     }

@@ -26,7 +26,11 @@ impl Text {
 
     /// A text built for each language by `f`.
     pub fn from_fn(f: impl Fn(Lang) -> String) -> Text {
-        Text { kk: f(Lang::Kk), ru: f(Lang::Ru), en: f(Lang::En) }
+        Text {
+            kk: f(Lang::Kk),
+            ru: f(Lang::Ru),
+            en: f(Lang::En),
+        }
     }
 
     /// The same words in every language (names, numbers).
@@ -44,11 +48,18 @@ impl Text {
 
     /// The languages whose text is empty or only whitespace.
     pub fn blank_languages(&self) -> Vec<Lang> {
-        Lang::ALL.into_iter().filter(|l| self.get(*l).trim().is_empty()).collect()
+        Lang::ALL
+            .into_iter()
+            .filter(|l| self.get(*l).trim().is_empty())
+            .collect()
     }
 
     /// Whether any language's text contains every word of `words` (already lower-cased).
     pub fn contains_all_words(&self, words: &[String]) -> bool {
-        words.iter().all(|w| Lang::ALL.iter().any(|l| self.get(*l).to_lowercase().contains(w.as_str())))
+        words.iter().all(|w| {
+            Lang::ALL
+                .iter()
+                .any(|l| self.get(*l).to_lowercase().contains(w.as_str()))
+        })
     }
 }

@@ -19,12 +19,22 @@ pub struct FieldIssue {
 
 impl FieldIssue {
     pub fn new(field: impl Into<String>, msg: Msg) -> FieldIssue {
-        FieldIssue { field: field.into(), msg, args: Vec::new(), text: None }
+        FieldIssue {
+            field: field.into(),
+            msg,
+            args: Vec::new(),
+            text: None,
+        }
     }
 
     /// An issue whose message the service definition wrote.
     pub fn custom(field: impl Into<String>, text: Text) -> FieldIssue {
-        FieldIssue { field: field.into(), msg: Msg::ErrorFormRule, args: Vec::new(), text: Some(text) }
+        FieldIssue {
+            field: field.into(),
+            msg: Msg::ErrorFormRule,
+            args: Vec::new(),
+            text: Some(text),
+        }
     }
 
     pub fn arg(mut self, name: &str, value: impl Into<String>) -> FieldIssue {
@@ -36,7 +46,11 @@ impl FieldIssue {
         if let Some(text) = &self.text {
             return text.get(lang).to_string();
         }
-        let args: Vec<(&str, &str)> = self.args.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let args: Vec<(&str, &str)> = self
+            .args
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
         tf(lang, self.msg, &args)
     }
 }
@@ -63,8 +77,17 @@ impl Issues {
 
     /// An optional field: `Some(None)` when blank, `Some(Some(v))` when it parses, `None` (with
     /// the issue recorded) when it does not.
-    pub fn optional<T>(&mut self, field: &str, value: &str, parse: impl FnOnce(&str) -> Result<T, Msg>) -> Option<Option<T>> {
-        if value.trim().is_empty() { Some(None) } else { self.check(field, parse(value)).map(Some) }
+    pub fn optional<T>(
+        &mut self,
+        field: &str,
+        value: &str,
+        parse: impl FnOnce(&str) -> Result<T, Msg>,
+    ) -> Option<Option<T>> {
+        if value.trim().is_empty() {
+            Some(None)
+        } else {
+            self.check(field, parse(value)).map(Some)
+        }
     }
 
     pub fn is_empty(&self) -> bool {

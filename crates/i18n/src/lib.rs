@@ -10,7 +10,9 @@ use serde::{Deserialize, Serialize};
 include!(concat!(env!("OUT_DIR"), "/messages.rs"));
 
 /// A language of the portal. Kazakh is the state language and the default.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Lang {
@@ -59,7 +61,9 @@ impl Lang {
             let mut pieces = part.split(';');
             let tag = pieces.next().unwrap_or("").trim();
             let primary = tag.split(['-', '_']).next().unwrap_or("");
-            let Some(lang) = Lang::parse(primary) else { continue };
+            let Some(lang) = Lang::parse(primary) else {
+                continue;
+            };
             let quality = pieces
                 .filter_map(|p| p.trim().strip_prefix("q="))
                 .find_map(|q| q.parse::<f32>().ok())
@@ -150,7 +154,8 @@ impl Serialize for Msg {
 impl<'de> Deserialize<'de> for Msg {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Msg, D::Error> {
         let key = String::deserialize(deserializer)?;
-        Msg::from_key(&key).ok_or_else(|| serde::de::Error::custom(format!("unknown message key `{key}`")))
+        Msg::from_key(&key)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown message key `{key}`")))
     }
 }
 
@@ -236,7 +241,9 @@ mod tests {
 
     #[test]
     fn russian_plural_forms_follow_cldr() {
-        let forms: Vec<usize> = [1, 2, 5, 11, 12, 21, 22, 25, 101, 111, 0].map(|n| Lang::Ru.plural_form(n)).into();
+        let forms: Vec<usize> = [1, 2, 5, 11, 12, 21, 22, 25, 101, 111, 0]
+            .map(|n| Lang::Ru.plural_form(n))
+            .into();
         assert_eq!(forms, vec![0, 1, 2, 2, 2, 0, 1, 2, 0, 2, 2]);
     }
 
@@ -275,9 +282,18 @@ mod tests {
 
     #[test]
     fn accept_language_picks_the_best_supported_language() {
-        assert_eq!(Lang::from_accept_language("ru-RU,ru;q=0.9,en;q=0.8"), Some(Lang::Ru));
-        assert_eq!(Lang::from_accept_language("de-DE,en;q=0.5,kk;q=0.7"), Some(Lang::Kk));
-        assert_eq!(Lang::from_accept_language("en;q=0,ru;q=0.1"), Some(Lang::Ru));
+        assert_eq!(
+            Lang::from_accept_language("ru-RU,ru;q=0.9,en;q=0.8"),
+            Some(Lang::Ru)
+        );
+        assert_eq!(
+            Lang::from_accept_language("de-DE,en;q=0.5,kk;q=0.7"),
+            Some(Lang::Kk)
+        );
+        assert_eq!(
+            Lang::from_accept_language("en;q=0,ru;q=0.1"),
+            Some(Lang::Ru)
+        );
         assert_eq!(Lang::from_accept_language("fr,de"), None);
         assert_eq!(Lang::from_accept_language(""), None);
     }

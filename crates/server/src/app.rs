@@ -14,23 +14,28 @@ use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
-use portal_domain::calendar::Calendar;
+use portal_domain::calendar::CalendarFile;
 
+use crate::calendar::CalendarStore;
 use crate::catalogue::{self, Catalogue};
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::{api_not_found, render_errors};
 use crate::security::{self, SecurityHeaders};
 use crate::static_files::{self, StaticFiles};
-use crate::{accounts, applications, attachments, demo, health, notifications, openapi, organisations, signing};
+use crate::{
+    accounts, applications, attachments, calendar, demo, health, notifications, openapi,
+    organisations, signing, workflow,
+};
 
 #[derive(Clone)]
 pub struct AppState {
     pub db: Db,
     pub catalogue: Arc<Catalogue>,
     pub config: Arc<Config>,
-    pub calendar: Arc<Calendar>,
+    pub calendar: Arc<CalendarStore>,
     pub signing: Arc<signing::Signing>,
+    pub live: Arc<notifications::live::Live>,
 }
 
 /// Every documented API route. Feature modules add theirs here.
@@ -45,6 +50,8 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .merge(applications::routes())
         .merge(attachments::routes())
         .merge(signing::routes())
+        .merge(workflow::routes())
+        .merge(calendar::routes())
 }
 
 pub fn router(state: AppState) -> Router {
@@ -62,39 +69,86 @@ pub fn router(state: AppState) -> Router {
     let files = StaticFiles::new(state.config.dist_dir.clone());
     let dist = &state.config.dist_dir;
     let headers = Arc::new(SecurityHeaders::new(
-        &[&dist.join("index.html"), &dist.join("workspace").join("index.html")],
+        &[
+            &dist.join("index.html"),
+            &dist.join("workspace").join("index.html"),
+        ],
         state.config.tls(),
     ));
     Router::new()
         .merge(api)
         .merge(signing::published(state.clone()))
-        .fallback_service(axum::handler::Handler::with_state(static_files::serve, files))
-        .layer(middleware::from_fn_with_state(headers, security::add_headers))
-        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(60)))
+        .fallback_service(axum::handler::Handler::with_state(
+            static_files::serve,
+            files,
+        ))
+        .layer(middleware::from_fn_with_state(
+            headers,
+            security::add_headers,
+        ))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(60),
+        ))
         .layer(CatchPanicLayer::new())
         .layer(TraceLayer::new_for_http())
 }
 
 /// Loads the definitions, opens and migrates the database: everything but the socket.
 pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
-    let catalogue = Catalogue::load_dir(&config.services_dir).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let catalogue =
+        Catalogue::load_dir(&config.services_dir).map_err(|e| anyhow::anyhow!("{e}"))?;
     let calendar = std::fs::read_to_string(&config.calendar_file)
-        .map_err(|e| anyhow::anyhow!("{}: {e} (PORTAL_CALENDAR_FILE)", config.calendar_file.display()))
-        .and_then(|json| Calendar::parse(&json).map_err(|e| anyhow::anyhow!("{}: {e}", config.calendar_file.display())))?;
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "{}: {e} (PORTAL_CALENDAR_FILE)",
+                config.calendar_file.display()
+            )
+        })
+        .and_then(|json| {
+            serde_json::from_str::<CalendarFile>(&json)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", config.calendar_file.display()))
+        })
+        .and_then(|file| {
+            CalendarStore::new(file)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", config.calendar_file.display()))
+        })?;
     let db = Db::connect(&config.database_url).await?;
     db.migrate().await?;
-    catalogue::record_versions(&db, &catalogue).await.context("recording the service definitions")?;
-    tracing::info!(services = catalogue.services().len(), "service definitions loaded");
+    calendar.load_edits(&db).await?;
+    catalogue::record_versions(&db, &catalogue)
+        .await
+        .context("recording the service definitions")?;
+    tracing::info!(
+        services = catalogue.services().len(),
+        "service definitions loaded"
+    );
     if config.demo {
-        let seeded = demo::seed(&db, &config.demo_dir).await.context("seeding the demo world")?;
-        tracing::info!(organisations = seeded.organisations, people = seeded.people, "demo world seeded");
+        let seeded = demo::seed(&db, &config.demo_dir)
+            .await
+            .context("seeding the demo world")?;
+        tracing::info!(
+            organisations = seeded.organisations,
+            people = seeded.people,
+            "demo world seeded"
+        );
     }
-    let signing = signing::Signing::load(&config).context("the signature set-up (PORTAL_PKI_DIR, PORTAL_TRUST_DIR)")?;
+    let signing = signing::Signing::load(&config)
+        .context("the signature set-up (PORTAL_PKI_DIR, PORTAL_TRUST_DIR)")?;
     if config.demo {
-        let keys = demo::seed_keys(&db, &config.demo_dir).await.context("recording the demo key files")?;
+        let keys = demo::seed_keys(&db, &config.demo_dir)
+            .await
+            .context("recording the demo key files")?;
         tracing::info!(keys, "demo key files recorded");
     }
-    Ok(AppState { db, catalogue: Arc::new(catalogue), config: Arc::new(config), calendar: Arc::new(calendar), signing: Arc::new(signing) })
+    Ok(AppState {
+        db,
+        catalogue: Arc::new(catalogue),
+        config: Arc::new(config),
+        calendar: Arc::new(calendar),
+        signing: Arc::new(signing),
+        live: Arc::new(notifications::live::Live::default()),
+    })
 }
 
 /// Runs the portal until SIGINT or SIGTERM, then finishes the requests in flight.
@@ -104,12 +158,15 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     tokio::task::spawn_blocking(move || match static_files::precompress(&dist) {
         Ok(0) => {}
         Ok(n) => tracing::info!(files = n, dir = %dist.display(), "precompressed the app's files"),
-        Err(e) => tracing::warn!(error = %e, dir = %dist.display(), "cannot precompress the app's files"),
+        Err(e) => {
+            tracing::warn!(error = %e, dir = %dist.display(), "cannot precompress the app's files")
+        }
     });
     if !config.dist_dir.join("index.html").exists() {
         tracing::warn!(dir = %config.dist_dir.display(), "no built app here; only the API will answer");
     }
     tokio::spawn(housekeeping(state.db.clone()));
+    tokio::spawn(workflow::storage::run(state.clone()));
     tokio::spawn(signing::recheck::run(state.clone()));
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
@@ -117,16 +174,21 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "listening");
     // The CRL of the portal's own CA is fetched from the portal itself, at whatever address it got.
-    state.signing.publish_own_crl(&format!("http://{addr}{}", signing::pki::CRL_PATH));
+    state
+        .signing
+        .publish_own_crl(&format!("http://{addr}{}", signing::pki::CRL_PATH));
     // The lines meant for people (the end-to-end tests read the address from the first).
     println!("Portal running at http://{addr}/");
     if config.demo {
         print_demo_signins(&config);
     }
-    axum::serve(listener, router(state).into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("serving")?;
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .context("serving")?;
     tracing::info!("stopped");
     Ok(())
 }
@@ -136,7 +198,14 @@ fn print_demo_signins(config: &Config) {
         Ok(people) => {
             println!("Demo mode. Sign in as (IIN / password):");
             for p in people {
-                println!("  {:<13} {}  {:<22} {} {}", p.role.code(), p.iin, p.password, p.first_name, p.last_name);
+                println!(
+                    "  {:<13} {}  {:<22} {} {}",
+                    p.role.code(),
+                    p.iin,
+                    p.password,
+                    p.first_name,
+                    p.last_name
+                );
             }
         }
         Err(e) => println!("Demo mode, but the demo identities cannot be read: {e:#}"),
@@ -148,7 +217,10 @@ async fn housekeeping(db: Db) {
     let mut every_hour = tokio::time::interval(Duration::from_secs(3600));
     loop {
         every_hour.tick().await;
-        match (accounts::sessions::prune(&db).await, accounts::throttle::prune(&db).await) {
+        match (
+            accounts::sessions::prune(&db).await,
+            accounts::throttle::prune(&db).await,
+        ) {
             (Ok(sessions), Ok(events)) => tracing::debug!(sessions, events, "housekeeping"),
             (Err(e), _) | (_, Err(e)) => tracing::warn!(error = %e, "housekeeping failed"),
         }

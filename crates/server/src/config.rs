@@ -48,6 +48,9 @@ pub struct Config {
     pub trust_dir: Option<PathBuf>,
     /// `PORTAL_CRL_URL`: fetch CRLs from this address instead of the certificates' own.
     pub crl_url: Option<String>,
+    /// `PORTAL_SMTP` (`host:port` of an SMTP relay) and `PORTAL_SMTP_FROM` (the sender, default
+    /// `noreply@portal.localhost`): e-mail notifications to those who chose them. Unset: none.
+    pub smtp: Option<crate::notifications::email::Smtp>,
 }
 
 impl Config {
@@ -83,35 +86,56 @@ impl Config {
         if !database_url.starts_with("sqlite:") {
             return Err(ConfigError {
                 variable: "PORTAL_DATABASE_URL",
-                problem: format!("`{}…` is not a sqlite: URL; only SQLite is supported so far", prefix(&database_url)),
+                problem: format!(
+                    "`{}…` is not a sqlite: URL; only SQLite is supported so far",
+                    prefix(&database_url)
+                ),
             });
         }
         let flag = |name: &'static str| -> Result<bool, ConfigError> {
-            match lookup(name).as_deref().map(str::to_ascii_lowercase).as_deref() {
+            match lookup(name)
+                .as_deref()
+                .map(str::to_ascii_lowercase)
+                .as_deref()
+            {
                 None | Some("0") | Some("false") | Some("no") | Some("off") => Ok(false),
                 Some("1") | Some("true") | Some("yes") | Some("on") => Ok(true),
-                Some(other) => Err(ConfigError { variable: name, problem: format!("`{other}` is not 1 or 0") }),
+                Some(other) => Err(ConfigError {
+                    variable: name,
+                    problem: format!("`{other}` is not 1 or 0"),
+                }),
             }
         };
         let log_json = match lookup("PORTAL_LOG_FORMAT").as_deref() {
             None | Some("text") => false,
             Some("json") => true,
             Some(other) => {
-                return Err(ConfigError { variable: "PORTAL_LOG_FORMAT", problem: format!("`{other}` is not text or json") });
+                return Err(ConfigError {
+                    variable: "PORTAL_LOG_FORMAT",
+                    problem: format!("`{other}` is not text or json"),
+                });
             }
         };
-        let number = |name: &'static str, default: u32, min: u32, max: u32| -> Result<u32, ConfigError> {
-            match lookup(name) {
-                None => Ok(default),
-                Some(v) => v.parse::<u32>().ok().filter(|n| (min..=max).contains(n)).ok_or(ConfigError {
-                    variable: name,
-                    problem: format!("`{v}` is not a whole number from {min} to {max}"),
-                }),
-            }
-        };
+        let number =
+            |name: &'static str, default: u32, min: u32, max: u32| -> Result<u32, ConfigError> {
+                match lookup(name) {
+                    None => Ok(default),
+                    Some(v) => v
+                        .parse::<u32>()
+                        .ok()
+                        .filter(|n| (min..=max).contains(n))
+                        .ok_or(ConfigError {
+                            variable: name,
+                            problem: format!("`{v}` is not a whole number from {min} to {max}"),
+                        }),
+                }
+            };
         let public_url = lookup("PORTAL_PUBLIC_URL").unwrap_or_else(|| format!("http://{addr}"));
         if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
-            return Err(ConfigError { variable: "PORTAL_PUBLIC_URL", problem: format!("`{public_url}` does not start with http:// or https://") });
+            return Err(ConfigError {
+                variable: "PORTAL_PUBLIC_URL",
+                problem: format!("`{public_url}` does not start with http:// or https://"),
+            });
         }
         Ok(Config {
             public_url: public_url.trim_end_matches('/').to_string(),
@@ -119,22 +143,39 @@ impl Config {
             trust_proxy: flag("PORTAL_TRUST_PROXY")?,
             registrations_per_hour: number("PORTAL_REGISTRATIONS_PER_HOUR", 20, 1, 1_000_000)?,
             max_file_bytes: u64::from(number("PORTAL_MAX_FILE_MB", 20, 1, 1024)?) << 20,
-            max_application_bytes: u64::from(number("PORTAL_MAX_APPLICATION_MB", 100, 1, 10 * 1024)?) << 20,
+            max_application_bytes: u64::from(number(
+                "PORTAL_MAX_APPLICATION_MB",
+                100,
+                1,
+                10 * 1024,
+            )?) << 20,
             clamd: lookup("PORTAL_CLAMD"),
-            calendar_file: PathBuf::from(lookup("PORTAL_CALENDAR_FILE").unwrap_or_else(|| "calendar/kz.json".into())),
+            calendar_file: PathBuf::from(
+                lookup("PORTAL_CALENDAR_FILE").unwrap_or_else(|| "calendar/kz.json".into()),
+            ),
             addr,
             database_url,
             dist_dir: PathBuf::from(lookup("PORTAL_DIST_DIR").unwrap_or_else(|| "dist".into())),
-            services_dir: PathBuf::from(lookup("PORTAL_SERVICES_DIR").unwrap_or_else(|| "services".into())),
+            services_dir: PathBuf::from(
+                lookup("PORTAL_SERVICES_DIR").unwrap_or_else(|| "services".into()),
+            ),
             pki_dir: PathBuf::from(lookup("PORTAL_PKI_DIR").unwrap_or_else(|| {
                 if flag("PORTAL_DEMO").unwrap_or(false) {
-                    PathBuf::from(lookup("PORTAL_DEMO_DIR").unwrap_or_else(|| "demo".into())).join("pki").display().to_string()
+                    PathBuf::from(lookup("PORTAL_DEMO_DIR").unwrap_or_else(|| "demo".into()))
+                        .join("pki")
+                        .display()
+                        .to_string()
                 } else {
                     data_dir.join("pki").display().to_string()
                 }
             })),
             trust_dir: lookup("PORTAL_TRUST_DIR").map(PathBuf::from),
             crl_url: lookup("PORTAL_CRL_URL"),
+            smtp: lookup("PORTAL_SMTP").map(|relay| crate::notifications::email::Smtp {
+                relay,
+                from: lookup("PORTAL_SMTP_FROM")
+                    .unwrap_or_else(|| "noreply@portal.localhost".into()),
+            }),
             demo: flag("PORTAL_DEMO")?,
             demo_dir: PathBuf::from(lookup("PORTAL_DEMO_DIR").unwrap_or_else(|| "demo".into())),
             log_json,
@@ -154,7 +195,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn with(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Config::from_lookup(|name| map.get(name).cloned())
     }
 
@@ -178,7 +222,12 @@ mod tests {
         let c = with(&[("PORTAL_PUBLIC_URL", "https://portal.example.kz/")]).unwrap();
         assert!(c.tls());
         assert_eq!(c.public_url, "https://portal.example.kz");
-        assert_eq!(with(&[("PORTAL_SESSION_IDLE_MINUTES", "0")]).unwrap_err().variable, "PORTAL_SESSION_IDLE_MINUTES");
+        assert_eq!(
+            with(&[("PORTAL_SESSION_IDLE_MINUTES", "0")])
+                .unwrap_err()
+                .variable,
+            "PORTAL_SESSION_IDLE_MINUTES"
+        );
     }
 
     #[test]

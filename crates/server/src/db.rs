@@ -8,7 +8,9 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use anyhow::Context;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 
 #[derive(Clone, Debug)]
 pub enum Db {
@@ -37,8 +39,9 @@ impl Db {
             .foreign_keys(true);
         if let Some(parent) = options.get_filename().parent() {
             if !parent.as_os_str().is_empty() {
-                std::fs::create_dir_all(parent)
-                    .with_context(|| format!("cannot create the database directory {}", parent.display()))?;
+                std::fs::create_dir_all(parent).with_context(|| {
+                    format!("cannot create the database directory {}", parent.display())
+                })?;
             }
         }
         let pool = SqlitePoolOptions::new()
@@ -51,14 +54,20 @@ impl Db {
 
     pub async fn migrate(&self) -> anyhow::Result<()> {
         match self {
-            Db::Sqlite(pool) => sqlx::migrate!("../../migrations/sqlite").run(pool).await.context("migrating the database")?,
+            Db::Sqlite(pool) => sqlx::migrate!("../../migrations/sqlite")
+                .run(pool)
+                .await
+                .context("migrating the database")?,
         }
         Ok(())
     }
 
     /// Whether the database answers a trivial query.
     pub async fn is_reachable(&self) -> bool {
-        on_db!(self, |pool| sqlx::query("SELECT 1").execute(pool).await.is_ok())
+        on_db!(self, |pool| sqlx::query("SELECT 1")
+            .execute(pool)
+            .await
+            .is_ok())
     }
 }
 

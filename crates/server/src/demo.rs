@@ -49,8 +49,10 @@ pub fn read_key_files(dir: &Path) -> anyhow::Result<Vec<DemoKeyFile>> {
 pub async fn seed_keys(db: &Db, dir: &Path) -> anyhow::Result<usize> {
     let keys = read_key_files(dir)?;
     for key in &keys {
-        let bytes = std::fs::read(dir.join(&key.file)).with_context(|| format!("reading {}", key.file))?;
-        let opened = portal_domain::eds::KeyFile::open(&bytes, &key.password).map_err(|e| anyhow::anyhow!("{}: {e:?}", key.file))?;
+        let bytes =
+            std::fs::read(dir.join(&key.file)).with_context(|| format!("reading {}", key.file))?;
+        let opened = portal_domain::eds::KeyFile::open(&bytes, &key.password)
+            .map_err(|e| anyhow::anyhow!("{}: {e:?}", key.file))?;
         let summary = opened.summary();
         let revoked_at = (key.state == "revoked").then_some(summary.not_before + 86_400);
         crate::signing::record_certificate(db, summary, revoked_at).await?;
@@ -80,7 +82,8 @@ pub fn read_identities(dir: &Path) -> anyhow::Result<Vec<Identity>> {
 
 fn read_identities_file(dir: &Path) -> anyhow::Result<IdentitiesFile> {
     let path = dir.join("identities.json");
-    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
     serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))
 }
 
@@ -94,18 +97,24 @@ pub struct Seeded {
 pub async fn seed(db: &Db, dir: &Path) -> anyhow::Result<Seeded> {
     let mut seeded = Seeded::default();
     let path = dir.join("organisations.json");
-    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-    let file: OrganisationsFile = serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let file: OrganisationsFile =
+        serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
     for organisation in &file.organisations {
         match organisations::create(db, organisation, true).await {
             Ok(_) => seeded.organisations += 1,
             Err(CreateError::Exists) => {}
-            Err(CreateError::Invalid(issues)) => anyhow::bail!("demo organisation {} is invalid: {issues:?}", organisation.id),
+            Err(CreateError::Invalid(issues)) => anyhow::bail!(
+                "demo organisation {} is invalid: {issues:?}",
+                organisation.id
+            ),
             Err(CreateError::Other(e)) => return Err(e),
         }
     }
     for person in read_identities(dir)? {
-        let iin = Iin::parse(&person.iin).map_err(|e| anyhow::anyhow!("demo identity {}: {e}", person.iin))?;
+        let iin = Iin::parse(&person.iin)
+            .map_err(|e| anyhow::anyhow!("demo identity {}: {e}", person.iin))?;
         if users::by_iin(db, &iin).await?.is_some() {
             continue;
         }
@@ -141,7 +150,9 @@ pub async fn seed(db: &Db, dir: &Path) -> anyhow::Result<Seeded> {
                 };
                 match organisations::create_staff(db, &staff, role, true).await {
                     Ok(_) | Err(OfficerError::Exists) => {}
-                    Err(OfficerError::Invalid(issues)) => anyhow::bail!("demo identity {} is invalid: {issues:?}", person.iin),
+                    Err(OfficerError::Invalid(issues)) => {
+                        anyhow::bail!("demo identity {} is invalid: {issues:?}", person.iin)
+                    }
                     Err(OfficerError::Other(e)) => return Err(e),
                 }
             }

@@ -63,33 +63,58 @@ struct PendingError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let simple = |msg| PendingError { msg, fields: vec![], retry_after_seconds: None };
+        let simple = |msg| PendingError {
+            msg,
+            fields: vec![],
+            retry_after_seconds: None,
+        };
         let (status, pending) = match self {
             ApiError::Unauthorized(msg) => (StatusCode::UNAUTHORIZED, simple(msg)),
             ApiError::Forbidden(msg) => (StatusCode::FORBIDDEN, simple(msg)),
             ApiError::NotFound(msg) => (StatusCode::NOT_FOUND, simple(msg)),
             ApiError::Conflict(msg) => (StatusCode::CONFLICT, simple(msg)),
             ApiError::PayloadTooLarge(msg) => (StatusCode::PAYLOAD_TOO_LARGE, simple(msg)),
-            ApiError::TooManyRequests { msg, retry_after_seconds } => {
-                (StatusCode::TOO_MANY_REQUESTS, PendingError { msg, fields: vec![], retry_after_seconds: Some(retry_after_seconds) })
-            }
+            ApiError::TooManyRequests {
+                msg,
+                retry_after_seconds,
+            } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                PendingError {
+                    msg,
+                    fields: vec![],
+                    retry_after_seconds: Some(retry_after_seconds),
+                },
+            ),
             ApiError::BadRequest(msg) => (StatusCode::BAD_REQUEST, simple(msg)),
-            ApiError::Invalid(fields) => {
-                (StatusCode::UNPROCESSABLE_ENTITY, PendingError { msg: Msg::ErrorInvalid, fields, retry_after_seconds: None })
-            }
+            ApiError::Invalid(fields) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                PendingError {
+                    msg: Msg::ErrorInvalid,
+                    fields,
+                    retry_after_seconds: None,
+                },
+            ),
             ApiError::Unavailable(msg) => (StatusCode::SERVICE_UNAVAILABLE, simple(msg)),
             ApiError::Internal(error) => {
                 tracing::error!(error = format!("{error:#}"), "internal error");
-                (StatusCode::INTERNAL_SERVER_ERROR, simple(Msg::ErrorInternal))
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    simple(Msg::ErrorInternal),
+                )
             }
         };
         let mut response = status.into_response();
         if let Some(seconds) = pending.retry_after_seconds {
-            response.headers_mut().insert(header::RETRY_AFTER, seconds.into());
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, seconds.into());
         }
         if status == StatusCode::UNAUTHORIZED {
             // RFC 9110: a 401 names its scheme. Ours is the session cookie.
-            response.headers_mut().insert(header::WWW_AUTHENTICATE, axum::http::HeaderValue::from_static("Cookie realm=\"portal\""));
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Cookie realm=\"portal\""),
+            );
         }
         response.extensions_mut().insert(pending);
         response
@@ -106,12 +131,21 @@ pub async fn render_errors(request: Request, next: Next) -> Response {
     let body = ErrorBody {
         code: pending.msg.key().to_string(),
         message: portal_i18n::t(lang, pending.msg).to_string(),
-        fields: pending.fields.iter().map(|f| field_error(lang, f)).collect(),
+        fields: pending
+            .fields
+            .iter()
+            .map(|f| field_error(lang, f))
+            .collect(),
         retry_after_seconds: pending.retry_after_seconds,
     };
     let status = response.status();
     let mut rendered = (status, axum::Json(body)).into_response();
-    rendered.headers_mut().insert(header::CONTENT_LANGUAGE, lang.code().parse().expect("a language code is a header value"));
+    rendered.headers_mut().insert(
+        header::CONTENT_LANGUAGE,
+        lang.code()
+            .parse()
+            .expect("a language code is a header value"),
+    );
     for (name, value) in response.headers() {
         if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
             rendered.headers_mut().insert(name, value.clone());

@@ -31,5 +31,12 @@ async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
         services: state.catalogue.services().len(),
         demo: state.config.demo,
     };
-    (if up { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE }, Json(body))
+    (
+        if up {
+            StatusCode::OK
+        } else {
+            StatusCode::SERVICE_UNAVAILABLE
+        },
+        Json(body),
+    )
 }

@@ -7,11 +7,17 @@ use portal_i18n::Lang;
 
 pub fn request_lang(uri: &Uri, headers: &HeaderMap) -> Lang {
     let from_query = uri.query().and_then(|q| {
-        q.split('&').filter_map(|pair| pair.split_once('=')).find(|(k, _)| *k == "lang").and_then(|(_, v)| Lang::parse(v))
+        q.split('&')
+            .filter_map(|pair| pair.split_once('='))
+            .find(|(k, _)| *k == "lang")
+            .and_then(|(_, v)| Lang::parse(v))
     });
     from_query
         .or_else(|| {
-            headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).and_then(Lang::from_accept_language)
+            headers
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(Lang::from_accept_language)
         })
         .unwrap_or_default()
 }
@@ -44,7 +50,10 @@ mod tests {
     fn the_query_wins_then_the_header_then_kazakh() {
         assert_eq!(lang("/api/services?lang=en", Some("ru")), Lang::En);
         assert_eq!(lang("/api/services?q=x&lang=RU", None), Lang::Ru);
-        assert_eq!(lang("/api/services?lang=de", Some("en-GB,en;q=0.9")), Lang::En);
+        assert_eq!(
+            lang("/api/services?lang=de", Some("en-GB,en;q=0.9")),
+            Lang::En
+        );
         assert_eq!(lang("/api/services", Some("de")), Lang::Kk);
         assert_eq!(lang("/api/services", None), Lang::Kk);
     }

@@ -2,9 +2,10 @@
 //! default. Each feature owns its routes and types in its own module; `app` assembles them.
 
 pub mod accounts;
-pub mod applications;
 pub mod app;
+pub mod applications;
 pub mod attachments;
+pub mod calendar;
 pub mod catalogue;
 pub mod config;
 pub mod db;
@@ -15,9 +16,11 @@ pub mod lang;
 pub mod notifications;
 pub mod openapi;
 pub mod organisations;
+pub mod pdf;
 pub mod security;
 pub mod signing;
 pub mod static_files;
+pub mod workflow;
 
 pub use app::{AppState, build_state, router, serve};
 pub use config::Config;

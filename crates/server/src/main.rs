@@ -46,7 +46,12 @@ environment: PORTAL_ADDR, PORTAL_DATA_DIR, PORTAL_DATABASE_URL, PORTAL_DIST_DIR,
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+    match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
         [] | ["serve"] => serve(),
         ["check-services", dir] => match Catalogue::load_dir(std::path::Path::new(dir)) {
             Ok(c) => {
@@ -58,17 +63,21 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
-        ["precompress", dir] => match portal_server::static_files::precompress(std::path::Path::new(dir)) {
-            Ok(n) => {
-                println!("{n} compressed copies written");
-                ExitCode::SUCCESS
+        ["precompress", dir] => {
+            match portal_server::static_files::precompress(std::path::Path::new(dir)) {
+                Ok(n) => {
+                    println!("{n} compressed copies written");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("cannot precompress {dir}: {e}");
+                    ExitCode::FAILURE
+                }
             }
-            Err(e) => {
-                eprintln!("cannot precompress {dir}: {e}");
-                ExitCode::FAILURE
-            }
-        },
-        ["create-organisation", file] => with_database(|db| create_organisation(db, file.to_string())),
+        }
+        ["create-organisation", file] => {
+            with_database(|db| create_organisation(db, file.to_string()))
+        }
         ["create-officer", rest @ ..] => {
             let rest: Vec<String> = rest.iter().map(|s| s.to_string()).collect();
             with_database(move |db| create_staff(db, rest, Role::Officer))
@@ -82,7 +91,14 @@ fn main() -> ExitCode {
             with_config_and_database(move |config, db| issue_key_file(config, db, rest))
         }
         ["pki", "sign", "--key", key, "--in", input] => sign_file(key, input),
-        ["pki", "verify", "--document", document, "--signature", signature] => {
+        [
+            "pki",
+            "verify",
+            "--document",
+            document,
+            "--signature",
+            signature,
+        ] => {
             let (document, signature) = (document.to_string(), signature.to_string());
             with_config_and_database(move |config, _db| verify_files(config, document, signature))
         }
@@ -90,8 +106,12 @@ fn main() -> ExitCode {
             let what = what.to_string();
             with_database(move |db| async move {
                 match portal_server::signing::revoke(&db, &what).await {
-                    Ok(0) => Err(format!("no unrevoked certificate with the serial or IIN {what}")),
-                    Ok(n) => Ok(format!("{n} certificate(s) revoked; the next CRL lists them")),
+                    Ok(0) => Err(format!(
+                        "no unrevoked certificate with the serial or IIN {what}"
+                    )),
+                    Ok(n) => Ok(format!(
+                        "{n} certificate(s) revoked; the next CRL lists them"
+                    )),
                     Err(e) => Err(format!("{e:#}")),
                 }
             })
@@ -155,9 +175,14 @@ where
         Err(code) => return code,
     };
     let for_command = config.clone();
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a tokio runtime");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
     let result = runtime.block_on(async {
-        let db = Db::connect(&config.database_url).await.map_err(|e| format!("{e:#}"))?;
+        let db = Db::connect(&config.database_url)
+            .await
+            .map_err(|e| format!("{e:#}"))?;
         db.migrate().await.map_err(|e| format!("{e:#}"))?;
         command(for_command, db).await
     });
@@ -174,7 +199,11 @@ where
 }
 
 fn problems(issues: &[portal_domain::validation::FieldIssue]) -> String {
-    issues.iter().map(|i| format!("  {}: {}", i.field, i.message(portal_i18n::Lang::En))).collect::<Vec<_>>().join("\n")
+    issues
+        .iter()
+        .map(|i| format!("  {}: {}", i.field, i.message(portal_i18n::Lang::En)))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 async fn create_organisation(db: Db, file: String) -> Result<String, String> {
@@ -183,7 +212,9 @@ async fn create_organisation(db: Db, file: String) -> Result<String, String> {
     match organisations::create(&db, &new, false).await {
         Ok(org) => Ok(format!("organisation {} created", org.id)),
         Err(CreateError::Exists) => Err(format!("an organisation with the id {} exists", new.id)),
-        Err(CreateError::Invalid(issues)) => Err(format!("{file} is invalid:\n{}", problems(&issues))),
+        Err(CreateError::Invalid(issues)) => {
+            Err(format!("{file} is invalid:\n{}", problems(&issues)))
+        }
         Err(CreateError::Other(e)) => Err(format!("{e:#}")),
     }
 }
@@ -200,7 +231,9 @@ async fn create_staff(db: Db, args: Vec<String>, role: Role) -> Result<String, S
     };
     let mut pairs = args.chunks(2);
     for pair in pairs.by_ref() {
-        let [flag, value] = pair else { return Err(format!("`{}` needs a value\n\n{USAGE}", pair[0])) };
+        let [flag, value] = pair else {
+            return Err(format!("`{}` needs a value\n\n{USAGE}", pair[0]));
+        };
         let slot = match (flag.as_str(), role) {
             ("--iin", _) => &mut new.iin,
             ("--last-name", _) => &mut new.last_name,
@@ -214,7 +247,13 @@ async fn create_staff(db: Db, args: Vec<String>, role: Role) -> Result<String, S
     }
     new.password = read_password("first password")?;
     match organisations::create_staff(&db, &new, role, false).await {
-        Ok(id) => Ok(format!("{} {} created ({} {})", role.code(), id, new.first_name, new.last_name)),
+        Ok(id) => Ok(format!(
+            "{} {} created ({} {})",
+            role.code(),
+            id,
+            new.first_name,
+            new.last_name
+        )),
         Err(OfficerError::Exists) => Err("a person with this IIN already has an account".into()),
         Err(OfficerError::Invalid(issues)) => Err(format!("invalid:\n{}", problems(&issues))),
         Err(OfficerError::Other(e)) => Err(format!("{e:#}")),
@@ -228,7 +267,10 @@ fn read_password(what: &str) -> Result<String, String> {
         _ => {
             eprintln!("{what} (one line):");
             let mut line = String::new();
-            std::io::stdin().lock().read_line(&mut line).map_err(|e| format!("cannot read the password: {e}"))?;
+            std::io::stdin()
+                .lock()
+                .read_line(&mut line)
+                .map_err(|e| format!("cannot read the password: {e}"))?;
             Ok(line.trim_end_matches(['\r', '\n']).to_string())
         }
     }
@@ -236,10 +278,14 @@ fn read_password(what: &str) -> Result<String, String> {
 
 async fn issue_key_file(config: Config, db: Db, args: Vec<String>) -> Result<String, String> {
     use portal_server::signing::pki::{Authority, KeyPurpose, Person, now_seconds};
-    let (mut iin, mut last, mut first, mut out) = (String::new(), String::new(), String::new(), String::new());
-    let (mut purpose, mut not_before, mut days) = (KeyPurpose::Signing, now_seconds() - 3600, 365u32);
+    let (mut iin, mut last, mut first, mut out) =
+        (String::new(), String::new(), String::new(), String::new());
+    let (mut purpose, mut not_before, mut days) =
+        (KeyPurpose::Signing, now_seconds() - 3600, 365u32);
     for pair in args.chunks(2) {
-        let [flag, value] = pair else { return Err(format!("`{}` needs a value\n\n{USAGE}", pair[0])) };
+        let [flag, value] = pair else {
+            return Err(format!("`{}` needs a value\n\n{USAGE}", pair[0]));
+        };
         match flag.as_str() {
             "--iin" => iin = value.clone(),
             "--last-name" => last = value.clone(),
@@ -249,34 +295,74 @@ async fn issue_key_file(config: Config, db: Db, args: Vec<String>) -> Result<Str
                 purpose = match value.as_str() {
                     "signing" => KeyPurpose::Signing,
                     "authentication" => KeyPurpose::Authentication,
-                    _ => return Err(format!("--purpose is signing or authentication, not `{value}`")),
+                    _ => {
+                        return Err(format!(
+                            "--purpose is signing or authentication, not `{value}`"
+                        ));
+                    }
                 }
             }
             "--not-before" => {
-                let date: portal_domain::date::Date = value.parse().map_err(|_| format!("--not-before `{value}` is not a date YYYY-MM-DD"))?;
+                let date: portal_domain::date::Date = value
+                    .parse()
+                    .map_err(|_| format!("--not-before `{value}` is not a date YYYY-MM-DD"))?;
                 not_before = i64::from(date.days_since_epoch()) * 86_400;
             }
-            "--days" => days = value.parse().ok().filter(|d| (1..=10_000).contains(d)).ok_or(format!("--days `{value}` is not 1 to 10000"))?,
+            "--days" => {
+                days = value
+                    .parse()
+                    .ok()
+                    .filter(|d| (1..=10_000).contains(d))
+                    .ok_or(format!("--days `{value}` is not 1 to 10000"))?
+            }
             _ => return Err(format!("unknown option `{flag}`\n\n{USAGE}")),
         }
     }
     portal_domain::iin::Iin::parse(&iin).map_err(|e| format!("--iin: {e:?}"))?;
     if last.is_empty() || first.is_empty() || out.is_empty() {
-        return Err(format!("--last-name, --first-name and --out are required\n\n{USAGE}"));
+        return Err(format!(
+            "--last-name, --first-name and --out are required\n\n{USAGE}"
+        ));
     }
     let password = read_password("the key file's password")?;
     if password.len() < 6 {
         return Err("the key file's password must be at least 6 characters".into());
     }
-    let authority = Authority::load_or_create(&config.pki_dir, "Portal test").map_err(|e| format!("{e:#}"))?;
-    let crl_url = format!("{}{}", config.public_url, portal_server::signing::pki::CRL_PATH);
-    let person = Person { iin: &iin, last_name: &last, first_name: &first };
-    let issued = authority.issue(&person, purpose, not_before, days, &crl_url).map_err(|e| format!("{e:#}"))?;
-    let p12 = authority.pkcs12(&issued, &password).map_err(|e| format!("{e:#}"))?;
-    let summary = portal_domain::eds::summarize(&der::Encode::to_der(&issued.certificate).map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
-    portal_server::signing::record_certificate(&db, &summary, None).await.map_err(|e| format!("{e:#}"))?;
+    let authority =
+        Authority::load_or_create(&config.pki_dir, "Portal test").map_err(|e| format!("{e:#}"))?;
+    let crl_url = format!(
+        "{}{}",
+        config.public_url,
+        portal_server::signing::pki::CRL_PATH
+    );
+    let person = Person {
+        iin: &iin,
+        last_name: &last,
+        first_name: &first,
+    };
+    let issued = authority
+        .issue(&person, purpose, not_before, days, &crl_url)
+        .map_err(|e| format!("{e:#}"))?;
+    let p12 = authority
+        .pkcs12(&issued, &password)
+        .map_err(|e| format!("{e:#}"))?;
+    let summary = portal_domain::eds::summarize(
+        &der::Encode::to_der(&issued.certificate).map_err(|e| e.to_string())?,
+    )
+    .map_err(|e| e.to_string())?;
+    portal_server::signing::record_certificate(&db, &summary, None)
+        .await
+        .map_err(|e| format!("{e:#}"))?;
     std::fs::write(&out, p12).map_err(|e| format!("cannot write {out}: {e}"))?;
-    Ok(format!("{out}: {} certificate of {} (IIN {iin}), serial {}, CRL {crl_url}", match purpose { KeyPurpose::Signing => "signing", _ => "authentication" }, summary.holder, summary.serial))
+    Ok(format!(
+        "{out}: {} certificate of {} (IIN {iin}), serial {}, CRL {crl_url}",
+        match purpose {
+            KeyPurpose::Signing => "signing",
+            _ => "authentication",
+        },
+        summary.holder,
+        summary.serial
+    ))
 }
 
 fn sign_file(key: &str, input: &str) -> ExitCode {
@@ -288,8 +374,11 @@ fn sign_file(key: &str, input: &str) -> ExitCode {
             Ok(p) => p,
             Err(_) => read_password("the key file's password")?,
         };
-        let key = portal_domain::eds::KeyFile::open(&p12, &password).map_err(|e| format!("{key}: {e:?}"))?;
-        let cms = key.sign_detached(&data, portal_server::signing::pki::now_seconds()).map_err(|e| format!("cannot sign: {e}"))?;
+        let key = portal_domain::eds::KeyFile::open(&p12, &password)
+            .map_err(|e| format!("{key}: {e:?}"))?;
+        let cms = key
+            .sign_detached(&data, portal_server::signing::pki::now_seconds())
+            .map_err(|e| format!("cannot sign: {e}"))?;
         Ok(base64::engine::general_purpose::STANDARD.encode(cms))
     })();
     match signed {
@@ -304,7 +393,11 @@ fn sign_file(key: &str, input: &str) -> ExitCode {
     }
 }
 
-async fn verify_files(config: Config, document: String, signature: String) -> Result<String, String> {
+async fn verify_files(
+    config: Config,
+    document: String,
+    signature: String,
+) -> Result<String, String> {
     let bytes = std::fs::read(&document).map_err(|e| format!("cannot read {document}: {e}"))?;
     let cms = std::fs::read(&signature).map_err(|e| format!("cannot read {signature}: {e}"))?;
     // A .cms file saved as base64 text is accepted too.
@@ -312,8 +405,12 @@ async fn verify_files(config: Config, document: String, signature: String) -> Re
         Ok(_) => cms,
         Err(_) => {
             use base64::Engine;
-            let text = String::from_utf8_lossy(&cms).split_whitespace().collect::<String>();
-            base64::engine::general_purpose::STANDARD.decode(text).map_err(|_| format!("{signature} is not a CMS signature"))?
+            let text = String::from_utf8_lossy(&cms)
+                .split_whitespace()
+                .collect::<String>();
+            base64::engine::general_purpose::STANDARD
+                .decode(text)
+                .map_err(|_| format!("{signature} is not a CMS signature"))?
         }
     };
     let signing = portal_server::signing::Signing::load(&config).map_err(|e| format!("{e:#}"))?;
@@ -322,13 +419,20 @@ async fn verify_files(config: Config, document: String, signature: String) -> Re
         .ok_or(format!("{document} is not a document signed on the portal"))?
         .into_check(portal_i18n::Lang::En);
     let json = serde_json::to_string_pretty(&checked).map_err(|e| e.to_string())?;
-    if checked.outcome == portal_domain::application::SignatureOutcome::Valid { Ok(json) } else { Err(json) }
+    if checked.outcome == portal_domain::application::SignatureOutcome::Valid {
+        Ok(json)
+    } else {
+        Err(json)
+    }
 }
 
 fn init_tracing(json: bool) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("PORTAL_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let filter = EnvFilter::try_from_env("PORTAL_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if json {
         builder.json().init();
     } else {

@@ -38,7 +38,11 @@ impl SecurityHeaders {
     pub fn new(index_files: &[&Path], tls: bool) -> SecurityHeaders {
         let index_files: Vec<PathBuf> = index_files.iter().map(|p| p.to_path_buf()).collect();
         let current = RwLock::new(policy(&index_files));
-        SecurityHeaders { index_files, hsts: tls.then(|| HeaderValue::from_static("max-age=31536000; includeSubDomains")), current }
+        SecurityHeaders {
+            index_files,
+            hsts: tls.then(|| HeaderValue::from_static("max-age=31536000; includeSubDomains")),
+            current,
+        }
     }
 
     fn csp(&self) -> HeaderValue {
@@ -61,17 +65,25 @@ impl SecurityHeaders {
 }
 
 fn modified(files: &[PathBuf]) -> Vec<Option<SystemTime>> {
-    files.iter().map(|f| std::fs::metadata(f).and_then(|m| m.modified()).ok()).collect()
+    files
+        .iter()
+        .map(|f| std::fs::metadata(f).and_then(|m| m.modified()).ok())
+        .collect()
 }
 
 fn policy(index_files: &[PathBuf]) -> Policy {
     let built = modified(index_files);
     let mut hashes: Vec<String> = index_files
-            .iter()
-            .filter_map(|p| std::fs::read_to_string(p).ok())
-            .flat_map(|html| inline_scripts(&html))
-            .map(|script| format!("'sha256-{}'", base64::engine::general_purpose::STANDARD.encode(Sha256::digest(script.as_bytes()))))
-            .collect();
+        .iter()
+        .filter_map(|p| std::fs::read_to_string(p).ok())
+        .flat_map(|html| inline_scripts(&html))
+        .map(|script| {
+            format!(
+                "'sha256-{}'",
+                base64::engine::general_purpose::STANDARD.encode(Sha256::digest(script.as_bytes()))
+            )
+        })
+        .collect();
     hashes.sort();
     hashes.dedup();
     let csp = format!(
@@ -81,7 +93,11 @@ fn policy(index_files: &[PathBuf]) -> Policy {
         if hashes.is_empty() { "" } else { " " },
         hashes.join(" ")
     );
-    Policy { csp: HeaderValue::from_str(&csp).expect("the policy is ASCII"), built, checked: Instant::now() }
+    Policy {
+        csp: HeaderValue::from_str(&csp).expect("the policy is ASCII"),
+        built,
+        checked: Instant::now(),
+    }
 }
 
 /// The contents of `<script>` elements without `src`, exactly as the browser hashes them.
@@ -90,10 +106,14 @@ pub fn inline_scripts(html: &str) -> Vec<String> {
     let mut rest = html;
     while let Some(start) = rest.find("<script") {
         let after = &rest[start..];
-        let Some(tag_end) = after.find('>') else { break };
+        let Some(tag_end) = after.find('>') else {
+            break;
+        };
         let tag = &after[..tag_end];
         let body = &after[tag_end + 1..];
-        let Some(close) = body.find("</script>") else { break };
+        let Some(close) = body.find("</script>") else {
+            break;
+        };
         if !tag.contains(" src=") && !tag.contains(" src ") {
             scripts.push(body[..close].to_string());
         }
@@ -102,15 +122,31 @@ pub fn inline_scripts(html: &str) -> Vec<String> {
     scripts
 }
 
-pub async fn add_headers(State(headers): State<Arc<SecurityHeaders>>, request: Request, next: Next) -> Response {
+pub async fn add_headers(
+    State(headers): State<Arc<SecurityHeaders>>,
+    request: Request,
+    next: Next,
+) -> Response {
     let mut response = next.run(request).await;
     let h = response.headers_mut();
     h.insert(header::CONTENT_SECURITY_POLICY, headers.csp());
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("strict-origin-when-cross-origin"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("strict-origin-when-cross-origin"),
+    );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert("cross-origin-opener-policy", HeaderValue::from_static("same-origin"));
-    h.insert("permissions-policy", HeaderValue::from_static("geolocation=(), microphone=(), payment=(), usb=()"));
+    h.insert(
+        "cross-origin-opener-policy",
+        HeaderValue::from_static("same-origin"),
+    );
+    h.insert(
+        "permissions-policy",
+        HeaderValue::from_static("geolocation=(), microphone=(), payment=(), usb=()"),
+    );
     if let Some(hsts) = &headers.hsts {
         h.insert(header::STRICT_TRANSPORT_SECURITY, hsts.clone());
     }
@@ -137,8 +173,13 @@ fn from_same_origin(headers: &HeaderMap) -> bool {
     if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
         return matches!(site, "same-origin" | "none");
     }
-    match (headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()), headers.get(header::HOST).and_then(|v| v.to_str().ok())) {
-        (Some(origin), Some(host)) => origin.split_once("://").is_some_and(|(_, rest)| rest == host),
+    match (
+        headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()),
+        headers.get(header::HOST).and_then(|v| v.to_str().ok()),
+    ) {
+        (Some(origin), Some(host)) => origin
+            .split_once("://")
+            .is_some_and(|(_, rest)| rest == host),
         (Some(_), None) => false,
         // Neither header: not a browser request made by another site (curl, server-to-server).
         (None, _) => true,
@@ -152,7 +193,10 @@ mod tests {
     #[test]
     fn finds_inline_scripts_but_not_external_ones() {
         let html = r#"<head><script type=module>import init from '/a.js';await init();</script><script src="/x.js"></script></head>"#;
-        assert_eq!(inline_scripts(html), vec!["import init from '/a.js';await init();"]);
+        assert_eq!(
+            inline_scripts(html),
+            vec!["import init from '/a.js';await init();"]
+        );
     }
 
     #[test]
@@ -198,11 +242,26 @@ mod tests {
 
     #[test]
     fn cross_site_requests_are_recognised() {
-        assert!(from_same_origin(&headers(&[("sec-fetch-site", "same-origin")])));
-        assert!(!from_same_origin(&headers(&[("sec-fetch-site", "cross-site")])));
-        assert!(!from_same_origin(&headers(&[("sec-fetch-site", "same-site")])));
-        assert!(from_same_origin(&headers(&[("origin", "http://portal.kz"), ("host", "portal.kz")])));
-        assert!(!from_same_origin(&headers(&[("origin", "https://evil.example"), ("host", "portal.kz")])));
+        assert!(from_same_origin(&headers(&[(
+            "sec-fetch-site",
+            "same-origin"
+        )])));
+        assert!(!from_same_origin(&headers(&[(
+            "sec-fetch-site",
+            "cross-site"
+        )])));
+        assert!(!from_same_origin(&headers(&[(
+            "sec-fetch-site",
+            "same-site"
+        )])));
+        assert!(from_same_origin(&headers(&[
+            ("origin", "http://portal.kz"),
+            ("host", "portal.kz")
+        ])));
+        assert!(!from_same_origin(&headers(&[
+            ("origin", "https://evil.example"),
+            ("host", "portal.kz")
+        ])));
         assert!(from_same_origin(&headers(&[])));
     }
 }

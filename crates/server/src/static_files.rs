@@ -41,8 +41,16 @@ pub async fn serve(State(files): State<StaticFiles>, request: Request) -> Respon
             .await
     } else {
         // The provider workspace is a second app, so citizens never download its code.
-        let app = if path == "/workspace" || path.starts_with("/workspace/") { files.dir.join("workspace") } else { files.dir.to_path_buf() };
-        ServeFile::new(app.join("index.html")).precompressed_br().precompressed_gzip().oneshot(request).await
+        let app = if path == "/workspace" || path.starts_with("/workspace/") {
+            files.dir.join("workspace")
+        } else {
+            files.dir.to_path_buf()
+        };
+        ServeFile::new(app.join("index.html"))
+            .precompressed_br()
+            .precompressed_gzip()
+            .oneshot(request)
+            .await
     };
     let mut response = match result {
         Ok(r) => r.into_response(),
@@ -56,7 +64,9 @@ pub async fn serve(State(files): State<StaticFiles>, request: Request) -> Respon
     } else {
         "no-cache"
     };
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     response
 }
 
@@ -65,12 +75,24 @@ pub fn is_hashed(file_name: &str) -> bool {
     let stem = file_name.split('.').next().unwrap_or("");
     let stem = stem.strip_suffix("_bg").unwrap_or(stem);
     match stem.rsplit_once('-') {
-        Some((name, hash)) => !name.is_empty() && hash.len() >= 8 && hash.bytes().all(|b| b.is_ascii_hexdigit()),
+        Some((name, hash)) => {
+            !name.is_empty() && hash.len() >= 8 && hash.bytes().all(|b| b.is_ascii_hexdigit())
+        }
         None => false,
     }
 }
 
-const COMPRESSIBLE: [&str; 9] = ["wasm", "js", "mjs", "css", "html", "svg", "json", "txt", "webmanifest"];
+const COMPRESSIBLE: [&str; 9] = [
+    "wasm",
+    "js",
+    "mjs",
+    "css",
+    "html",
+    "svg",
+    "json",
+    "txt",
+    "webmanifest",
+];
 const MIN_SIZE: u64 = 1024;
 
 /// Writes `.br` and `.gz` copies of compressible files whose copies are missing or older.
@@ -90,9 +112,14 @@ pub fn precompress(dir: &Path) -> std::io::Result<usize> {
                 continue;
             }
             let modified = std::fs::metadata(&path)?.modified()?;
-            for (suffix, compress) in [("br", brotli_bytes as fn(&[u8]) -> Vec<u8>), ("gz", gzip_bytes)] {
+            for (suffix, compress) in [
+                ("br", brotli_bytes as fn(&[u8]) -> Vec<u8>),
+                ("gz", gzip_bytes),
+            ] {
                 let target = PathBuf::from(format!("{}.{suffix}", path.display()));
-                let fresh = std::fs::metadata(&target).and_then(|m| m.modified()).is_ok_and(|t| t >= modified);
+                let fresh = std::fs::metadata(&target)
+                    .and_then(|m| m.modified())
+                    .is_ok_and(|t| t >= modified);
                 if fresh {
                     continue;
                 }
@@ -109,14 +136,21 @@ pub fn precompress(dir: &Path) -> std::io::Result<usize> {
 
 fn brotli_bytes(data: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
-    let params = brotli::enc::BrotliEncoderParams { quality: 11, lgwin: 22, ..Default::default() };
-    brotli::BrotliCompress(&mut &data[..], &mut out, &params).expect("compressing in memory cannot fail");
+    let params = brotli::enc::BrotliEncoderParams {
+        quality: 11,
+        lgwin: 22,
+        ..Default::default()
+    };
+    brotli::BrotliCompress(&mut &data[..], &mut out, &params)
+        .expect("compressing in memory cannot fail");
     out
 }
 
 fn gzip_bytes(data: &[u8]) -> Vec<u8> {
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-    encoder.write_all(data).expect("writing to memory cannot fail");
+    encoder
+        .write_all(data)
+        .expect("writing to memory cannot fail");
     encoder.finish().expect("writing to memory cannot fail")
 }
 

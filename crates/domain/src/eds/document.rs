@@ -69,7 +69,9 @@ impl SigningDocument {
 
     /// The IIN whose certificate must sign: the representative's when there is one.
     pub fn signer_iin(&self) -> &str {
-        self.representative_iin.as_deref().unwrap_or(&self.applicant_iin)
+        self.representative_iin
+            .as_deref()
+            .unwrap_or(&self.applicant_iin)
     }
 }
 
@@ -83,7 +85,11 @@ pub struct LoginChallenge {
 
 impl LoginChallenge {
     pub fn new(nonce: &str, issued_at: &str) -> LoginChallenge {
-        LoginChallenge { format: LOGIN_FORMAT.to_string(), nonce: nonce.to_string(), issued_at: issued_at.to_string() }
+        LoginChallenge {
+            format: LOGIN_FORMAT.to_string(),
+            nonce: nonce.to_string(),
+            issued_at: issued_at.to_string(),
+        }
     }
 
     pub fn canonical_bytes(&self) -> Vec<u8> {
@@ -109,7 +115,10 @@ pub fn rfc3339_utc(unix_seconds: i64) -> String {
 pub fn parse_rfc3339_utc(text: &str) -> Option<i64> {
     let (date, time) = text.strip_suffix('Z')?.split_once('T')?;
     let date: crate::date::Date = date.parse().ok()?;
-    let parts: Vec<i64> = time.split(':').map(|p| if p.len() == 2 { p.parse().ok() } else { None }).collect::<Option<_>>()?;
+    let parts: Vec<i64> = time
+        .split(':')
+        .map(|p| if p.len() == 2 { p.parse().ok() } else { None })
+        .collect::<Option<_>>()?;
     let [h, m, s] = parts[..] else { return None };
     if h > 23 || m > 59 || s > 59 {
         return None;
@@ -133,7 +142,9 @@ impl SignedKind {
         }
         let format: Format = serde_json::from_slice(bytes).ok()?;
         match format.format.as_str() {
-            APPLICATION_FORMAT => serde_json::from_slice(bytes).ok().map(SignedKind::Application),
+            APPLICATION_FORMAT => serde_json::from_slice(bytes)
+                .ok()
+                .map(SignedKind::Application),
             LOGIN_FORMAT => serde_json::from_slice(bytes).ok().map(SignedKind::Login),
             _ => None,
         }
@@ -157,11 +168,24 @@ mod tests {
         let mut answers = Answers::new();
         answers.insert("b".into(), Answer::Text("два".into()));
         answers.insert("a".into(), Answer::Flag(true));
-        SigningDocument::new("app-1", "school-enrollment", "880314412019", None, answers, attachments, "n0nce", "2026-06-01T09:30:00Z")
+        SigningDocument::new(
+            "app-1",
+            "school-enrollment",
+            "880314412019",
+            None,
+            answers,
+            attachments,
+            "n0nce",
+            "2026-06-01T09:30:00Z",
+        )
     }
 
     fn file(slot: &str, sha: &str) -> SignedAttachment {
-        SignedAttachment { slot: slot.into(), file_name: format!("{slot}.pdf"), sha256: sha.into() }
+        SignedAttachment {
+            slot: slot.into(),
+            file_name: format!("{slot}.pdf"),
+            sha256: sha.into(),
+        }
     }
 
     #[test]
@@ -170,8 +194,16 @@ mod tests {
         let two = document(vec![file("birth", "aa"), file("photo", "bb")]);
         assert_eq!(one.canonical_bytes(), two.canonical_bytes());
         let text = String::from_utf8(one.canonical_bytes()).unwrap();
-        assert!(text.starts_with(r#"{"format":"portal.application-signature/1","application_id":"app-1""#), "{text}");
-        assert!(text.contains(r#""answers":{"a":true,"b":"два"}"#), "answers sorted by field id: {text}");
+        assert!(
+            text.starts_with(
+                r#"{"format":"portal.application-signature/1","application_id":"app-1""#
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#""answers":{"a":true,"b":"два"}"#),
+            "answers sorted by field id: {text}"
+        );
         assert!(text.find("birth").unwrap() < text.find("photo").unwrap());
     }
 
@@ -200,7 +232,13 @@ mod tests {
         for t in [0, 1_780_306_200, 1_700_000_059, 951_782_400] {
             assert_eq!(parse_rfc3339_utc(&rfc3339_utc(t)), Some(t));
         }
-        for bad in ["2026-06-01T09:30:00", "2026-06-01 09:30:00Z", "2026-06-01T24:00:00Z", "2026-02-30T00:00:00Z", "2026-06-01T9:30:00Z"] {
+        for bad in [
+            "2026-06-01T09:30:00",
+            "2026-06-01 09:30:00Z",
+            "2026-06-01T24:00:00Z",
+            "2026-02-30T00:00:00Z",
+            "2026-06-01T9:30:00Z",
+        ] {
             assert_eq!(parse_rfc3339_utc(bad), None, "{bad}");
         }
     }

@@ -29,7 +29,8 @@ use super::{CertificateSummary, KeyPurpose};
 
 /// RFC 5035 `id-aa-signingCertificateV2`: binds the signature to the signer's certificate
 /// (what makes CMS SignedData CAdES-BES).
-pub const SIGNING_CERTIFICATE_V2: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.47");
+pub const SIGNING_CERTIFICATE_V2: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.47");
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyFileError {
@@ -53,18 +54,32 @@ pub struct KeyFile {
 
 impl KeyFile {
     pub fn open(bytes: &[u8], password: &str) -> Result<KeyFile, KeyFileError> {
-        let store = KeyStore::from_pkcs12(bytes, password, Pkcs12ImportPolicy::Relaxed).map_err(|e| match e {
-            p12_keystore::error::Error::MacError(_) | p12_keystore::error::Error::UnpadError | p12_keystore::error::Error::Pkcs5Error(_) => {
-                KeyFileError::WrongPassword
-            }
-            _ => KeyFileError::NotAKeyFile,
-        })?;
+        let store = KeyStore::from_pkcs12(bytes, password, Pkcs12ImportPolicy::Relaxed).map_err(
+            |e| match e {
+                p12_keystore::error::Error::MacError(_)
+                | p12_keystore::error::Error::UnpadError
+                | p12_keystore::error::Error::Pkcs5Error(_) => KeyFileError::WrongPassword,
+                _ => KeyFileError::NotAKeyFile,
+            },
+        )?;
         let (_, chain) = store.private_key_chain().ok_or(KeyFileError::NoKey)?;
-        let certificate_der = chain.certs().first().ok_or(KeyFileError::NoKey)?.as_der().to_vec();
-        let key = RsaPrivateKey::from_pkcs8_der(chain.key().as_der()).map_err(|_| KeyFileError::UnsupportedKey)?;
-        let certificate = Certificate::from_der(&certificate_der).map_err(|_| KeyFileError::NotAKeyFile)?;
+        let certificate_der = chain
+            .certs()
+            .first()
+            .ok_or(KeyFileError::NoKey)?
+            .as_der()
+            .to_vec();
+        let key = RsaPrivateKey::from_pkcs8_der(chain.key().as_der())
+            .map_err(|_| KeyFileError::UnsupportedKey)?;
+        let certificate =
+            Certificate::from_der(&certificate_der).map_err(|_| KeyFileError::NotAKeyFile)?;
         let summary = summarize_certificate(&certificate);
-        Ok(KeyFile { key, certificate, certificate_der, summary })
+        Ok(KeyFile {
+            key,
+            certificate,
+            certificate_der,
+            summary,
+        })
     }
 
     pub fn summary(&self) -> &CertificateSummary {
@@ -83,15 +98,27 @@ impl KeyFile {
         let failed = || der::Error::from(der::ErrorKind::Failed);
         let signer = rsa::pkcs1v15::SigningKey::<Sha256>::new(self.key.clone());
         let digest = Sha256::digest(content);
-        let econtent = EncapsulatedContentInfo { econtent_type: rfc5911::ID_DATA, econtent: None };
+        let econtent = EncapsulatedContentInfo {
+            econtent_type: rfc5911::ID_DATA,
+            econtent: None,
+        };
         let sid = SignerIdentifier::IssuerAndSerialNumber(IssuerAndSerialNumber {
             issuer: self.certificate.tbs_certificate.issuer.clone(),
             serial_number: self.certificate.tbs_certificate.serial_number.clone(),
         });
-        let sha256 = AlgorithmIdentifierOwned { oid: rfc5912::ID_SHA_256, parameters: None };
-        let mut signer_info = SignerInfoBuilder::new(&signer, sid, sha256.clone(), &econtent, Some(&digest)).map_err(|_| failed())?;
-        signer_info.add_signed_attribute(signing_time_attribute(signing_time)?).map_err(|_| failed())?;
-        signer_info.add_signed_attribute(signing_certificate_attribute(&self.certificate_der)?).map_err(|_| failed())?;
+        let sha256 = AlgorithmIdentifierOwned {
+            oid: rfc5912::ID_SHA_256,
+            parameters: None,
+        };
+        let mut signer_info =
+            SignerInfoBuilder::new(&signer, sid, sha256.clone(), &econtent, Some(&digest))
+                .map_err(|_| failed())?;
+        signer_info
+            .add_signed_attribute(signing_time_attribute(signing_time)?)
+            .map_err(|_| failed())?;
+        signer_info
+            .add_signed_attribute(signing_certificate_attribute(&self.certificate_der)?)
+            .map_err(|_| failed())?;
         let mut builder = SignedDataBuilder::new(&econtent);
         builder
             .add_digest_algorithm(sha256)
@@ -105,10 +132,14 @@ impl KeyFile {
 }
 
 fn signing_time_attribute(unix_seconds: i64) -> der::Result<Attribute> {
-    let time = DateTime::from_unix_duration(std::time::Duration::from_secs(unix_seconds.max(0) as u64))?;
+    let time =
+        DateTime::from_unix_duration(std::time::Duration::from_secs(unix_seconds.max(0) as u64))?;
     let mut values = SetOfVec::new();
     values.insert(Any::from_der(&UtcTime::from_date_time(time)?.to_der()?)?)?;
-    Ok(Attribute { oid: rfc5911::ID_SIGNING_TIME, values })
+    Ok(Attribute {
+        oid: rfc5911::ID_SIGNING_TIME,
+        values,
+    })
 }
 
 /// `SigningCertificateV2 ::= SEQUENCE { certs SEQUENCE OF ESSCertIDv2 }` with one
@@ -119,7 +150,10 @@ fn signing_certificate_attribute(certificate_der: &[u8]) -> der::Result<Attribut
     der.extend_from_slice(&hash);
     let mut values = SetOfVec::new();
     values.insert(Any::from_der(&der)?)?;
-    Ok(Attribute { oid: SIGNING_CERTIFICATE_V2, values })
+    Ok(Attribute {
+        oid: SIGNING_CERTIFICATE_V2,
+        values,
+    })
 }
 
 /// The SignedData inside a CMS ContentInfo (DER), if that is what it is.
@@ -133,24 +167,40 @@ pub fn signed_data(cms: &[u8]) -> Option<SignedData> {
 
 /// The certificate of the (first) signer, found among the SignedData's certificates.
 pub fn signer_certificate(signed: &SignedData) -> Option<Certificate> {
-    let SignerIdentifier::IssuerAndSerialNumber(sid) = &signed.signer_infos.0.as_slice().first()?.sid else { return None };
-    signed.certificates.iter().flat_map(|set| set.0.iter()).find_map(|choice| match choice {
-        CertificateChoices::Certificate(c) if c.tbs_certificate.issuer == sid.issuer && c.tbs_certificate.serial_number == sid.serial_number => {
-            Some(c.clone())
-        }
-        _ => None,
-    })
+    let SignerIdentifier::IssuerAndSerialNumber(sid) =
+        &signed.signer_infos.0.as_slice().first()?.sid
+    else {
+        return None;
+    };
+    signed
+        .certificates
+        .iter()
+        .flat_map(|set| set.0.iter())
+        .find_map(|choice| match choice {
+            CertificateChoices::Certificate(c)
+                if c.tbs_certificate.issuer == sid.issuer
+                    && c.tbs_certificate.serial_number == sid.serial_number =>
+            {
+                Some(c.clone())
+            }
+            _ => None,
+        })
 }
 
 /// Whose certificate made a CMS signature (read, not verified): to explain a wrong key before
 /// anything is sent.
 pub fn signer_of(cms: &[u8]) -> Option<CertificateSummary> {
-    signed_data(cms).as_ref().and_then(signer_certificate).map(|c| summarize_certificate(&c))
+    signed_data(cms)
+        .as_ref()
+        .and_then(signer_certificate)
+        .map(|c| summarize_certificate(&c))
 }
 
 /// Reads the facts of a DER certificate.
 pub fn summarize(certificate_der: &[u8]) -> Result<CertificateSummary, der::Error> {
-    Ok(summarize_certificate(&Certificate::from_der(certificate_der)?))
+    Ok(summarize_certificate(&Certificate::from_der(
+        certificate_der,
+    )?))
 }
 
 fn summarize_certificate(certificate: &Certificate) -> CertificateSummary {
@@ -173,7 +223,12 @@ fn summarize_certificate(certificate: &Certificate) -> CertificateSummary {
         holder: name_attribute(&tbs.subject, rfc4519::CN).unwrap_or_default(),
         iin,
         issuer: name_attribute(&tbs.issuer, rfc4519::CN).unwrap_or_default(),
-        serial: tbs.serial_number.as_bytes().iter().map(|b| format!("{b:02X}")).collect(),
+        serial: tbs
+            .serial_number
+            .as_bytes()
+            .iter()
+            .map(|b| format!("{b:02X}"))
+            .collect(),
         not_before: tbs.validity.not_before.to_unix_duration().as_secs() as i64,
         not_after: tbs.validity.not_after.to_unix_duration().as_secs() as i64,
         purpose,
@@ -182,8 +237,16 @@ fn summarize_certificate(certificate: &Certificate) -> CertificateSummary {
 
 /// The first value of an attribute of a name, as text.
 pub fn name_attribute(name: &Name, oid: ObjectIdentifier) -> Option<String> {
-    name.0.iter().flat_map(|rdn| rdn.0.iter()).find(|atv| atv.oid == oid).and_then(|atv| match atv.value.tag() {
-        Tag::Utf8String | Tag::PrintableString | Tag::Ia5String => std::str::from_utf8(atv.value.value()).ok().map(str::to_string),
-        _ => None,
-    })
+    name.0
+        .iter()
+        .flat_map(|rdn| rdn.0.iter())
+        .find(|atv| atv.oid == oid)
+        .and_then(|atv| match atv.value.tag() {
+            Tag::Utf8String | Tag::PrintableString | Tag::Ia5String => {
+                std::str::from_utf8(atv.value.value())
+                    .ok()
+                    .map(str::to_string)
+            }
+            _ => None,
+        })
 }

@@ -9,9 +9,15 @@ mod document;
 #[cfg(feature = "eds")]
 mod keyfile;
 
-pub use document::{APPLICATION_FORMAT, LOGIN_FORMAT, LoginChallenge, SignedAttachment, SignedKind, SigningDocument, parse_rfc3339_utc, rfc3339_utc};
+pub use document::{
+    APPLICATION_FORMAT, LOGIN_FORMAT, LoginChallenge, SignedAttachment, SignedKind,
+    SigningDocument, parse_rfc3339_utc, rfc3339_utc,
+};
 #[cfg(feature = "eds")]
-pub use keyfile::{KeyFile, KeyFileError, SIGNING_CERTIFICATE_V2, name_attribute, signed_data, signer_certificate, signer_of, summarize};
+pub use keyfile::{
+    KeyFile, KeyFileError, SIGNING_CERTIFICATE_V2, name_attribute, signed_data, signer_certificate,
+    signer_of, summarize,
+};
 
 use serde::{Deserialize, Serialize};
 

@@ -28,7 +28,10 @@ pub struct Auth {
 impl FromRequestParts<AppState> for Auth {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let Some(token) = sessions::token_from(&state.config, &parts.headers) else {
             return Err(ApiError::Unauthorized(Msg::ErrorUnauthorized));
         };
@@ -41,7 +44,11 @@ impl FromRequestParts<AppState> for Auth {
             *slot.0.lock().expect("not poisoned") = Some(left);
         }
         if !is_safe(&parts.method) {
-            let sent = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or("");
+            let sent = parts
+                .headers
+                .get("x-csrf-token")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
             if !constant_time_eq(sent.as_bytes(), session.csrf_token.as_bytes()) {
                 return Err(ApiError::Forbidden(Msg::ErrorCsrf));
             }
@@ -62,7 +69,9 @@ pub async fn expose_session_expiry(mut request: Request, next: Next) -> Response
     request.extensions_mut().insert(slot.clone());
     let mut response = next.run(request).await;
     if let Some(seconds) = *slot.0.lock().expect("not poisoned") {
-        response.headers_mut().insert("x-session-expires-in", HeaderValue::from(seconds));
+        response
+            .headers_mut()
+            .insert("x-session-expires-in", HeaderValue::from(seconds));
     }
     response
 }
@@ -72,7 +81,11 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 fn require(auth: Auth, role: Role) -> Result<Auth, ApiError> {
-    if auth.user.role() == role { Ok(auth) } else { Err(ApiError::Forbidden(Msg::ErrorForbidden)) }
+    if auth.user.role() == role {
+        Ok(auth)
+    } else {
+        Err(ApiError::Forbidden(Msg::ErrorForbidden))
+    }
 }
 
 /// A signed-in citizen.
@@ -81,8 +94,14 @@ pub struct Citizen(pub Auth);
 impl FromRequestParts<AppState> for Citizen {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        Ok(Citizen(require(Auth::from_request_parts(parts, state).await?, Role::Citizen)?))
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Citizen(require(
+            Auth::from_request_parts(parts, state).await?,
+            Role::Citizen,
+        )?))
     }
 }
 
@@ -95,10 +114,20 @@ pub struct Officer {
 impl FromRequestParts<AppState> for Officer {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let auth = require(Auth::from_request_parts(parts, state).await?, Role::Officer)?;
-        let organisation_id = auth.user.organisation_id.clone().ok_or(ApiError::Forbidden(Msg::ErrorForbidden))?;
-        Ok(Officer { auth, organisation_id })
+        let organisation_id = auth
+            .user
+            .organisation_id
+            .clone()
+            .ok_or(ApiError::Forbidden(Msg::ErrorForbidden))?;
+        Ok(Officer {
+            auth,
+            organisation_id,
+        })
     }
 }
 
@@ -108,8 +137,14 @@ pub struct Admin(pub Auth);
 impl FromRequestParts<AppState> for Admin {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        Ok(Admin(require(Auth::from_request_parts(parts, state).await?, Role::Administrator)?))
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Admin(require(
+            Auth::from_request_parts(parts, state).await?,
+            Role::Administrator,
+        )?))
     }
 }
 
@@ -120,15 +155,25 @@ pub struct ClientAddress(pub String);
 impl FromRequestParts<AppState> for ClientAddress {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         if state.config.trust_proxy {
-            if let Some(forwarded) = parts.headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()) {
+            if let Some(forwarded) = parts
+                .headers
+                .get("x-forwarded-for")
+                .and_then(|v| v.to_str().ok())
+            {
                 if let Some(first) = forwarded.split(',').map(str::trim).find(|s| !s.is_empty()) {
                     return Ok(ClientAddress(first.to_string()));
                 }
             }
         }
-        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip().to_string());
         Ok(ClientAddress(peer.unwrap_or_else(|| "unknown".into())))
     }
 }

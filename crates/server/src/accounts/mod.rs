@@ -10,7 +10,9 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use portal_domain::accounts::{LoginRequest, Profile, ProfileUpdate, RegisterRequest, Role, SessionInfo};
+use portal_domain::accounts::{
+    LoginRequest, Profile, ProfileUpdate, RegisterRequest, Role, SessionInfo,
+};
 use portal_domain::api::ErrorBody;
 use portal_i18n::Msg;
 use utoipa_axum::router::OpenApiRouter;
@@ -32,18 +34,36 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 fn user_agent(headers: &HeaderMap) -> &str {
-    headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("")
+    headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
 }
 
 /// Starts a session, ending the one the request came with (a new id on every sign-in, so a
 /// session id planted before sign-in is worthless).
-pub(crate) async fn start_session(state: &AppState, headers: &HeaderMap, user: &users::UserRow, ip: &str, status: StatusCode) -> Result<Response, ApiError> {
+pub(crate) async fn start_session(
+    state: &AppState,
+    headers: &HeaderMap,
+    user: &users::UserRow,
+    ip: &str,
+    status: StatusCode,
+) -> Result<Response, ApiError> {
     if let Some(old) = sessions::token_from(&state.config, headers) {
         sessions::delete_by_token(&state.db, &old).await?;
     }
-    let (token, session) = sessions::create(&state.db, &state.config, &user.id, ip, user_agent(headers)).await?;
+    let (token, session) =
+        sessions::create(&state.db, &state.config, &user.id, ip, user_agent(headers)).await?;
     let info = sessions::info(&state.db, &state.config, &session, user).await?;
-    Ok((status, [(header::SET_COOKIE, sessions::set_cookie(&state.config, &token))], Json(info)).into_response())
+    Ok((
+        status,
+        [(
+            header::SET_COOKIE,
+            sessions::set_cookie(&state.config, &token),
+        )],
+        Json(info),
+    )
+        .into_response())
 }
 
 /// Creates a citizen account and signs in.
@@ -66,10 +86,20 @@ async fn register(
     ApiJson(request): ApiJson<RegisterRequest>,
 ) -> Result<Response, ApiError> {
     let max = i64::from(state.config.registrations_per_hour);
-    throttle::refuse_over(&state.db, Limit::RegistrationsPerAddress, &ip, max, Msg::ErrorTooManyRequests).await?;
+    throttle::refuse_over(
+        &state.db,
+        Limit::RegistrationsPerAddress,
+        &ip,
+        max,
+        Msg::ErrorTooManyRequests,
+    )
+    .await?;
     let registration = request.parse().map_err(ApiError::Invalid)?;
     if passwords::is_common(&registration.password) {
-        return Err(ApiError::invalid(FieldProblem::new("password", Msg::ErrorPasswordCommon)));
+        return Err(ApiError::invalid(FieldProblem::new(
+            "password",
+            Msg::ErrorPasswordCommon,
+        )));
     }
     let password_hash = passwords::hash(registration.password.clone()).await?;
     throttle::record(&state.db, Limit::RegistrationsPerAddress, &ip).await?;
@@ -88,7 +118,9 @@ async fn register(
     };
     match users::insert(&state.db, new_user).await {
         Ok(id) => {
-            let user = users::by_id(&state.db, &id).await?.ok_or_else(|| anyhow::anyhow!("the new account vanished"))?;
+            let user = users::by_id(&state.db, &id)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("the new account vanished"))?;
             tracing::info!(user = %user.id, "citizen registered");
             start_session(&state, &headers, &user, &ip, StatusCode::CREATED).await
         }
@@ -122,9 +154,23 @@ async fn login(
     let iin = request.check().map_err(ApiError::Invalid)?;
     let iin_key = iin.to_string();
     let per_address = Limit::FailedLoginsPerAddress;
-    throttle::refuse_over(&state.db, per_address, &ip, per_address.default_max(), Msg::ErrorTooManyRequests).await?;
+    throttle::refuse_over(
+        &state.db,
+        per_address,
+        &ip,
+        per_address.default_max(),
+        Msg::ErrorTooManyRequests,
+    )
+    .await?;
     let per_iin = Limit::FailedLoginsPerIin;
-    throttle::refuse_over(&state.db, per_iin, &iin_key, per_iin.default_max(), Msg::ErrorLoginLocked).await?;
+    throttle::refuse_over(
+        &state.db,
+        per_iin,
+        &iin_key,
+        per_iin.default_max(),
+        Msg::ErrorLoginLocked,
+    )
+    .await?;
     let user = users::by_iin(&state.db, &iin).await?;
     let stored = user.as_ref().map(|u| u.password_hash.clone());
     if !passwords::verify(request.password, stored).await {
@@ -151,7 +197,9 @@ async fn login(
     )
 )]
 async fn session(State(state): State<AppState>, auth: Auth) -> Result<Json<SessionInfo>, ApiError> {
-    Ok(Json(sessions::info(&state.db, &state.config, &auth.session, &auth.user).await?))
+    Ok(Json(
+        sessions::info(&state.db, &state.config, &auth.session, &auth.user).await?,
+    ))
 }
 
 /// Keeps the session alive ("stay signed in").
@@ -162,9 +210,14 @@ async fn session(State(state): State<AppState>, auth: Auth) -> Result<Json<Sessi
     security(("session" = [])),
     responses((status = 200, body = SessionInfo), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody))
 )]
-async fn extend(State(state): State<AppState>, mut auth: Auth) -> Result<Json<SessionInfo>, ApiError> {
+async fn extend(
+    State(state): State<AppState>,
+    mut auth: Auth,
+) -> Result<Json<SessionInfo>, ApiError> {
     sessions::extend(&state.db, &state.config, &mut auth.session).await?;
-    Ok(Json(sessions::info(&state.db, &state.config, &auth.session, &auth.user).await?))
+    Ok(Json(
+        sessions::info(&state.db, &state.config, &auth.session, &auth.user).await?,
+    ))
 }
 
 /// Signs out: ends this session.
@@ -177,7 +230,11 @@ async fn extend(State(state): State<AppState>, mut auth: Auth) -> Result<Json<Se
 )]
 async fn sign_out(State(state): State<AppState>, auth: Auth) -> Result<Response, ApiError> {
     sessions::delete(&state.db, &auth.session.token_hash).await?;
-    Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, sessions::clear_cookie(&state.config))]).into_response())
+    Ok((
+        StatusCode::NO_CONTENT,
+        [(header::SET_COOKIE, sessions::clear_cookie(&state.config))],
+    )
+        .into_response())
 }
 
 /// Signs out everywhere: ends every session of the account, this one included.
@@ -188,10 +245,17 @@ async fn sign_out(State(state): State<AppState>, auth: Auth) -> Result<Response,
     security(("session" = [])),
     responses((status = 204, description = "All sessions ended; clears the cookie"), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody))
 )]
-async fn sign_out_everywhere(State(state): State<AppState>, auth: Auth) -> Result<Response, ApiError> {
+async fn sign_out_everywhere(
+    State(state): State<AppState>,
+    auth: Auth,
+) -> Result<Response, ApiError> {
     let ended = sessions::delete_all_for_user(&state.db, &auth.user.id).await?;
     tracing::info!(user = %auth.user.id, sessions = ended, "signed out everywhere");
-    Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, sessions::clear_cookie(&state.config))]).into_response())
+    Ok((
+        StatusCode::NO_CONTENT,
+        [(header::SET_COOKIE, sessions::clear_cookie(&state.config))],
+    )
+        .into_response())
 }
 
 /// The signed-in user's profile.
@@ -216,7 +280,11 @@ async fn profile(State(state): State<AppState>, auth: Auth) -> Result<Json<Profi
     request_body = ProfileUpdate,
     responses((status = 200, body = Profile), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody))
 )]
-async fn update_profile(State(state): State<AppState>, auth: Auth, ApiJson(update): ApiJson<ProfileUpdate>) -> Result<Json<Profile>, ApiError> {
+async fn update_profile(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiJson(update): ApiJson<ProfileUpdate>,
+) -> Result<Json<Profile>, ApiError> {
     let valid = update.parse().map_err(ApiError::Invalid)?;
     let change = ProfileChange {
         email: valid.email.map(|e| e.as_str().to_string()),
@@ -225,6 +293,8 @@ async fn update_profile(State(state): State<AppState>, auth: Auth, ApiJson(updat
         notifications: valid.notifications,
     };
     users::update_profile(&state.db, &auth.user.id, change).await?;
-    let user = users::by_id(&state.db, &auth.user.id).await?.ok_or(ApiError::Unauthorized(Msg::ErrorSessionExpired))?;
+    let user = users::by_id(&state.db, &auth.user.id)
+        .await?
+        .ok_or(ApiError::Unauthorized(Msg::ErrorSessionExpired))?;
     Ok(Json(users::profile(&state.db, &user).await?))
 }

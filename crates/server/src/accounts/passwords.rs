@@ -9,19 +9,26 @@ use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 
 static COMMON: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
-    include_str!("common-passwords.txt").lines().filter(|l| !l.starts_with('#') && !l.is_empty()).collect()
+    include_str!("common-passwords.txt")
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .collect()
 });
 
 /// Verified against when the IIN has no account, so that an unknown IIN takes as long to
 /// refuse as a wrong password and the two cannot be told apart.
-static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| hash_now("no account has this password").expect("hashing works"));
+static DUMMY_HASH: LazyLock<String> =
+    LazyLock::new(|| hash_now("no account has this password").expect("hashing works"));
 
 pub fn is_common(password: &str) -> bool {
     COMMON.contains(password.to_lowercase().as_str())
 }
 
 fn hash_now(password: &str) -> anyhow::Result<String> {
-    Argon2::default().hash_password(password.as_bytes()).map(|h| h.to_string()).map_err(|e| anyhow::anyhow!("hashing a password: {e}"))
+    Argon2::default()
+        .hash_password(password.as_bytes())
+        .map(|h| h.to_string())
+        .map_err(|e| anyhow::anyhow!("hashing a password: {e}"))
 }
 
 /// Hashes on a blocking thread: Argon2 is deliberately slow and must not stall the server.
@@ -36,7 +43,11 @@ pub async fn verify(password: String, stored: Option<String>) -> bool {
             Some(s) => (s.as_str(), true),
             None => (DUMMY_HASH.as_str(), false),
         };
-        let matches = PasswordHash::new(phc).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok());
+        let matches = PasswordHash::new(phc).is_ok_and(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        });
         exists && matches
     })
     .await

@@ -29,7 +29,11 @@ pub struct SessionRow {
 
 pub fn cookie_name(config: &Config) -> &'static str {
     // `__Host-` makes browsers refuse the cookie unless it is Secure, host-only, and Path=/.
-    if config.tls() { "__Host-portal_session" } else { "portal_session" }
+    if config.tls() {
+        "__Host-portal_session"
+    } else {
+        "portal_session"
+    }
 }
 
 fn hash_token(token: &str) -> String {
@@ -38,12 +42,20 @@ fn hash_token(token: &str) -> String {
 
 pub fn set_cookie(config: &Config, token: &str) -> HeaderValue {
     let secure = if config.tls() { "; Secure" } else { "" };
-    HeaderValue::from_str(&format!("{}={token}; Path=/; HttpOnly; SameSite=Lax{secure}", cookie_name(config))).expect("hex is a header value")
+    HeaderValue::from_str(&format!(
+        "{}={token}; Path=/; HttpOnly; SameSite=Lax{secure}",
+        cookie_name(config)
+    ))
+    .expect("hex is a header value")
 }
 
 pub fn clear_cookie(config: &Config) -> HeaderValue {
     let secure = if config.tls() { "; Secure" } else { "" };
-    HeaderValue::from_str(&format!("{}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax{secure}", cookie_name(config))).expect("ASCII")
+    HeaderValue::from_str(&format!(
+        "{}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax{secure}",
+        cookie_name(config)
+    ))
+    .expect("ASCII")
 }
 
 /// The session token from the request's cookies, if any.
@@ -60,7 +72,13 @@ pub fn token_from(config: &Config, headers: &HeaderMap) -> Option<String> {
 }
 
 /// Starts a session for `user_id`; returns the token for the cookie.
-pub async fn create(db: &Db, config: &Config, user_id: &str, ip: &str, user_agent: &str) -> anyhow::Result<(String, SessionRow)> {
+pub async fn create(
+    db: &Db,
+    config: &Config,
+    user_id: &str,
+    ip: &str,
+    user_agent: &str,
+) -> anyhow::Result<(String, SessionRow)> {
     let token = random_hex(32);
     let now = now_millis();
     let row = SessionRow {
@@ -113,7 +131,9 @@ pub async fn lookup(db: &Db, config: &Config, token: &str) -> anyhow::Result<Loo
         .fetch_optional(pool)
         .await
     })?;
-    let Some(mut session) = row else { return Ok(Lookup::Ended) };
+    let Some(mut session) = row else {
+        return Ok(Lookup::Ended);
+    };
     let now = now_millis();
     if now >= session.idle_expires_at || now >= session.absolute_expires_at {
         delete(db, &session.token_hash).await?;
@@ -129,24 +149,46 @@ pub async fn lookup(db: &Db, config: &Config, token: &str) -> anyhow::Result<Loo
     Ok(Lookup::Active(session, user))
 }
 
+/// Whether the session is still open, without counting this as activity (long-lived streams
+/// ask this, so an open page alone never keeps a session alive).
+pub async fn still_active(db: &Db, token_hash: &str) -> anyhow::Result<bool> {
+    let row: Option<(i64, i64)> = on_db!(db, |pool| {
+        sqlx::query_as(
+            "SELECT idle_expires_at, absolute_expires_at FROM sessions WHERE token_hash = $1",
+        )
+        .bind(token_hash)
+        .fetch_optional(pool)
+        .await
+    })?;
+    let now = now_millis();
+    Ok(row.is_some_and(|(idle, absolute)| now < idle && now < absolute))
+}
+
 /// Extends the idle deadline now, whatever the last request was.
 pub async fn extend(db: &Db, config: &Config, session: &mut SessionRow) -> anyhow::Result<()> {
     let now = now_millis();
     session.last_seen_at = now;
     session.idle_expires_at = (now + idle_millis(config)).min(session.absolute_expires_at);
     on_db!(db, |pool| {
-        sqlx::query("UPDATE sessions SET last_seen_at = $1, idle_expires_at = $2 WHERE token_hash = $3")
-            .bind(session.last_seen_at)
-            .bind(session.idle_expires_at)
-            .bind(&session.token_hash)
-            .execute(pool)
-            .await
+        sqlx::query(
+            "UPDATE sessions SET last_seen_at = $1, idle_expires_at = $2 WHERE token_hash = $3",
+        )
+        .bind(session.last_seen_at)
+        .bind(session.idle_expires_at)
+        .bind(&session.token_hash)
+        .execute(pool)
+        .await
     })?;
     Ok(())
 }
 
 pub async fn delete(db: &Db, token_hash: &str) -> anyhow::Result<()> {
-    on_db!(db, |pool| sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(pool).await)?;
+    on_db!(db, |pool| sqlx::query(
+        "DELETE FROM sessions WHERE token_hash = $1"
+    )
+    .bind(token_hash)
+    .execute(pool)
+    .await)?;
     Ok(())
 }
 
@@ -156,19 +198,34 @@ pub async fn delete_by_token(db: &Db, token: &str) -> anyhow::Result<()> {
 }
 
 pub async fn delete_all_for_user(db: &Db, user_id: &str) -> anyhow::Result<u64> {
-    let done = on_db!(db, |pool| sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(pool).await.map(|r| r.rows_affected()))?;
+    let done = on_db!(db, |pool| sqlx::query(
+        "DELETE FROM sessions WHERE user_id = $1"
+    )
+    .bind(user_id)
+    .execute(pool)
+    .await
+    .map(|r| r.rows_affected()))?;
     Ok(done)
 }
 
 pub async fn prune(db: &Db) -> anyhow::Result<u64> {
     let now = now_millis();
     let done = on_db!(db, |pool| {
-        sqlx::query("DELETE FROM sessions WHERE idle_expires_at <= $1 OR absolute_expires_at <= $1").bind(now).execute(pool).await.map(|r| r.rows_affected())
+        sqlx::query("DELETE FROM sessions WHERE idle_expires_at <= $1 OR absolute_expires_at <= $1")
+            .bind(now)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
     })?;
     Ok(done)
 }
 
-pub async fn info(db: &Db, config: &Config, session: &SessionRow, user: &UserRow) -> anyhow::Result<SessionInfo> {
+pub async fn info(
+    db: &Db,
+    config: &Config,
+    session: &SessionRow,
+    user: &UserRow,
+) -> anyhow::Result<SessionInfo> {
     let left = ((session.idle_expires_at - now_millis()).max(0) / 1000) as u32;
     Ok(SessionInfo {
         user: users::view(db, user).await?,

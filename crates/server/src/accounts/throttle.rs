@@ -42,38 +42,72 @@ impl Limit {
 pub async fn recent(db: &Db, limit: Limit, key: &str) -> anyhow::Result<(i64, u32)> {
     let since = now_millis() - WINDOW_MILLIS;
     let (count, oldest): (i64, Option<i64>) = on_db!(db, |pool| {
-        sqlx::query_as("SELECT COUNT(*), MIN(at) FROM rate_events WHERE kind = $1 AND key = $2 AND at > $3")
-            .bind(limit.kind())
-            .bind(key)
-            .bind(since)
-            .fetch_one(pool)
-            .await
+        sqlx::query_as(
+            "SELECT COUNT(*), MIN(at) FROM rate_events WHERE kind = $1 AND key = $2 AND at > $3",
+        )
+        .bind(limit.kind())
+        .bind(key)
+        .bind(since)
+        .fetch_one(pool)
+        .await
     })?;
-    let retry_after = oldest.map(|at| ((at + WINDOW_MILLIS - now_millis()).max(0) / 1000 + 1) as u32).unwrap_or(0);
+    let retry_after = oldest
+        .map(|at| ((at + WINDOW_MILLIS - now_millis()).max(0) / 1000 + 1) as u32)
+        .unwrap_or(0);
     Ok((count, retry_after))
 }
 
 /// Refuses (429, with how long to wait) when `key` has reached `max` events of `limit`.
-pub async fn refuse_over(db: &Db, limit: Limit, key: &str, max: i64, msg: portal_i18n::Msg) -> Result<(), crate::error::ApiError> {
+pub async fn refuse_over(
+    db: &Db,
+    limit: Limit,
+    key: &str,
+    max: i64,
+    msg: portal_i18n::Msg,
+) -> Result<(), crate::error::ApiError> {
     let (count, retry_after_seconds) = recent(db, limit, key).await?;
-    if count >= max { Err(crate::error::ApiError::TooManyRequests { msg, retry_after_seconds }) } else { Ok(()) }
+    if count >= max {
+        Err(crate::error::ApiError::TooManyRequests {
+            msg,
+            retry_after_seconds,
+        })
+    } else {
+        Ok(())
+    }
 }
 
 pub async fn record(db: &Db, limit: Limit, key: &str) -> anyhow::Result<()> {
     on_db!(db, |pool| {
-        sqlx::query("INSERT INTO rate_events (kind, key, at) VALUES ($1, $2, $3)").bind(limit.kind()).bind(key).bind(now_millis()).execute(pool).await
+        sqlx::query("INSERT INTO rate_events (kind, key, at) VALUES ($1, $2, $3)")
+            .bind(limit.kind())
+            .bind(key)
+            .bind(now_millis())
+            .execute(pool)
+            .await
     })?;
     Ok(())
 }
 
 pub async fn clear(db: &Db, limit: Limit, key: &str) -> anyhow::Result<()> {
-    on_db!(db, |pool| sqlx::query("DELETE FROM rate_events WHERE kind = $1 AND key = $2").bind(limit.kind()).bind(key).execute(pool).await)?;
+    on_db!(db, |pool| sqlx::query(
+        "DELETE FROM rate_events WHERE kind = $1 AND key = $2"
+    )
+    .bind(limit.kind())
+    .bind(key)
+    .execute(pool)
+    .await)?;
     Ok(())
 }
 
 /// Forgets events older than the window.
 pub async fn prune(db: &Db) -> anyhow::Result<u64> {
     let before = now_millis() - WINDOW_MILLIS;
-    let done = on_db!(db, |pool| sqlx::query("DELETE FROM rate_events WHERE at <= $1").bind(before).execute(pool).await.map(|r| r.rows_affected()))?;
+    let done = on_db!(db, |pool| sqlx::query(
+        "DELETE FROM rate_events WHERE at <= $1"
+    )
+    .bind(before)
+    .execute(pool)
+    .await
+    .map(|r| r.rows_affected()))?;
     Ok(done)
 }

@@ -35,8 +35,24 @@ impl UserRow {
         Lang::parse(&self.preferred_lang).unwrap_or_default()
     }
 
+    /// "Last First Middle", as documents print it.
+    pub fn full_name(&self) -> String {
+        [
+            self.last_name.as_str(),
+            self.first_name.as_str(),
+            self.middle_name.as_deref().unwrap_or(""),
+        ]
+        .iter()
+        .filter(|s| !s.is_empty())
+        .copied()
+        .collect::<Vec<_>>()
+        .join(" ")
+    }
+
     pub fn masked_iin(&self) -> String {
-        Iin::parse(&self.iin).map(|i| i.masked()).unwrap_or_else(|_| "************".into())
+        Iin::parse(&self.iin)
+            .map(|i| i.masked())
+            .unwrap_or_else(|_| "************".into())
     }
 }
 
@@ -45,17 +61,26 @@ const COLUMNS: &str = "id, iin, password_hash, role, organisation_id, last_name,
 
 pub async fn by_iin(db: &Db, iin: &Iin) -> anyhow::Result<Option<UserRow>> {
     let sql = format!("SELECT {COLUMNS} FROM users WHERE iin = $1");
-    Ok(on_db!(db, |pool| sqlx::query_as::<_, UserRow>(&sql).bind(iin.to_string()).fetch_optional(pool).await)?)
+    Ok(on_db!(db, |pool| sqlx::query_as::<_, UserRow>(&sql)
+        .bind(iin.to_string())
+        .fetch_optional(pool)
+        .await)?)
 }
 
 pub async fn by_id(db: &Db, id: &str) -> anyhow::Result<Option<UserRow>> {
     let sql = format!("SELECT {COLUMNS} FROM users WHERE id = $1");
-    Ok(on_db!(db, |pool| sqlx::query_as::<_, UserRow>(&sql).bind(id).fetch_optional(pool).await)?)
+    Ok(on_db!(db, |pool| sqlx::query_as::<_, UserRow>(&sql)
+        .bind(id)
+        .fetch_optional(pool)
+        .await)?)
 }
 
 pub async fn by_role(db: &Db, role: Role) -> anyhow::Result<Vec<UserRow>> {
     let sql = format!("SELECT {COLUMNS} FROM users WHERE role = $1 ORDER BY last_name, first_name");
-    Ok(on_db!(db, |pool| sqlx::query_as::<_, UserRow>(&sql).bind(role.code()).fetch_all(pool).await)?)
+    Ok(on_db!(db, |pool| sqlx::query_as::<_, UserRow>(&sql)
+        .bind(role.code())
+        .fetch_all(pool)
+        .await)?)
 }
 
 pub struct NewUser {
@@ -116,7 +141,13 @@ pub async fn insert(db: &Db, user: NewUser) -> Result<String, InsertError> {
 }
 
 pub async fn update_password(db: &Db, user_id: &str, password_hash: &str) -> anyhow::Result<()> {
-    on_db!(db, |pool| sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2").bind(password_hash).bind(user_id).execute(pool).await)?;
+    on_db!(db, |pool| sqlx::query(
+        "UPDATE users SET password_hash = $1 WHERE id = $2"
+    )
+    .bind(password_hash)
+    .bind(user_id)
+    .execute(pool)
+    .await)?;
     Ok(())
 }
 
@@ -149,10 +180,17 @@ pub async fn view(db: &Db, user: &UserRow) -> anyhow::Result<UserView> {
     let organisation = match &user.organisation_id {
         None => None,
         Some(id) => {
-            let row: Option<(String,)> =
-                on_db!(db, |pool| sqlx::query_as("SELECT name FROM organisations WHERE id = $1").bind(id).fetch_optional(pool).await)?;
+            let row: Option<(String,)> = on_db!(db, |pool| sqlx::query_as(
+                "SELECT name FROM organisations WHERE id = $1"
+            )
+            .bind(id)
+            .fetch_optional(pool)
+            .await)?;
             match row {
-                Some((name,)) => Some(OrganisationRef { id: id.clone(), name: serde_json::from_str::<Text>(&name)? }),
+                Some((name,)) => Some(OrganisationRef {
+                    id: id.clone(),
+                    name: serde_json::from_str::<Text>(&name)?,
+                }),
                 None => None,
             }
         }
@@ -175,6 +213,9 @@ pub async fn profile(db: &Db, user: &UserRow) -> anyhow::Result<Profile> {
         user: view(db, user).await?,
         email: user.email.clone(),
         phone: user.phone.clone(),
-        notifications: NotificationChannels { email: user.notify_email, browser: user.notify_browser },
+        notifications: NotificationChannels {
+            email: user.notify_email,
+            browser: user.notify_browser,
+        },
     })
 }

@@ -10,10 +10,11 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use portal_domain::application::{
-    ApplicationSummary, ApplicationView, NewApplication, SaveDraft, Status, SubmitRequest, Submission, UploadLimits, Verification,
-};
 use portal_domain::api::ErrorBody;
+use portal_domain::application::{
+    ApplicationSummary, ApplicationView, NewApplication, SaveDraft, Status, Submission,
+    SubmitRequest, UploadLimits, Verification,
+};
 use portal_domain::calendar::local_day_and_minute;
 use portal_domain::form::{Answer, Answers, Context, FormDefinition, Strictness};
 use portal_domain::organisation::Organisation;
@@ -43,11 +44,17 @@ pub async fn owned(state: &AppState, id: &str, user_id: &str) -> Result<Applicat
     if !portal_domain::form::is_attachment_id(id) {
         return Err(ApiError::NotFound(Msg::ErrorApplicationNotFound));
     }
-    store::owned(&state.db, id, user_id).await?.ok_or(ApiError::NotFound(Msg::ErrorApplicationNotFound))
+    store::owned(&state.db, id, user_id)
+        .await?
+        .ok_or(ApiError::NotFound(Msg::ErrorApplicationNotFound))
 }
 
 /// The caller's application `id` while it is a draft; 409 once submitted.
-pub async fn owned_draft(state: &AppState, id: &str, user_id: &str) -> Result<ApplicationRow, ApiError> {
+pub async fn owned_draft(
+    state: &AppState,
+    id: &str,
+    user_id: &str,
+) -> Result<ApplicationRow, ApiError> {
     let row = owned(state, id, user_id).await?;
     if row.status() != Status::Draft {
         return Err(ApiError::Conflict(Msg::ErrorApplicationNotDraft));
@@ -66,7 +73,10 @@ pub fn form_of<'a>(state: &'a AppState, service_id: &str) -> Result<&'a FormDefi
 }
 
 pub fn limits(state: &AppState) -> UploadLimits {
-    UploadLimits { max_file_bytes: state.config.max_file_bytes, max_application_bytes: state.config.max_application_bytes }
+    UploadLimits {
+        max_file_bytes: state.config.max_file_bytes,
+        max_application_bytes: state.config.max_application_bytes,
+    }
 }
 
 fn today() -> portal_domain::date::Date {
@@ -74,10 +84,13 @@ fn today() -> portal_domain::date::Date {
 }
 
 fn context() -> Context {
-    Context { today: today(), check_files: true }
+    Context {
+        today: today(),
+        check_files: true,
+    }
 }
 
-async fn view(state: &AppState, row: &ApplicationRow) -> Result<ApplicationView, ApiError> {
+pub async fn view(state: &AppState, row: &ApplicationRow) -> Result<ApplicationView, ApiError> {
     let attachments = store::attachments(&state.db, &row.id).await?;
     let submission = match (&row.number, row.submitted_at, &row.organisation_id) {
         (Some(number), Some(submitted_at), Some(organisation_id)) => {
@@ -88,8 +101,15 @@ async fn view(state: &AppState, row: &ApplicationRow) -> Result<ApplicationView,
                 organisation_id: organisation_id.clone(),
                 result_place: result_place(state, &row.service_id, &organisation),
                 organisation_name: organisation.name,
-                expected_result_date: row.expected_result_date.as_deref().and_then(|d| d.parse().ok()),
-                verification_url: format!("{}/verify/{}", state.config.public_url, row.verification_code.as_deref().unwrap_or_default()),
+                expected_result_date: row
+                    .expected_result_date
+                    .as_deref()
+                    .and_then(|d| d.parse().ok()),
+                verification_url: format!(
+                    "{}/verify/{}",
+                    state.config.public_url,
+                    row.verification_code.as_deref().unwrap_or_default()
+                ),
                 signature: crate::signing::documents::info(state, &row.id).await?,
             })
         }
@@ -110,33 +130,65 @@ async fn view(state: &AppState, row: &ApplicationRow) -> Result<ApplicationView,
 }
 
 async fn organisation(state: &AppState, id: &str) -> Result<Organisation, ApiError> {
-    crate::organisations::get(&state.db, id).await?.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("organisation {id} vanished")))
+    crate::organisations::get(&state.db, id)
+        .await?
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("organisation {id} vanished")))
 }
 
 /// Where the result is issued: the cabinet for electronic results, the provider's office for paper.
 fn result_place(state: &AppState, service_id: &str, provider: &Organisation) -> Text {
     use portal_domain::service::ResultForm;
-    let electronic = state.catalogue.get(service_id).is_some_and(|s| s.definition.result.forms.contains(&ResultForm::Electronic));
-    let msg = if electronic { Msg::ReceiptResultCabinetAndOffice } else { Msg::ReceiptResultOffice };
+    let electronic = state
+        .catalogue
+        .get(service_id)
+        .is_some_and(|s| s.definition.result.forms.contains(&ResultForm::Electronic));
+    let msg = if electronic {
+        Msg::ReceiptResultCabinetAndOffice
+    } else {
+        Msg::ReceiptResultOffice
+    };
     Text::from_fn(|lang| {
-        let place = format!("{}, {}", provider.name.get(lang), provider.address.get(lang));
+        let place = format!(
+            "{}, {}",
+            provider.name.get(lang),
+            provider.address.get(lang)
+        );
         tf(lang, msg, &[("place", &place)])
     })
 }
 
 /// Checks that the provider the form names exists and provides this kind of service.
-async fn check_provider(state: &AppState, form: &FormDefinition, answers: &Answers) -> Result<Option<Organisation>, ApiError> {
-    let Some((field, kind)) = form.provider_field() else { return Ok(None) };
-    let Some(Answer::Text(id)) = answers.get(field) else { return Ok(None) };
+async fn check_provider(
+    state: &AppState,
+    form: &FormDefinition,
+    answers: &Answers,
+) -> Result<Option<Organisation>, ApiError> {
+    let Some((field, kind)) = form.provider_field() else {
+        return Ok(None);
+    };
+    let Some(Answer::Text(id)) = answers.get(field) else {
+        return Ok(None);
+    };
     match crate::organisations::get(&state.db, id).await? {
         Some(o) if o.kind == kind && o.provider => Ok(Some(o)),
-        _ => Err(ApiError::invalid(FieldProblem::new(field, Msg::ErrorOrganisationUnknown))),
+        _ => Err(ApiError::invalid(FieldProblem::new(
+            field,
+            Msg::ErrorOrganisationUnknown,
+        ))),
     }
 }
 
 /// The answers of file fields are the application's complete attachments.
-fn with_attachments(form: &FormDefinition, answers: Answers, attachments: &[AttachmentRow]) -> Answers {
-    let files: Vec<(&str, &str)> = attachments.iter().filter(|a| a.complete).map(|a| (a.slot.as_str(), a.id.as_str())).collect();
+fn with_attachments(
+    form: &FormDefinition,
+    answers: Answers,
+    attachments: &[AttachmentRow],
+) -> Answers {
+    let files: Vec<(&str, &str)> = attachments
+        .iter()
+        .filter(|a| a.complete)
+        .map(|a| (a.slot.as_str(), a.id.as_str()))
+        .collect();
     form.with_files(answers, &files)
 }
 
@@ -148,12 +200,19 @@ fn with_attachments(form: &FormDefinition, answers: Answers, attachments: &[Atta
     security(("session" = [])),
     responses((status = 200, body = Vec<ApplicationSummary>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody))
 )]
-async fn list(State(state): State<AppState>, Citizen(auth): Citizen) -> Result<Json<Vec<ApplicationSummary>>, ApiError> {
+async fn list(
+    State(state): State<AppState>,
+    Citizen(auth): Citizen,
+) -> Result<Json<Vec<ApplicationSummary>>, ApiError> {
     let rows = store::list_for(&state.db, &auth.user.id).await?;
     let summaries = rows
         .into_iter()
         .map(|r| ApplicationSummary {
-            service_name: state.catalogue.get(&r.service_id).map(|s| s.definition.short_name.clone()).unwrap_or_else(|| Text::same(&r.service_id)),
+            service_name: state
+                .catalogue
+                .get(&r.service_id)
+                .map(|s| s.definition.short_name.clone())
+                .unwrap_or_else(|| Text::same(&r.service_id)),
             status: r.status(),
             id: r.id,
             service_id: r.service_id,
@@ -184,9 +243,16 @@ async fn create(
     ApiJson(new): ApiJson<NewApplication>,
 ) -> Result<(StatusCode, Json<ApplicationView>), ApiError> {
     form_of(&state, &new.service_id)?;
-    let drafts = store::list_for(&state.db, &auth.user.id).await?.iter().filter(|r| r.status() == Status::Draft).count();
+    let drafts = store::list_for(&state.db, &auth.user.id)
+        .await?
+        .iter()
+        .filter(|r| r.status() == Status::Draft)
+        .count();
     if drafts >= MAX_DRAFTS {
-        return Err(ApiError::TooManyRequests { msg: Msg::ErrorApplicationTooManyDrafts, retry_after_seconds: 0 });
+        return Err(ApiError::TooManyRequests {
+            msg: Msg::ErrorApplicationTooManyDrafts,
+            retry_after_seconds: 0,
+        });
     }
     let id = store::create(&state.db, &auth.user.id, &new.service_id).await?;
     let row = owned(&state, &id, &auth.user.id).await?;
@@ -205,7 +271,11 @@ const MAX_DRAFTS: usize = 50;
     params(("id" = String, Path)),
     responses((status = 200, body = ApplicationView), (status = 404, body = ErrorBody))
 )]
-async fn read(State(state): State<AppState>, Citizen(auth): Citizen, Path(id): Path<String>) -> Result<Json<ApplicationView>, ApiError> {
+async fn read(
+    State(state): State<AppState>,
+    Citizen(auth): Citizen,
+    Path(id): Path<String>,
+) -> Result<Json<ApplicationView>, ApiError> {
     let row = owned(&state, &id, &auth.user.id).await?;
     Ok(Json(view(&state, &row).await?))
 }
@@ -236,14 +306,23 @@ async fn save(
     let form = form_of(&state, &row.service_id)?;
     let attachments = store::attachments(&state.db, &row.id).await?;
     let answers = with_attachments(form, draft.answers, &attachments);
-    let kept = form.validate(&answers, Strictness::Draft, context()).map_err(ApiError::Invalid)?;
+    let kept = form
+        .validate(&answers, Strictness::Draft, context())
+        .map_err(ApiError::Invalid)?;
     check_provider(&state, form, &kept).await?;
     if draft.version != row.version {
         return Err(ApiError::Conflict(Msg::ErrorApplicationConflict));
     }
-    if store::save_answers(&state.db, &row.id, draft.version, &kept).await?.is_none() {
+    if store::save_answers(&state.db, &row.id, draft.version, &kept)
+        .await?
+        .is_none()
+    {
         let now = owned(&state, &id, &auth.user.id).await?;
-        let msg = if now.status() == Status::Draft { Msg::ErrorApplicationConflict } else { Msg::ErrorApplicationNotDraft };
+        let msg = if now.status() == Status::Draft {
+            Msg::ErrorApplicationConflict
+        } else {
+            Msg::ErrorApplicationNotDraft
+        };
         return Err(ApiError::Conflict(msg));
     }
     let row = owned(&state, &id, &auth.user.id).await?;
@@ -259,7 +338,11 @@ async fn save(
     params(("id" = String, Path)),
     responses((status = 204), (status = 404, body = ErrorBody), (status = 409, description = "Already submitted", body = ErrorBody))
 )]
-async fn delete(State(state): State<AppState>, Citizen(auth): Citizen, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+async fn delete(
+    State(state): State<AppState>,
+    Citizen(auth): Citizen,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
     let row = owned_draft(&state, &id, &auth.user.id).await?;
     let attachments = store::attachments(&state.db, &row.id).await?;
     if !store::delete_draft(&state.db, &row.id).await? {
@@ -302,32 +385,56 @@ async fn submit(
         return Ok((StatusCode::OK, Json(view(&state, &row).await?)));
     }
     if !request.consent {
-        return Err(ApiError::invalid(FieldProblem::new("consent", Msg::ErrorApplicationConsent)));
+        return Err(ApiError::invalid(FieldProblem::new(
+            "consent",
+            Msg::ErrorApplicationConsent,
+        )));
     }
     if request.version != row.version {
         return Err(ApiError::Conflict(Msg::ErrorApplicationConflict));
     }
-    let service = state.catalogue.get(&row.service_id).ok_or(ApiError::NotFound(Msg::ErrorApplicationNotOnline))?;
+    let service = state
+        .catalogue
+        .get(&row.service_id)
+        .ok_or(ApiError::NotFound(Msg::ErrorApplicationNotOnline))?;
     let form = form_of(&state, &row.service_id)?;
     let attachments = store::attachments(&state.db, &row.id).await?;
     if attachments.iter().any(|a| !a.complete) {
-        return Err(ApiError::invalid(FieldProblem::new("attachments", Msg::ErrorUploadIncomplete)));
+        return Err(ApiError::invalid(FieldProblem::new(
+            "attachments",
+            Msg::ErrorUploadIncomplete,
+        )));
     }
     let answers = with_attachments(form, row.answers()?, &attachments);
-    let kept = form.validate(&answers, Strictness::Complete, context()).map_err(ApiError::Invalid)?;
-    let provider = check_provider(&state, form, &kept).await?.ok_or_else(|| anyhow::anyhow!("a complete form names its provider"))?;
-    let signature = crate::signing::check_submission(&state, &row, &auth.user.iin, request.signature.as_deref()).await?;
+    let kept = form
+        .validate(&answers, Strictness::Complete, context())
+        .map_err(ApiError::Invalid)?;
+    let provider = check_provider(&state, form, &kept)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("a complete form names its provider"))?;
+    let signature = crate::signing::check_submission(
+        &state,
+        &row,
+        &auth.user.iin,
+        request.signature.as_deref(),
+    )
+    .await?;
     let now = now_millis();
-    let term = service.definition.term.stated.or(service.definition.term.derived);
+    let term = service
+        .definition
+        .term
+        .stated
+        .or(service.definition.term.derived);
     let facts = store::SubmissionFacts {
         id: &row.id,
+        user_id: &auth.user.id,
         version: row.version,
         answers: &kept,
         definition_sha256: &service.sha256,
         organisation_id: &provider.id,
         submitted_at: now,
         local_day: local_day_and_minute(now).0,
-        expected_result_date: term.map(|t| state.calendar.due_date(now, t)),
+        expected_result_date: term.map(|t| state.calendar.get().due_date(now, t)),
         lang: lang.code(),
         status: signature.status(),
         signature: signature.record(),
@@ -344,36 +451,76 @@ async fn submit(
     if status == StatusCode::CREATED {
         tracing::info!(application = %row.id, number = row.number.as_deref().unwrap_or(""), service = %row.service_id, "application submitted");
         let (title, body) = match row.status() {
-            Status::SignaturePending => (Msg::NotificationsSignaturePendingTitle, Msg::NotificationsSignaturePendingBody),
-            _ => (Msg::NotificationsSubmittedTitle, Msg::NotificationsSubmittedBody),
+            Status::SignaturePending => (
+                Msg::NotificationsSignaturePendingTitle,
+                Msg::NotificationsSignaturePendingBody,
+            ),
+            _ => (
+                Msg::NotificationsSubmittedTitle,
+                Msg::NotificationsSubmittedBody,
+            ),
         };
-        notify_about(&state, &row, &auth.user.id, title, body).await?;
+        notify_about(&state, &row, title, body).await?;
     }
     Ok((status, Json(view)))
 }
 
 /// Tells the applicant about `row` (its number, service and provider fill `title` and `body`).
-pub async fn notify_about(state: &AppState, row: &ApplicationRow, user_id: &str, title: Msg, body: Msg) -> anyhow::Result<()> {
+pub async fn notify_about(
+    state: &AppState,
+    row: &ApplicationRow,
+    title: Msg,
+    body: Msg,
+) -> anyhow::Result<()> {
+    notify_with(state, row, title, body, &|_| vec![]).await
+}
+
+/// Tells the applicant about `row`: `extra` gives more placeholders, per language, besides the
+/// number, the service and the provider.
+pub async fn notify_with(
+    state: &AppState,
+    row: &ApplicationRow,
+    title: Msg,
+    body: Msg,
+    extra: &(dyn Fn(portal_i18n::Lang) -> Vec<(&'static str, String)> + Send + Sync),
+) -> anyhow::Result<()> {
     let number = row.number.clone().unwrap_or_default();
     let service = state.catalogue.get(&row.service_id);
     let provider = match &row.organisation_id {
         Some(id) => crate::organisations::get(&state.db, id).await?,
         None => None,
     };
-    let args = |l| {
-        [
-            ("number", number.clone()),
-            ("service", service.map(|s| s.definition.short_name.get(l).to_string()).unwrap_or_default()),
-            ("organisation", provider.as_ref().map(|p| p.name.get(l).to_string()).unwrap_or_default()),
-        ]
-    };
     let fill = |msg, l| {
-        let args = args(l);
-        tf(l, msg, &args.iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>())
+        let mut args = vec![
+            ("number", number.clone()),
+            (
+                "service",
+                service
+                    .map(|s| s.definition.short_name.get(l).to_string())
+                    .unwrap_or_default(),
+            ),
+            (
+                "organisation",
+                provider
+                    .as_ref()
+                    .map(|p| p.name.get(l).to_string())
+                    .unwrap_or_default(),
+            ),
+        ];
+        args.extend(extra(l));
+        crate::workflow::fill(l, msg, &args)
     };
     let title = Text::from_fn(|l| fill(title, l));
     let body = Text::from_fn(|l| fill(body, l));
-    crate::notifications::notify(&state.db, user_id, &title, &body, Some(&format!("/applications/{}", row.id))).await.map(drop)
+    crate::notifications::deliver(
+        state,
+        &row.user_id,
+        &title,
+        &body,
+        Some(&format!("/applications/{}", row.id)),
+    )
+    .await
+    .map(drop)
 }
 
 /// The receipt of a submitted application as a PDF, in the request's language.
@@ -399,13 +546,11 @@ async fn receipt_pdf(
     let Some(submission) = &view.submission else {
         return Err(ApiError::NotFound(Msg::ErrorApplicationNotFound));
     };
-    let service = state.catalogue.get(&row.service_id).ok_or(ApiError::NotFound(Msg::ErrorApplicationNotOnline))?;
-    let applicant = [auth.user.last_name.as_str(), auth.user.first_name.as_str(), auth.user.middle_name.as_deref().unwrap_or("")]
-        .iter()
-        .filter(|s| !s.is_empty())
-        .copied()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let service = state
+        .catalogue
+        .get(&row.service_id)
+        .ok_or(ApiError::NotFound(Msg::ErrorApplicationNotOnline))?;
+    let applicant = auth.user.full_name();
     let document = receipt::Receipt {
         lang,
         number: &submission.number,
@@ -435,28 +580,86 @@ async fn receipt_pdf(
         .into_response())
 }
 
-/// Confirms a receipt: what its QR code points to. Public, and without personal data.
+/// `GET /api/verify/{code}` parameters.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+pub struct VerifyQuery {
+    /// The document number as printed; when given it must match.
+    pub number: Option<String>,
+}
+
+/// Confirms a receipt or a provider's document: what its QR code points to. Public, and shows
+/// nothing more personal than the document itself (no names, no IIN).
 #[utoipa::path(
     get,
     path = "/api/verify/{code}",
     tag = "applications",
-    params(("code" = String, Path, description = "The code from the receipt's QR code")),
+    params(("code" = String, Path, description = "The code from the document's QR code"), VerifyQuery),
     responses((status = 200, body = Verification), (status = 404, body = ErrorBody))
 )]
-async fn verify(State(state): State<AppState>, Path(code): Path<String>) -> Result<Json<Verification>, ApiError> {
+async fn verify(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    crate::error::ApiQuery(query): crate::error::ApiQuery<VerifyQuery>,
+) -> Result<Json<Verification>, ApiError> {
+    let not_found = || ApiError::NotFound(Msg::ErrorVerifyNotFound);
     if !portal_domain::form::is_attachment_id(&code) {
-        return Err(ApiError::NotFound(Msg::ErrorVerifyNotFound));
+        return Err(not_found());
     }
-    let row = store::by_verification_code(&state.db, &code).await?.ok_or(ApiError::NotFound(Msg::ErrorVerifyNotFound))?;
-    let (Some(number), Some(submitted_at), Some(organisation_id)) = (row.number.clone(), row.submitted_at, row.organisation_id.clone()) else {
-        return Err(ApiError::NotFound(Msg::ErrorVerifyNotFound));
+    let number_matches = |number: &str| {
+        query
+            .number
+            .as_deref()
+            .is_none_or(|n| n.trim().eq_ignore_ascii_case(number))
     };
-    let service_name = state.catalogue.get(&row.service_id).map(|s| s.definition.name.clone()).unwrap_or_else(|| Text::same(&row.service_id));
+    if let Some(result) = crate::workflow::results::by_code(&state.db, &code).await? {
+        let row = store::by_id(&state.db, &result.application_id)
+            .await?
+            .ok_or_else(not_found)?;
+        if !number_matches(&result.number) {
+            return Err(not_found());
+        }
+        let organisation_id = row.organisation_id.clone().ok_or_else(not_found)?;
+        return Ok(Json(Verification {
+            kind: crate::workflow::results::kind_of(result.decision()),
+            issued_at: result.created_at,
+            service_name: service_name(&state, &row.service_id),
+            status: row.status(),
+            organisation_name: organisation(&state, &organisation_id).await?.name,
+            signature_valid: crate::workflow::results::signature_valid(&state, &result).await,
+            signed_by: Some(result.signer.clone()),
+            number: result.number,
+        }));
+    }
+    let row = store::by_verification_code(&state.db, &code)
+        .await?
+        .ok_or_else(not_found)?;
+    let (Some(number), Some(submitted_at), Some(organisation_id)) = (
+        row.number.clone(),
+        row.submitted_at,
+        row.organisation_id.clone(),
+    ) else {
+        return Err(not_found());
+    };
+    if !number_matches(&number) {
+        return Err(not_found());
+    }
+    let signature_valid = crate::signing::documents::reverify(&state, &row.id).await?;
     Ok(Json(Verification {
+        kind: portal_domain::application::DocumentKind::Receipt,
         number,
-        service_name,
-        submitted_at,
+        issued_at: submitted_at,
+        service_name: service_name(&state, &row.service_id),
         status: row.status(),
         organisation_name: organisation(&state, &organisation_id).await?.name,
+        signature_valid,
+        signed_by: None,
     }))
+}
+
+fn service_name(state: &AppState, service_id: &str) -> Text {
+    state
+        .catalogue
+        .get(service_id)
+        .map(|s| s.definition.name.clone())
+        .unwrap_or_else(|| Text::same(service_id))
 }

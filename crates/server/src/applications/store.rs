@@ -2,6 +2,9 @@
 
 use portal_domain::application::{AttachmentView, Status};
 use portal_domain::form::Answers;
+use portal_domain::workflow::{Action, Actor};
+
+use crate::workflow::events::{EventDetails, NewEvent};
 
 use crate::db::{Db, new_id, now_millis};
 use crate::on_db;
@@ -59,33 +62,65 @@ pub async fn create(db: &Db, user_id: &str, service_id: &str) -> anyhow::Result<
 /// not exist.
 pub async fn owned(db: &Db, id: &str, user_id: &str) -> anyhow::Result<Option<ApplicationRow>> {
     let sql = format!("SELECT {COLUMNS} FROM applications WHERE id = $1 AND user_id = $2");
-    Ok(on_db!(db, |pool| sqlx::query_as(&sql).bind(id).bind(user_id).fetch_optional(pool).await)?)
+    Ok(on_db!(db, |pool| sqlx::query_as(&sql)
+        .bind(id)
+        .bind(user_id)
+        .fetch_optional(pool)
+        .await)?)
 }
 
-/// Application `id` if it was submitted to `organisation_id` (what its officers may see).
-pub async fn submitted_to(db: &Db, id: &str, organisation_id: &str) -> anyhow::Result<Option<ApplicationRow>> {
-    let sql = format!("SELECT {COLUMNS} FROM applications WHERE id = $1 AND organisation_id = $2 AND status <> 'draft'");
-    Ok(on_db!(db, |pool| sqlx::query_as(&sql).bind(id).bind(organisation_id).fetch_optional(pool).await)?)
+/// Application `id` if it reached `organisation_id` (what its officers may see): submitted, with
+/// the signature confirmed.
+pub async fn submitted_to(
+    db: &Db,
+    id: &str,
+    organisation_id: &str,
+) -> anyhow::Result<Option<ApplicationRow>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM applications WHERE id = $1 AND organisation_id = $2
+         AND status NOT IN ('draft', 'signature_pending', 'signature_rejected')"
+    );
+    Ok(on_db!(db, |pool| sqlx::query_as(&sql)
+        .bind(id)
+        .bind(organisation_id)
+        .fetch_optional(pool)
+        .await)?)
 }
 
 pub async fn by_id(db: &Db, id: &str) -> anyhow::Result<Option<ApplicationRow>> {
     let sql = format!("SELECT {COLUMNS} FROM applications WHERE id = $1");
-    Ok(on_db!(db, |pool| sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)?)
+    Ok(on_db!(db, |pool| sqlx::query_as(&sql)
+        .bind(id)
+        .fetch_optional(pool)
+        .await)?)
 }
 
 pub async fn by_verification_code(db: &Db, code: &str) -> anyhow::Result<Option<ApplicationRow>> {
     let sql = format!("SELECT {COLUMNS} FROM applications WHERE verification_code = $1");
-    Ok(on_db!(db, |pool| sqlx::query_as(&sql).bind(code).fetch_optional(pool).await)?)
+    Ok(on_db!(db, |pool| sqlx::query_as(&sql)
+        .bind(code)
+        .fetch_optional(pool)
+        .await)?)
 }
 
 pub async fn list_for(db: &Db, user_id: &str) -> anyhow::Result<Vec<ApplicationRow>> {
-    let sql = format!("SELECT {COLUMNS} FROM applications WHERE user_id = $1 ORDER BY updated_at DESC, id LIMIT 500");
-    Ok(on_db!(db, |pool| sqlx::query_as(&sql).bind(user_id).fetch_all(pool).await)?)
+    let sql = format!(
+        "SELECT {COLUMNS} FROM applications WHERE user_id = $1 ORDER BY updated_at DESC, id LIMIT 500"
+    );
+    Ok(on_db!(db, |pool| sqlx::query_as(&sql)
+        .bind(user_id)
+        .fetch_all(pool)
+        .await)?)
 }
 
 /// Saves a draft's answers if it is still the draft at `version`. Returns the new version, or
 /// `None` when the draft moved on (or was submitted) meanwhile.
-pub async fn save_answers(db: &Db, id: &str, version: i64, answers: &Answers) -> anyhow::Result<Option<i64>> {
+pub async fn save_answers(
+    db: &Db,
+    id: &str,
+    version: i64,
+    answers: &Answers,
+) -> anyhow::Result<Option<i64>> {
     let json = serde_json::to_string(answers)?;
     let done = on_db!(db, |pool| {
         sqlx::query("UPDATE applications SET answers = $1, version = version + 1, updated_at = $2 WHERE id = $3 AND version = $4 AND status = 'draft'")
@@ -114,13 +149,17 @@ pub async fn touch(db: &Db, id: &str) -> anyhow::Result<()> {
 
 pub async fn delete_draft(db: &Db, id: &str) -> anyhow::Result<bool> {
     let done = on_db!(db, |pool| {
-        sqlx::query("DELETE FROM applications WHERE id = $1 AND status = 'draft'").bind(id).execute(pool).await
+        sqlx::query("DELETE FROM applications WHERE id = $1 AND status = 'draft'")
+            .bind(id)
+            .execute(pool)
+            .await
     })?;
     Ok(done.rows_affected() == 1)
 }
 
 pub struct SubmissionFacts<'a> {
     pub id: &'a str,
+    pub user_id: &'a str,
     pub version: i64,
     pub answers: &'a Answers,
     pub definition_sha256: &'a str,
@@ -171,7 +210,8 @@ pub async fn submit(db: &Db, facts: SubmissionFacts<'_>) -> anyhow::Result<Submi
         .bind(&day)
         .fetch_one(&mut *tx)
         .await?;
-        let number = portal_domain::application::application_number(facts.local_day, sequence as u32);
+        let number =
+            portal_domain::application::application_number(facts.local_day, sequence as u32);
         let done = sqlx::query(
             "UPDATE applications SET status = $11, answers = $1, version = version + 1, updated_at = $2,
                     number = $3, submitted_at = $2, definition_sha256 = $4, organisation_id = $5, consent_at = $2,
@@ -212,6 +252,22 @@ pub async fn submit(db: &Db, facts: SubmissionFacts<'_>) -> anyhow::Result<Submi
             .bind(g.next_check_at)
             .execute(&mut *tx)
             .await?;
+            let action = if facts.status == Status::SignaturePending {
+                Action::SubmitUnconfirmed
+            } else {
+                Action::Submit
+            };
+            let event = NewEvent {
+                application_id: facts.id,
+                at: facts.submitted_at,
+                actor_id: Some(facts.user_id),
+                actor: Actor::Applicant,
+                action,
+                from: Status::Draft,
+                to: facts.status,
+                details: &EventDetails::default(),
+            };
+            crate::workflow::events::append(&mut tx, &event).await?;
             tx.commit().await?;
             Ok(Submitted::Now)
         } else {
@@ -250,19 +306,41 @@ impl AttachmentRow {
     }
 }
 
-const ATTACHMENT_COLUMNS: &str = "id, application_id, slot, file_name, size, received, complete, content_type, sha256";
+const ATTACHMENT_COLUMNS: &str =
+    "id, application_id, slot, file_name, size, received, complete, content_type, sha256";
 
 pub async fn attachments(db: &Db, application_id: &str) -> anyhow::Result<Vec<AttachmentRow>> {
-    let sql = format!("SELECT {ATTACHMENT_COLUMNS} FROM attachments WHERE application_id = $1 ORDER BY created_at, id");
-    Ok(on_db!(db, |pool| sqlx::query_as(&sql).bind(application_id).fetch_all(pool).await)?)
+    let sql = format!(
+        "SELECT {ATTACHMENT_COLUMNS} FROM attachments WHERE application_id = $1 ORDER BY created_at, id"
+    );
+    Ok(on_db!(db, |pool| sqlx::query_as(&sql)
+        .bind(application_id)
+        .fetch_all(pool)
+        .await)?)
 }
 
-pub async fn attachment(db: &Db, application_id: &str, id: &str) -> anyhow::Result<Option<AttachmentRow>> {
-    let sql = format!("SELECT {ATTACHMENT_COLUMNS} FROM attachments WHERE application_id = $1 AND id = $2");
-    Ok(on_db!(db, |pool| sqlx::query_as(&sql).bind(application_id).bind(id).fetch_optional(pool).await)?)
+pub async fn attachment(
+    db: &Db,
+    application_id: &str,
+    id: &str,
+) -> anyhow::Result<Option<AttachmentRow>> {
+    let sql = format!(
+        "SELECT {ATTACHMENT_COLUMNS} FROM attachments WHERE application_id = $1 AND id = $2"
+    );
+    Ok(on_db!(db, |pool| sqlx::query_as(&sql)
+        .bind(application_id)
+        .bind(id)
+        .fetch_optional(pool)
+        .await)?)
 }
 
-pub async fn insert_attachment(db: &Db, application_id: &str, slot: &str, file_name: &str, size: u64) -> anyhow::Result<String> {
+pub async fn insert_attachment(
+    db: &Db,
+    application_id: &str,
+    slot: &str,
+    file_name: &str,
+    size: u64,
+) -> anyhow::Result<String> {
     let id = new_id();
     on_db!(db, |pool| {
         sqlx::query(
@@ -308,7 +386,12 @@ pub async fn record_progress(db: &Db, id: &str, received: u64) -> anyhow::Result
     Ok(())
 }
 
-pub async fn complete_attachment(db: &Db, id: &str, content_type: &str, sha256: &str) -> anyhow::Result<()> {
+pub async fn complete_attachment(
+    db: &Db,
+    id: &str,
+    content_type: &str,
+    sha256: &str,
+) -> anyhow::Result<()> {
     on_db!(db, |pool| {
         sqlx::query("UPDATE attachments SET complete = TRUE, content_type = $1, sha256 = $2, busy_until = NULL WHERE id = $3")
             .bind(content_type)
@@ -321,6 +404,11 @@ pub async fn complete_attachment(db: &Db, id: &str, content_type: &str, sha256: 
 }
 
 pub async fn delete_attachment(db: &Db, id: &str) -> anyhow::Result<()> {
-    on_db!(db, |pool| sqlx::query("DELETE FROM attachments WHERE id = $1").bind(id).execute(pool).await)?;
+    on_db!(db, |pool| sqlx::query(
+        "DELETE FROM attachments WHERE id = $1"
+    )
+    .bind(id)
+    .execute(pool)
+    .await)?;
     Ok(())
 }

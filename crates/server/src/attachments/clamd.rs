@@ -28,10 +28,15 @@ pub async fn scan(address: &str, file: &Path) -> anyhow::Result<Verdict> {
         let stream = tokio::net::TcpStream::connect(address).await?;
         instream(stream, file).await
     };
-    tokio::time::timeout(Duration::from_secs(120), work).await.map_err(|_| anyhow::anyhow!("clamd did not answer in time"))?
+    tokio::time::timeout(Duration::from_secs(120), work)
+        .await
+        .map_err(|_| anyhow::anyhow!("clamd did not answer in time"))?
 }
 
-async fn instream<S: AsyncRead + AsyncWrite + Unpin>(mut stream: S, file: &Path) -> anyhow::Result<Verdict> {
+async fn instream<S: AsyncRead + AsyncWrite + Unpin>(
+    mut stream: S,
+    file: &Path,
+) -> anyhow::Result<Verdict> {
     stream.write_all(b"zINSTREAM\0").await?;
     let mut f = tokio::fs::File::open(file).await?;
     let mut buf = vec![0u8; 64 * 1024];
@@ -52,7 +57,9 @@ async fn instream<S: AsyncRead + AsyncWrite + Unpin>(mut stream: S, file: &Path)
 
 fn parse_reply(reply: &str) -> anyhow::Result<Verdict> {
     let reply = reply.trim_end_matches(['\0', '\n']);
-    let result = reply.strip_prefix("stream: ").ok_or_else(|| anyhow::anyhow!("unexpected clamd reply `{reply}`"))?;
+    let result = reply
+        .strip_prefix("stream: ")
+        .ok_or_else(|| anyhow::anyhow!("unexpected clamd reply `{reply}`"))?;
     if result == "OK" {
         Ok(Verdict::Clean)
     } else if let Some(name) = result.strip_suffix(" FOUND") {
@@ -69,7 +76,10 @@ mod tests {
     #[test]
     fn replies_are_read() {
         assert_eq!(parse_reply("stream: OK\0").unwrap(), Verdict::Clean);
-        assert_eq!(parse_reply("stream: Eicar-Test-Signature FOUND\0").unwrap(), Verdict::Infected("Eicar-Test-Signature".into()));
+        assert_eq!(
+            parse_reply("stream: Eicar-Test-Signature FOUND\0").unwrap(),
+            Verdict::Infected("Eicar-Test-Signature".into())
+        );
         assert!(parse_reply("INSTREAM size limit exceeded. ERROR\0").is_err());
         assert!(parse_reply("stream: Can't allocate memory ERROR\0").is_err());
     }

@@ -14,8 +14,8 @@ use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use portal_domain::application::{AttachmentView, FileName, NewAttachment};
 use portal_domain::api::ErrorBody;
+use portal_domain::application::{AttachmentView, FileName, NewAttachment};
 use portal_i18n::Msg;
 use tower::ServiceExt;
 use utoipa_axum::router::OpenApiRouter;
@@ -38,11 +38,17 @@ pub fn routes() -> OpenApiRouter<AppState> {
 /// How long one upload request may hold an attachment.
 const UPLOAD_CLAIM_SECONDS: i64 = 120;
 
-async fn owned_attachment(state: &AppState, application: &ApplicationRow, attachment_id: &str) -> Result<AttachmentRow, ApiError> {
+async fn owned_attachment(
+    state: &AppState,
+    application: &ApplicationRow,
+    attachment_id: &str,
+) -> Result<AttachmentRow, ApiError> {
     if !portal_domain::form::is_attachment_id(attachment_id) {
         return Err(ApiError::NotFound(Msg::ErrorNotFound));
     }
-    store::attachment(&state.db, &application.id, attachment_id).await?.ok_or(ApiError::NotFound(Msg::ErrorNotFound))
+    store::attachment(&state.db, &application.id, attachment_id)
+        .await?
+        .ok_or(ApiError::NotFound(Msg::ErrorNotFound))
 }
 
 /// Announces an upload: which document it is a copy of, the file's name and size.
@@ -71,28 +77,52 @@ async fn announce(
 ) -> Result<(StatusCode, Json<AttachmentView>), ApiError> {
     let application = owned_draft(&state, &id, &auth.user.id).await?;
     let form = crate::applications::form_of(&state, &application.service_id)?;
-    let name = FileName::parse(&new.file_name).map_err(|msg| ApiError::invalid(FieldProblem::new("file_name", msg)))?;
-    let Some((_, max_files)) = form.file_slots().into_iter().find(|(slot, _)| *slot == new.slot) else {
-        return Err(ApiError::invalid(FieldProblem::new("slot", Msg::ErrorUploadSlot)));
+    let name = FileName::parse(&new.file_name)
+        .map_err(|msg| ApiError::invalid(FieldProblem::new("file_name", msg)))?;
+    let Some((_, max_files)) = form
+        .file_slots()
+        .into_iter()
+        .find(|(slot, _)| *slot == new.slot)
+    else {
+        return Err(ApiError::invalid(FieldProblem::new(
+            "slot",
+            Msg::ErrorUploadSlot,
+        )));
     };
     let existing = store::attachments(&state.db, &application.id).await?;
     if existing.iter().filter(|a| a.slot == new.slot).count() as u32 >= max_files {
-        return Err(ApiError::invalid(FieldProblem::new("slot", Msg::ErrorFormTooManyFiles).arg("max", max_files.to_string())));
+        return Err(ApiError::invalid(
+            FieldProblem::new("slot", Msg::ErrorFormTooManyFiles).arg("max", max_files.to_string()),
+        ));
     }
     let limits = crate::applications::limits(&state);
     if new.size == 0 {
-        return Err(ApiError::invalid(FieldProblem::new("size", Msg::ErrorUploadEmpty)));
+        return Err(ApiError::invalid(FieldProblem::new(
+            "size",
+            Msg::ErrorUploadEmpty,
+        )));
     }
     if new.size > limits.max_file_bytes {
-        return Err(ApiError::invalid(FieldProblem::new("size", Msg::ErrorUploadTooBig).arg("max", megabytes(limits.max_file_bytes))));
+        return Err(ApiError::invalid(
+            FieldProblem::new("size", Msg::ErrorUploadTooBig)
+                .arg("max", megabytes(limits.max_file_bytes)),
+        ));
     }
     let used: u64 = existing.iter().map(|a| a.size as u64).sum();
     if used + new.size > limits.max_application_bytes {
         return Err(ApiError::invalid(
-            FieldProblem::new("size", Msg::ErrorUploadApplicationFull).arg("max", megabytes(limits.max_application_bytes)),
+            FieldProblem::new("size", Msg::ErrorUploadApplicationFull)
+                .arg("max", megabytes(limits.max_application_bytes)),
         ));
     }
-    let attachment_id = store::insert_attachment(&state.db, &application.id, &new.slot, name.as_str(), new.size).await?;
+    let attachment_id = store::insert_attachment(
+        &state.db,
+        &application.id,
+        &new.slot,
+        name.as_str(),
+        new.size,
+    )
+    .await?;
     store::touch(&state.db, &application.id).await?;
     let row = owned_attachment(&state, &application, &attachment_id).await?;
     Ok((StatusCode::CREATED, Json(row.view())))
@@ -117,7 +147,11 @@ async fn progress(
     Path((id, attachment_id)): Path<(String, String)>,
 ) -> Result<Json<AttachmentView>, ApiError> {
     let application = owned(&state, &id, &auth.user.id).await?;
-    Ok(Json(owned_attachment(&state, &application, &attachment_id).await?.view()))
+    Ok(Json(
+        owned_attachment(&state, &application, &attachment_id)
+            .await?
+            .view(),
+    ))
 }
 
 /// Removes an attachment from a draft.
@@ -194,7 +228,9 @@ async fn upload(
     let (received, appended) = storage::append(&file, offset, row.size as u64, body).await;
     match appended {
         Ok(()) => {}
-        Err(storage::AppendError::NotAllowedType) => return refuse(&state, &application, &row, Msg::ErrorUploadFileType).await,
+        Err(storage::AppendError::NotAllowedType) => {
+            return refuse(&state, &application, &row, Msg::ErrorUploadFileType).await;
+        }
         Err(storage::AppendError::Overflow) => {
             store::record_progress(&state.db, &row.id, offset).await?;
             return Err(ApiError::PayloadTooLarge(Msg::ErrorUploadOverflow));
@@ -207,7 +243,13 @@ async fn upload(
     }
     if received < row.size as u64 {
         store::record_progress(&state.db, &row.id, received).await?;
-        return Ok(Json(AttachmentRow { received: received as i64, ..row }.view()));
+        return Ok(Json(
+            AttachmentRow {
+                received: received as i64,
+                ..row
+            }
+            .view(),
+        ));
     }
     let (file_type, sha256) = storage::inspect(&file).await?;
     let Some(file_type) = file_type else {
@@ -231,11 +273,20 @@ async fn upload(
     }
     store::complete_attachment(&state.db, &row.id, file_type.content_type(), &sha256).await?;
     store::touch(&state.db, &application.id).await?;
-    Ok(Json(owned_attachment(&state, &application, &row.id).await?.view()))
+    Ok(Json(
+        owned_attachment(&state, &application, &row.id)
+            .await?
+            .view(),
+    ))
 }
 
 /// Forgets a refused upload entirely and says why.
-async fn refuse(state: &AppState, application: &ApplicationRow, row: &AttachmentRow, msg: Msg) -> Result<Json<AttachmentView>, ApiError> {
+async fn refuse(
+    state: &AppState,
+    application: &ApplicationRow,
+    row: &AttachmentRow,
+    msg: Msg,
+) -> Result<Json<AttachmentView>, ApiError> {
     store::delete_attachment(&state.db, &row.id).await?;
     storage::remove(&state.config.data_dir, &row.id).await;
     store::touch(&state.db, &application.id).await?;
@@ -243,7 +294,12 @@ async fn refuse(state: &AppState, application: &ApplicationRow, row: &Attachment
 }
 
 async fn truncate(file: &std::path::Path, len: u64) -> std::io::Result<()> {
-    tokio::fs::OpenOptions::new().write(true).open(file).await?.set_len(len).await
+    tokio::fs::OpenOptions::new()
+        .write(true)
+        .open(file)
+        .await?
+        .set_len(len)
+        .await
 }
 
 /// Downloads a complete attachment, always as a download (`Content-Disposition: attachment`),
@@ -292,14 +348,19 @@ async fn officer_download(
     if !portal_domain::form::is_attachment_id(&id) {
         return Err(ApiError::NotFound(Msg::ErrorApplicationNotFound));
     }
-    let application =
-        store::submitted_to(&state.db, &id, &officer.organisation_id).await?.ok_or(ApiError::NotFound(Msg::ErrorApplicationNotFound))?;
+    let application = store::submitted_to(&state.db, &id, &officer.organisation_id)
+        .await?
+        .ok_or(ApiError::NotFound(Msg::ErrorApplicationNotFound))?;
     let row = owned_attachment(&state, &application, &attachment_id).await?;
     serve_file(&state, &row, &request_headers).await
 }
 
 /// Streams an attachment's file with safe headers, to the applicant or the provider's officers.
-pub async fn serve_file(state: &AppState, row: &AttachmentRow, request_headers: &HeaderMap) -> Result<Response, ApiError> {
+pub async fn serve_file(
+    state: &AppState,
+    row: &AttachmentRow,
+    request_headers: &HeaderMap,
+) -> Result<Response, ApiError> {
     if !row.complete {
         return Err(ApiError::NotFound(Msg::ErrorNotFound));
     }
@@ -308,23 +369,56 @@ pub async fn serve_file(state: &AppState, row: &AttachmentRow, request_headers: 
     if let Some(range) = request_headers.get(header::RANGE) {
         request.headers_mut().insert(header::RANGE, range.clone());
     }
-    let served = tower_http::services::ServeFile::new(&file).oneshot(request).await.map_err(|e| anyhow::anyhow!("serving {}: {e}", file.display()))?;
+    let served = tower_http::services::ServeFile::new(&file)
+        .oneshot(request)
+        .await
+        .map_err(|e| anyhow::anyhow!("serving {}: {e}", file.display()))?;
     let mut response = served.into_response();
-    let content_type = row.content_type.as_deref().unwrap_or("application/octet-stream");
-    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_str(content_type).map_err(anyhow::Error::from)?);
-    response.headers_mut().insert(header::CONTENT_DISPOSITION, content_disposition(&row.file_name));
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    let content_type = row
+        .content_type
+        .as_deref()
+        .unwrap_or("application/octet-stream");
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(content_type).map_err(anyhow::Error::from)?,
+    );
+    response.headers_mut().insert(
+        header::CONTENT_DISPOSITION,
+        content_disposition(&row.file_name),
+    );
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
     Ok(response)
 }
 
 /// `attachment; filename="<ASCII fallback>"; filename*=UTF-8''<percent-encoded>` (RFC 6266).
 fn content_disposition(name: &str) -> HeaderValue {
-    let ascii: String = name.chars().map(|c| if c.is_ascii_alphanumeric() || " .-_()".contains(c) { c } else { '_' }).collect();
+    let ascii: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || " .-_()".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
     let encoded: String = name
         .bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b".-_".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b".-_".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
         .collect();
-    HeaderValue::from_str(&format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")).expect("only ASCII characters")
+    HeaderValue::from_str(&format!(
+        "attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"
+    ))
+    .expect("only ASCII characters")
 }
 
 #[cfg(test)]

@@ -17,7 +17,10 @@ pub fn dir(data_dir: &Path) -> PathBuf {
 
 pub fn path(data_dir: &Path, attachment_id: &str) -> PathBuf {
     // The id is ours (32 hex digits); checked anyway so a bug elsewhere cannot reach other files.
-    assert!(portal_domain::form::is_attachment_id(attachment_id), "attachment ids are 32 hex digits");
+    assert!(
+        portal_domain::form::is_attachment_id(attachment_id),
+        "attachment ids are 32 hex digits"
+    );
     dir(data_dir).join(attachment_id)
 }
 
@@ -32,18 +35,36 @@ pub enum AppendError {
 
 /// Appends the request body to the file at `offset` (anything past it, from an earlier broken
 /// request, is cut first). Returns how many bytes the file has now, also on failure.
-pub async fn append(file: &Path, offset: u64, size: u64, body: Body) -> (u64, Result<(), AppendError>) {
+pub async fn append(
+    file: &Path,
+    offset: u64,
+    size: u64,
+    body: Body,
+) -> (u64, Result<(), AppendError>) {
     let mut written = offset;
     let result = append_inner(file, offset, size, body, &mut written).await;
     (written, result)
 }
 
-async fn append_inner(file: &Path, offset: u64, size: u64, body: Body, written: &mut u64) -> Result<(), AppendError> {
+async fn append_inner(
+    file: &Path,
+    offset: u64,
+    size: u64,
+    body: Body,
+    written: &mut u64,
+) -> Result<(), AppendError> {
     let io = |e: std::io::Error| AppendError::Interrupted(e.into());
     if let Some(parent) = file.parent() {
         tokio::fs::create_dir_all(parent).await.map_err(io)?;
     }
-    let mut out = tokio::fs::OpenOptions::new().create(true).truncate(false).read(true).write(true).open(file).await.map_err(io)?;
+    let mut out = tokio::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .read(true)
+        .write(true)
+        .open(file)
+        .await
+        .map_err(io)?;
     out.set_len(offset).await.map_err(io)?;
     let sniff_len = (FileType::SNIFF_BYTES as u64).min(size) as usize;
     let mut head = Vec::with_capacity(FileType::SNIFF_BYTES);
@@ -56,8 +77,11 @@ async fn append_inner(file: &Path, offset: u64, size: u64, body: Body, written: 
     out.seek(SeekFrom::Start(offset)).await.map_err(io)?;
     let mut body = body;
     while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|e| AppendError::Interrupted(anyhow::anyhow!("reading the upload: {e}")))?;
-        let Ok(data) = frame.into_data() else { continue };
+        let frame = frame
+            .map_err(|e| AppendError::Interrupted(anyhow::anyhow!("reading the upload: {e}")))?;
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
         if *written + data.len() as u64 > size {
             return Err(AppendError::Overflow);
         }
@@ -98,7 +122,11 @@ pub async fn inspect(file: &Path) -> anyhow::Result<(Option<FileType>, String)> 
             }
             hasher.update(&buf[..n]);
         }
-        let hex: String = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        let hex: String = hasher
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
         Ok((FileType::sniff(&head), hex))
     })
     .await?

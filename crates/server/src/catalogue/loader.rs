@@ -37,7 +37,12 @@ pub struct LoadError {
 impl fmt::Display for LoadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.field {
-            Some(field) => write!(f, "{}: field `{field}`: {}", self.file.display(), self.problem),
+            Some(field) => write!(
+                f,
+                "{}: field `{field}`: {}",
+                self.file.display(),
+                self.problem
+            ),
             None => write!(f, "{}: {}", self.file.display(), self.problem),
         }
     }
@@ -64,7 +69,11 @@ impl std::error::Error for LoadErrors {}
 impl Catalogue {
     pub fn load_dir(dir: &Path) -> Result<Catalogue, LoadErrors> {
         let entries = std::fs::read_dir(dir).map_err(|e| {
-            LoadErrors(vec![LoadError { file: dir.to_path_buf(), field: None, problem: format!("cannot read the directory: {e}") }])
+            LoadErrors(vec![LoadError {
+                file: dir.to_path_buf(),
+                field: None,
+                problem: format!("cannot read the directory: {e}"),
+            }])
         })?;
         let mut files: Vec<PathBuf> = entries
             .filter_map(Result::ok)
@@ -81,7 +90,11 @@ impl Catalogue {
             }
         }
         if loaded.is_empty() && errors.is_empty() {
-            errors.push(LoadError { file: dir.to_path_buf(), field: None, problem: "no service definitions (*.json) here".into() });
+            errors.push(LoadError {
+                file: dir.to_path_buf(),
+                field: None,
+                problem: "no service definitions (*.json) here".into(),
+            });
         }
         let mut numbers = HashMap::new();
         for s in &loaded {
@@ -101,13 +114,25 @@ impl Catalogue {
 
     fn new(mut services: Vec<LoadedService>) -> Catalogue {
         services.sort_by_key(|s| s.definition.catalogue_number);
-        let summaries = services.iter().map(|s| ServiceSummary::from(&s.definition)).collect();
-        let by_id = services.iter().enumerate().map(|(i, s)| (s.definition.id.clone(), i)).collect();
+        let summaries = services
+            .iter()
+            .map(|s| ServiceSummary::from(&s.definition))
+            .collect();
+        let by_id = services
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.definition.id.clone(), i))
+            .collect();
         let mut digest = Sha256::new();
         for s in &services {
             digest.update(s.sha256.as_bytes());
         }
-        Catalogue { services, summaries, by_id, version: hex(&digest.finalize()) }
+        Catalogue {
+            services,
+            summaries,
+            by_id,
+            version: hex(&digest.finalize()),
+        }
     }
 
     pub fn services(&self) -> &[LoadedService] {
@@ -128,28 +153,47 @@ impl Catalogue {
 }
 
 fn load_file(file: &Path) -> Result<LoadedService, Vec<LoadError>> {
-    let error = |field: Option<String>, problem: String| vec![LoadError { file: file.to_path_buf(), field, problem }];
-    let json = std::fs::read_to_string(file).map_err(|e| error(None, format!("cannot read: {e}")))?;
+    let error = |field: Option<String>, problem: String| {
+        vec![LoadError {
+            file: file.to_path_buf(),
+            field,
+            problem,
+        }]
+    };
+    let json =
+        std::fs::read_to_string(file).map_err(|e| error(None, format!("cannot read: {e}")))?;
     let deserializer = &mut serde_json::Deserializer::from_str(&json);
-    let definition: ServiceDefinition = serde_path_to_error::deserialize(deserializer).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        let field = (path != ".").then_some(path);
-        error(field, format!("{inner}"))
-    })?;
+    let definition: ServiceDefinition =
+        serde_path_to_error::deserialize(deserializer).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            let field = (path != ".").then_some(path);
+            error(field, format!("{inner}"))
+        })?;
     let raw: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();
     let mut errors: Vec<LoadError> = portal_domain::form::unknown_field_keys(&raw["form"])
         .into_iter()
-        .map(|(path, key)| LoadError { file: file.to_path_buf(), field: Some(path), problem: format!("unknown field `{key}`") })
+        .map(|(path, key)| LoadError {
+            file: file.to_path_buf(),
+            field: Some(path),
+            problem: format!("unknown field `{key}`"),
+        })
         .collect();
     errors.extend(match definition.validate() {
         Ok(()) => vec![],
         Err(problems) => problems
             .into_iter()
-            .map(|p| LoadError { file: file.to_path_buf(), field: Some(p.field), problem: p.problem })
+            .map(|p| LoadError {
+                file: file.to_path_buf(),
+                field: Some(p.field),
+                problem: p.problem,
+            })
             .collect(),
     });
-    let stem = file.file_stem().and_then(|s| s.to_str()).unwrap_or_default();
+    let stem = file
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or_default();
     if definition.id != stem {
         errors.push(LoadError {
             file: file.to_path_buf(),
@@ -161,7 +205,11 @@ fn load_file(file: &Path) -> Result<LoadedService, Vec<LoadError>> {
         return Err(errors);
     }
     let sha256 = hex(&Sha256::digest(json.as_bytes()));
-    Ok(LoadedService { definition, sha256, json })
+    Ok(LoadedService {
+        definition,
+        sha256,
+        json,
+    })
 }
 
 pub fn hex(bytes: &[u8]) -> String {
@@ -193,8 +241,15 @@ mod tests {
         let catalogue = Catalogue::load_dir(&repo_services()).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(catalogue.services().len(), 16);
         let portal = catalogue.summaries().iter().filter(|s| s.portal).count();
-        assert_eq!(portal, 12, "the catalogue says 12 of the 16 services have the portal channel");
-        let numbers: Vec<u32> = catalogue.summaries().iter().map(|s| s.catalogue_number).collect();
+        assert_eq!(
+            portal, 12,
+            "the catalogue says 12 of the 16 services have the portal channel"
+        );
+        let numbers: Vec<u32> = catalogue
+            .summaries()
+            .iter()
+            .map(|s| s.catalogue_number)
+            .collect();
         assert_eq!(numbers, (1..=16).collect::<Vec<_>>());
     }
 
@@ -208,21 +263,35 @@ mod tests {
                 chars[i] == '0'
                     && chars[i + 1] == '0'
                     && ('0'..='4').contains(&chars[i + 2])
-                    && (i == 0 || !(chars[i - 1].is_ascii_digit() || matches!(chars[i - 1], '/' | '.' | ',')))
+                    && (i == 0
+                        || !(chars[i - 1].is_ascii_digit()
+                            || matches!(chars[i - 1], '/' | '.' | ',')))
                     && chars.get(i + 3).is_none_or(|c| !c.is_ascii_digit())
             })
         }
-        fn strings<'a>(value: &'a serde_json::Value, path: String, out: &mut Vec<(String, &'a str)>) {
+        fn strings<'a>(
+            value: &'a serde_json::Value,
+            path: String,
+            out: &mut Vec<(String, &'a str)>,
+        ) {
             match value {
                 serde_json::Value::String(s) => out.push((path, s)),
-                serde_json::Value::Array(items) => {
-                    items.iter().enumerate().for_each(|(i, v)| strings(v, format!("{path}[{i}]"), out))
-                }
-                serde_json::Value::Object(map) => map.iter().for_each(|(k, v)| strings(v, format!("{path}.{k}"), out)),
+                serde_json::Value::Array(items) => items
+                    .iter()
+                    .enumerate()
+                    .for_each(|(i, v)| strings(v, format!("{path}[{i}]"), out)),
+                serde_json::Value::Object(map) => map
+                    .iter()
+                    .for_each(|(k, v)| strings(v, format!("{path}.{k}"), out)),
                 _ => {}
             }
         }
-        assert!(has_code("Free (004)") && has_code("000: the act") && !has_code("8 800 080 7777") && !has_code("No. 1004"));
+        assert!(
+            has_code("Free (004)")
+                && has_code("000: the act")
+                && !has_code("8 800 080 7777")
+                && !has_code("No. 1004")
+        );
         let catalogue = Catalogue::load_dir(&repo_services()).unwrap();
         let mut found = Vec::new();
         for service in catalogue.services() {
@@ -230,9 +299,18 @@ mod tests {
             json["source"]["seed_files"] = serde_json::Value::Null;
             let mut texts = Vec::new();
             strings(&json, service.definition.id.clone(), &mut texts);
-            found.extend(texts.into_iter().filter(|(_, t)| has_code(t)).map(|(p, t)| format!("{p}: {t}")));
+            found.extend(
+                texts
+                    .into_iter()
+                    .filter(|(_, t)| has_code(t))
+                    .map(|(p, t)| format!("{p}: {t}")),
+            );
         }
-        assert!(found.is_empty(), "seed codes in citizen-facing text:\n{}", found.join("\n"));
+        assert!(
+            found.is_empty(),
+            "seed codes in citizen-facing text:\n{}",
+            found.join("\n")
+        );
     }
 
     #[test]
@@ -241,7 +319,11 @@ mod tests {
         let errors = result.unwrap_err().0;
         assert_eq!(errors.len(), 1);
         assert!(errors[0].file.ends_with("broken.json"));
-        assert!(errors[0].to_string().contains("broken.json"), "{}", errors[0]);
+        assert!(
+            errors[0].to_string().contains("broken.json"),
+            "{}",
+            errors[0]
+        );
     }
 
     #[test]
@@ -250,7 +332,12 @@ mod tests {
         json["steps"][1]["duration"] = serde_json::json!({"value": 3, "unit": "weeks"});
         let (_dir, result) = with_file("school-enrollment.json", &json.to_string());
         let errors = result.unwrap_err().0;
-        assert_eq!(errors[0].field.as_deref(), Some("steps[1].duration.unit"), "{}", errors[0]);
+        assert_eq!(
+            errors[0].field.as_deref(),
+            Some("steps[1].duration.unit"),
+            "{}",
+            errors[0]
+        );
         assert!(errors[0].problem.contains("weeks"));
     }
 
@@ -277,7 +364,11 @@ mod tests {
         let mut second = model();
         second["id"] = "school-enrollment-copy".into();
         std::fs::write(dir.path().join("school-enrollment.json"), first.to_string()).unwrap();
-        std::fs::write(dir.path().join("school-enrollment-copy.json"), second.to_string()).unwrap();
+        std::fs::write(
+            dir.path().join("school-enrollment-copy.json"),
+            second.to_string(),
+        )
+        .unwrap();
         let errors = Catalogue::load_dir(dir.path()).unwrap_err().0;
         assert_eq!(errors[0].field.as_deref(), Some("catalogue_number"));
     }

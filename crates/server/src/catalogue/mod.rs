@@ -24,7 +24,9 @@ use crate::error::{ApiError, ApiQuery, FieldProblem};
 use crate::on_db;
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(list_services)).routes(routes!(get_service))
+    OpenApiRouter::new()
+        .routes(routes!(list_services))
+        .routes(routes!(get_service))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -56,14 +58,20 @@ async fn list_services(
     let text = params.q.unwrap_or_default();
     let mut problems = Vec::new();
     if text.chars().count() > MAX_QUERY_CHARS {
-        problems.push(FieldProblem::new("q", Msg::ErrorCatalogueQueryTooLong).arg("max", MAX_QUERY_CHARS.to_string()));
+        problems.push(
+            FieldProblem::new("q", Msg::ErrorCatalogueQueryTooLong)
+                .arg("max", MAX_QUERY_CHARS.to_string()),
+        );
     }
     let category = match params.category.as_deref().filter(|c| !c.is_empty()) {
         None => None,
         Some(code) => match Category::parse(code) {
             Some(c) => Some(c),
             None => {
-                problems.push(FieldProblem::new("category", Msg::ErrorCatalogueUnknownCategory).arg("value", truncate(code)));
+                problems.push(
+                    FieldProblem::new("category", Msg::ErrorCatalogueUnknownCategory)
+                        .arg("value", truncate(code)),
+                );
                 None
             }
         },
@@ -72,7 +80,10 @@ async fn list_services(
         return Err(ApiError::Invalid(problems));
     }
     let query = Query { text, category };
-    let etag = etag(state.catalogue.version(), &format!("list:{}:{:?}", query.text, query.category));
+    let etag = etag(
+        state.catalogue.version(),
+        &format!("list:{}:{:?}", query.text, query.category),
+    );
     if not_modified(&headers, &etag) {
         return Ok(not_modified_response(&etag));
     }
@@ -92,8 +103,15 @@ async fn list_services(
         (status = 404, description = "No such service", body = ErrorBody),
     )
 )]
-async fn get_service(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> Result<Response, ApiError> {
-    let service = state.catalogue.get(&id).ok_or(ApiError::NotFound(Msg::ErrorServiceNotFound))?;
+async fn get_service(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let service = state
+        .catalogue
+        .get(&id)
+        .ok_or(ApiError::NotFound(Msg::ErrorServiceNotFound))?;
     let etag = format!("\"{}\"", &service.sha256[..32]);
     if not_modified(&headers, &etag) {
         return Ok(not_modified_response(&etag));
@@ -135,7 +153,10 @@ fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
     headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|tag| tag.trim().trim_start_matches("W/") == etag))
+        .is_some_and(|v| {
+            v.split(',')
+                .any(|tag| tag.trim().trim_start_matches("W/") == etag)
+        })
 }
 
 fn not_modified_response(etag: &str) -> Response {
@@ -145,7 +166,10 @@ fn not_modified_response(etag: &str) -> Response {
 /// The catalogue changes only with a deployment: clients revalidate, and usually get a 304.
 fn with_etag(mut response: Response, etag: &str) -> Response {
     let headers = response.headers_mut();
-    headers.insert(header::ETAG, HeaderValue::from_str(etag).expect("hex is a header value"));
+    headers.insert(
+        header::ETAG,
+        HeaderValue::from_str(etag).expect("hex is a header value"),
+    );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     headers.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
     response

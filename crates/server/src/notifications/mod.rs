@@ -1,4 +1,8 @@
-//! The notification centre: messages to a user, newest first, read or unread.
+//! The notification centre: messages to a user, newest first, read or unread; pushed live to
+//! the user's open pages over Server-Sent Events, and sent by e-mail when they asked for it.
+
+pub mod email;
+pub mod live;
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -12,12 +16,16 @@ use utoipa_axum::routes;
 
 use crate::accounts::auth::Auth;
 use crate::app::AppState;
-use crate::db::{Db, new_id, now_millis};
+use crate::db::{new_id, now_millis};
 use crate::error::ApiError;
 use crate::on_db;
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(list_notifications)).routes(routes!(mark_read)).routes(routes!(mark_all_read))
+    OpenApiRouter::new()
+        .routes(routes!(list_notifications))
+        .routes(routes!(mark_read))
+        .routes(routes!(mark_all_read))
+        .routes(routes!(live::stream))
 }
 
 #[derive(sqlx::FromRow)]
@@ -30,20 +38,52 @@ struct Row {
     read_at: Option<i64>,
 }
 
-/// Records a notification for a user; returns its id.
-pub async fn notify(db: &Db, user_id: &str, title: &Text, body: &Text, link: Option<&str>) -> anyhow::Result<String> {
+/// Records a notification for a user, pushes it to their open pages, and e-mails it when they
+/// chose e-mail and the portal has an SMTP relay. Returns its id.
+pub async fn deliver(
+    state: &AppState,
+    user_id: &str,
+    title: &Text,
+    body: &Text,
+    link: Option<&str>,
+) -> anyhow::Result<String> {
     let id = new_id();
-    on_db!(db, |pool| {
+    let created_at = now_millis();
+    on_db!(&state.db, |pool| {
         sqlx::query("INSERT INTO notifications (id, user_id, created_at, title, body, link) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(&id)
             .bind(user_id)
-            .bind(now_millis())
+            .bind(created_at)
             .bind(serde_json::to_string(title)?)
             .bind(serde_json::to_string(body)?)
             .bind(link)
             .execute(pool)
             .await
     })?;
+    let view = NotificationView {
+        id: id.clone(),
+        created_at,
+        title: title.clone(),
+        body: body.clone(),
+        link: link.map(str::to_string),
+        read: false,
+    };
+    state.live.publish(user_id, &view);
+    if let Some(smtp) = &state.config.smtp {
+        if let Some(user) = crate::accounts::users::by_id(&state.db, user_id).await? {
+            if let (true, Some(address)) = (user.notify_email, user.email.clone()) {
+                let message =
+                    email::Message::notification(&state.config, &address, user.lang(), &view);
+                let smtp = smtp.clone();
+                // The relay may be slow; the change the user made is done, so they do not wait for it.
+                tokio::spawn(async move {
+                    if let Err(e) = email::send(&smtp, &message).await {
+                        tracing::warn!(error = %e, "cannot send a notification e-mail");
+                    }
+                });
+            }
+        }
+    }
     Ok(id)
 }
 
@@ -55,7 +95,10 @@ pub async fn notify(db: &Db, user_id: &str, title: &Text, body: &Text, link: Opt
     security(("session" = [])),
     responses((status = 200, body = Vec<NotificationView>), (status = 401, body = ErrorBody))
 )]
-async fn list_notifications(State(state): State<AppState>, auth: Auth) -> Result<Json<Vec<NotificationView>>, ApiError> {
+async fn list_notifications(
+    State(state): State<AppState>,
+    auth: Auth,
+) -> Result<Json<Vec<NotificationView>>, ApiError> {
     let rows: Vec<Row> = on_db!(&state.db, |pool| {
         sqlx::query_as(
             "SELECT id, created_at, title, body, link, read_at FROM notifications WHERE user_id = $1 ORDER BY created_at DESC, id LIMIT 200",
@@ -89,7 +132,11 @@ async fn list_notifications(State(state): State<AppState>, auth: Auth) -> Result
     params(("id" = String, Path)),
     responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
 )]
-async fn mark_read(State(state): State<AppState>, auth: Auth, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+async fn mark_read(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
     let updated = on_db!(&state.db, |pool| {
         sqlx::query("UPDATE notifications SET read_at = COALESCE(read_at, $1) WHERE id = $2 AND user_id = $3")
             .bind(now_millis())
@@ -99,7 +146,11 @@ async fn mark_read(State(state): State<AppState>, auth: Auth, Path(id): Path<Str
             .await
             .map(|r| r.rows_affected())
     })?;
-    if updated == 0 { Err(ApiError::NotFound(Msg::ErrorNotFound)) } else { Ok(StatusCode::NO_CONTENT) }
+    if updated == 0 {
+        Err(ApiError::NotFound(Msg::ErrorNotFound))
+    } else {
+        Ok(StatusCode::NO_CONTENT)
+    }
 }
 
 /// Marks all of the user's notifications as read.

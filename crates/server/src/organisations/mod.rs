@@ -6,7 +6,9 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use portal_domain::accounts::Role;
 use portal_domain::api::ErrorBody;
-use portal_domain::organisation::{NewOfficer, NewOrganisation, OfficerView, OpeningHours, Organisation, OrganisationKind};
+use portal_domain::organisation::{
+    NewOfficer, NewOrganisation, OfficerView, OpeningHours, Organisation, OrganisationKind,
+};
 use portal_domain::text::Text;
 use portal_i18n::Msg;
 use utoipa_axum::router::OpenApiRouter;
@@ -45,7 +47,8 @@ struct OrganisationRow {
 impl OrganisationRow {
     fn into_domain(self) -> anyhow::Result<Organisation> {
         Ok(Organisation {
-            kind: OrganisationKind::parse(&self.kind).ok_or_else(|| anyhow::anyhow!("unknown organisation kind {}", self.kind))?,
+            kind: OrganisationKind::parse(&self.kind)
+                .ok_or_else(|| anyhow::anyhow!("unknown organisation kind {}", self.kind))?,
             name: serde_json::from_str(&self.name)?,
             address: serde_json::from_str(&self.address)?,
             hours: serde_json::from_str::<OpeningHours>(&self.hours)?,
@@ -59,11 +62,15 @@ impl OrganisationRow {
     }
 }
 
-const COLUMNS: &str = "id, kind, name, address, phone, hours, provider, pickup_place, territory, demo";
+const COLUMNS: &str =
+    "id, kind, name, address, phone, hours, provider, pickup_place, territory, demo";
 
 pub async fn get(db: &Db, id: &str) -> anyhow::Result<Option<Organisation>> {
     let sql = format!("SELECT {COLUMNS} FROM organisations WHERE id = $1");
-    let row: Option<OrganisationRow> = on_db!(db, |pool| sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)?;
+    let row: Option<OrganisationRow> = on_db!(db, |pool| sqlx::query_as(&sql)
+        .bind(id)
+        .fetch_optional(pool)
+        .await)?;
     row.map(OrganisationRow::into_domain).transpose()
 }
 
@@ -81,7 +88,13 @@ pub async fn list(db: &Db) -> anyhow::Result<Vec<Organisation>> {
     responses((status = 200, body = Vec<Organisation>))
 )]
 async fn providers(State(state): State<AppState>) -> Result<Json<Vec<Organisation>>, ApiError> {
-    Ok(Json(list(&state.db).await?.into_iter().filter(|o| o.provider).collect()))
+    Ok(Json(
+        list(&state.db)
+            .await?
+            .into_iter()
+            .filter(|o| o.provider)
+            .collect(),
+    ))
 }
 
 /// Why an organisation was not created. Not a `std::error::Error`: it maps to API answers
@@ -100,7 +113,11 @@ impl From<anyhow::Error> for CreateError {
 }
 
 /// Adds an organisation (admin page, CLI and demo world all come through here).
-pub async fn create(db: &Db, new: &NewOrganisation, demo: bool) -> Result<Organisation, CreateError> {
+pub async fn create(
+    db: &Db,
+    new: &NewOrganisation,
+    demo: bool,
+) -> Result<Organisation, CreateError> {
     new.check().map_err(CreateError::Invalid)?;
     let provider = new.kind.provider_kind().is_some();
     let result = on_db!(db, |pool| {
@@ -124,7 +141,9 @@ pub async fn create(db: &Db, new: &NewOrganisation, demo: bool) -> Result<Organi
         .map_err(CreateError::from_sqlx)
     });
     result?;
-    get(db, &new.id).await?.ok_or_else(|| CreateError::Other(anyhow::anyhow!("the new organisation vanished")))
+    get(db, &new.id)
+        .await?
+        .ok_or_else(|| CreateError::Other(anyhow::anyhow!("the new organisation vanished")))
 }
 
 impl CreateError {
@@ -171,7 +190,12 @@ impl From<OfficerError> for ApiError {
 }
 
 /// Adds an officer of a provider organisation, or (with `role`) an administrator.
-pub async fn create_staff(db: &Db, new: &NewOfficer, role: Role, demo: bool) -> Result<String, OfficerError> {
+pub async fn create_staff(
+    db: &Db,
+    new: &NewOfficer,
+    role: Role,
+    demo: bool,
+) -> Result<String, OfficerError> {
     let mut officer = new.parse(role == Role::Officer);
     if role == Role::Officer {
         let organisation = get(db, new.organisation_id.trim()).await?;
@@ -195,7 +219,10 @@ pub async fn create_staff(db: &Db, new: &NewOfficer, role: Role, demo: bool) -> 
     }
     let officer = officer.map_err(OfficerError::Invalid)?;
     if passwords::is_common(&officer.password) {
-        return Err(OfficerError::Invalid(vec![FieldProblem::new("password", Msg::ErrorPasswordCommon)]));
+        return Err(OfficerError::Invalid(vec![FieldProblem::new(
+            "password",
+            Msg::ErrorPasswordCommon,
+        )]));
     }
     let user = NewUser {
         iin: officer.iin,
@@ -224,7 +251,10 @@ pub async fn create_staff(db: &Db, new: &NewOfficer, role: Role, demo: bool) -> 
     security(("session" = [])),
     responses((status = 200, body = Vec<Organisation>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody))
 )]
-async fn list_organisations(State(state): State<AppState>, _admin: Admin) -> Result<Json<Vec<Organisation>>, ApiError> {
+async fn list_organisations(
+    State(state): State<AppState>,
+    _admin: Admin,
+) -> Result<Json<Vec<Organisation>>, ApiError> {
     Ok(Json(list(&state.db).await?))
 }
 
@@ -261,7 +291,10 @@ async fn create_organisation(
     security(("session" = [])),
     responses((status = 200, body = Vec<OfficerView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody))
 )]
-async fn list_officers(State(state): State<AppState>, _admin: Admin) -> Result<Json<Vec<OfficerView>>, ApiError> {
+async fn list_officers(
+    State(state): State<AppState>,
+    _admin: Admin,
+) -> Result<Json<Vec<OfficerView>>, ApiError> {
     let mut out = Vec::new();
     for user in users::by_role(&state.db, Role::Officer).await? {
         out.push(officer_view(&state.db, &user).await?);
@@ -290,9 +323,14 @@ async fn create_officer(
     ApiJson(new): ApiJson<NewOfficer>,
 ) -> Result<(StatusCode, Json<OfficerView>), ApiError> {
     let id = create_staff(&state.db, &new, Role::Officer, false).await?;
-    let user = users::by_id(&state.db, &id).await?.ok_or_else(|| anyhow::anyhow!("the new officer vanished"))?;
+    let user = users::by_id(&state.db, &id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("the new officer vanished"))?;
     tracing::info!(admin = %admin.user.id, officer = %id, "officer created");
-    Ok((StatusCode::CREATED, Json(officer_view(&state.db, &user).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(officer_view(&state.db, &user).await?),
+    ))
 }
 
 async fn officer_view(db: &Db, user: &users::UserRow) -> anyhow::Result<OfficerView> {
@@ -316,7 +354,12 @@ async fn officer_view(db: &Db, user: &users::UserRow) -> anyhow::Result<OfficerV
     security(("session" = [])),
     responses((status = 200, body = Organisation), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody))
 )]
-async fn workspace(State(state): State<AppState>, officer: Officer) -> Result<Json<Organisation>, ApiError> {
-    let organisation = get(&state.db, &officer.organisation_id).await?.ok_or(ApiError::Forbidden(Msg::ErrorForbidden))?;
+async fn workspace(
+    State(state): State<AppState>,
+    officer: Officer,
+) -> Result<Json<Organisation>, ApiError> {
+    let organisation = get(&state.db, &officer.organisation_id)
+        .await?
+        .ok_or(ApiError::Forbidden(Msg::ErrorForbidden))?;
     Ok(Json(organisation))
 }

@@ -2,10 +2,10 @@
 //! their authentication certificate (in the browser or through NCALayer), and the server
 //! verifies it like any signature. The certificate names the person; their account opens.
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use axum::Json;
 use portal_domain::accounts::{EdsLoginChallenge, EdsLoginRequest, SessionInfo};
 use portal_domain::api::ErrorBody;
 use portal_domain::eds::{KeyPurpose, LoginChallenge, rfc3339_utc};
@@ -26,7 +26,9 @@ use crate::on_db;
 pub const LOGIN_CHALLENGE_SECONDS: i64 = 5 * 60;
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(challenge)).routes(routes!(login))
+    OpenApiRouter::new()
+        .routes(routes!(challenge))
+        .routes(routes!(login))
 }
 
 /// Issues a one-time challenge to sign with the authentication key.
@@ -39,16 +41,33 @@ pub fn routes() -> OpenApiRouter<AppState> {
         (status = 429, description = "Too many challenges or failures from this address", body = ErrorBody),
     )
 )]
-async fn challenge(State(state): State<AppState>, ClientAddress(ip): ClientAddress) -> Result<Json<EdsLoginChallenge>, ApiError> {
+async fn challenge(
+    State(state): State<AppState>,
+    ClientAddress(ip): ClientAddress,
+) -> Result<Json<EdsLoginChallenge>, ApiError> {
     let limit = Limit::LoginChallengesPerAddress;
-    throttle::refuse_over(&state.db, limit, &ip, limit.default_max(), Msg::ErrorTooManyRequests).await?;
+    throttle::refuse_over(
+        &state.db,
+        limit,
+        &ip,
+        limit.default_max(),
+        Msg::ErrorTooManyRequests,
+    )
+    .await?;
     throttle::record(&state.db, limit, &ip).await?;
     let nonce = crate::db::random_hex(32);
     let issued_at = now_seconds();
     on_db!(&state.db, |pool| {
         let mut tx = pool.begin().await?;
-        sqlx::query("DELETE FROM login_challenges WHERE issued_at < $1").bind(issued_at - LOGIN_CHALLENGE_SECONDS).execute(&mut *tx).await?;
-        sqlx::query("INSERT INTO login_challenges (nonce, issued_at) VALUES ($1, $2)").bind(&nonce).bind(issued_at).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM login_challenges WHERE issued_at < $1")
+            .bind(issued_at - LOGIN_CHALLENGE_SECONDS)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO login_challenges (nonce, issued_at) VALUES ($1, $2)")
+            .bind(&nonce)
+            .bind(issued_at)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await
     })
     .map_err(anyhow::Error::from)?;
@@ -82,7 +101,14 @@ async fn login(
     ApiJson(request): ApiJson<EdsLoginRequest>,
 ) -> Result<Response, ApiError> {
     let per_address = Limit::FailedLoginsPerAddress;
-    throttle::refuse_over(&state.db, per_address, &ip, per_address.default_max(), Msg::ErrorTooManyRequests).await?;
+    throttle::refuse_over(
+        &state.db,
+        per_address,
+        &ip,
+        per_address.default_max(),
+        Msg::ErrorTooManyRequests,
+    )
+    .await?;
     match authenticate(&state, &request).await {
         Ok((user, serial)) => {
             tracing::info!(user = %user.id, %serial, "signed in with an EDS");
@@ -97,30 +123,56 @@ async fn login(
 }
 
 /// The account whose authentication certificate signed the challenge, and the certificate's serial.
-async fn authenticate(state: &AppState, request: &EdsLoginRequest) -> Result<(users::UserRow, String), ApiError> {
+async fn authenticate(
+    state: &AppState,
+    request: &EdsLoginRequest,
+) -> Result<(users::UserRow, String), ApiError> {
     let refuse = |msg: Msg| ApiError::invalid(FieldProblem::new("signature", msg));
     let cms = super::decode_signature(Some(&request.signature)).map_err(refuse)?;
     // Used once: taken out of the table whether or not the signature is good.
     let nonce = request.nonce.chars().take(64).collect::<String>();
     let issued_at: Option<(i64,)> = on_db!(&state.db, |pool| {
-        sqlx::query_as("DELETE FROM login_challenges WHERE nonce = $1 RETURNING issued_at").bind(&nonce).fetch_optional(pool).await
+        sqlx::query_as("DELETE FROM login_challenges WHERE nonce = $1 RETURNING issued_at")
+            .bind(&nonce)
+            .fetch_optional(pool)
+            .await
     })?;
-    let Some((issued_at,)) = issued_at.filter(|(at,)| now_seconds() - at <= LOGIN_CHALLENGE_SECONDS) else {
+    let Some((issued_at,)) =
+        issued_at.filter(|(at,)| now_seconds() - at <= LOGIN_CHALLENGE_SECONDS)
+    else {
         return Err(refuse(Msg::ErrorEdsChallengeExpired));
     };
     let document = LoginChallenge::new(&nonce, &rfc3339_utc(issued_at)).canonical_bytes();
-    let expectation = Expectation { content: &document, iin: None, purpose: KeyPurpose::Authentication, at: issued_at };
-    let evidence = match verify::verify(&cms, &expectation, &state.signing.trust, &state.signing.crls).await {
+    let expectation = Expectation {
+        content: &document,
+        iin: None,
+        purpose: KeyPurpose::Authentication,
+        at: issued_at,
+    };
+    let evidence = match verify::verify(
+        &cms,
+        &expectation,
+        &state.signing.trust,
+        &state.signing.crls,
+    )
+    .await
+    {
         Outcome::Valid(evidence) => evidence,
-        Outcome::Invalid(verify::Rejection::WrongKeyUsage) => return Err(refuse(Msg::ErrorEdsNotAuthentication)),
+        Outcome::Invalid(verify::Rejection::WrongKeyUsage) => {
+            return Err(refuse(Msg::ErrorEdsNotAuthentication));
+        }
         Outcome::Invalid(rejection) => return Err(refuse(super::rejection_msg(&rejection))),
-        Outcome::Unknown { .. } => return Err(ApiError::Unavailable(Msg::ErrorEdsRevocationUnknown)),
+        Outcome::Unknown { .. } => {
+            return Err(ApiError::Unavailable(Msg::ErrorEdsRevocationUnknown));
+        }
     };
     let iin = evidence.signer.iin.clone().unwrap_or_default();
     let user = match portal_domain::iin::Iin::parse(&iin) {
         Ok(parsed) => users::by_iin(&state.db, &parsed).await?,
         Err(_) => None,
     };
-    let user = user.ok_or_else(|| ApiError::invalid(FieldProblem::new("signature", Msg::ErrorEdsNoAccount).arg("iin", iin)))?;
+    let user = user.ok_or_else(|| {
+        ApiError::invalid(FieldProblem::new("signature", Msg::ErrorEdsNoAccount).arg("iin", iin))
+    })?;
     Ok((user, evidence.signer.serial))
 }

@@ -19,7 +19,9 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use der::Encode;
 use portal_domain::application::{SigningChallenge, Status};
-use portal_domain::eds::{CertificateSummary, KeyPurpose, SignedAttachment, SigningDocument, rfc3339_utc};
+use portal_domain::eds::{
+    CertificateSummary, KeyPurpose, SignedAttachment, SigningDocument, rfc3339_utc,
+};
 use portal_domain::form::Answers;
 use portal_i18n::Msg;
 use utoipa_axum::router::OpenApiRouter;
@@ -30,8 +32,8 @@ use crate::accounts::auth::Citizen;
 use crate::applications::store::{self, ApplicationRow, AttachmentRow};
 use crate::config::Config;
 use crate::db::Db;
-use crate::on_db;
 use crate::error::{ApiError, FieldProblem};
+use crate::on_db;
 
 use self::crl::CrlSource;
 use self::pki::{Authority, now_seconds};
@@ -56,7 +58,11 @@ impl Signing {
             Some(dir) => TrustStore::load_dir(dir)?,
             None => TrustStore::new(vec![authority.root.clone(), authority.issuing.clone()])?,
         };
-        Ok(Signing { authority, trust, crls: CrlSource::new(config.crl_url.clone()) })
+        Ok(Signing {
+            authority,
+            trust,
+            crls: CrlSource::new(config.crl_url.clone()),
+        })
     }
 
     /// The portal's own CA's CRL is at `url` (the portal's address once it listens).
@@ -69,17 +75,28 @@ impl Signing {
         let revoked: Vec<(String, i64)> = on_db!(db, |pool| {
             sqlx::query_as("SELECT serial, revoked_at FROM pki_certificates WHERE revoked_at IS NOT NULL ORDER BY serial").fetch_all(pool).await
         })?;
-        let revoked: Vec<(Vec<u8>, i64)> = revoked.into_iter().filter_map(|(serial, at)| Some((pki::serial_from_hex(&serial)?, at))).collect();
+        let revoked: Vec<(Vec<u8>, i64)> = revoked
+            .into_iter()
+            .filter_map(|(serial, at)| Some((pki::serial_from_hex(&serial)?, at)))
+            .collect();
         let now = now_seconds();
         // Numbered by the minute it was made: increases with every new list, as RFC 5280 wants.
-        self.authority.crl(&revoked, (now / 60) as u64, now - 60, Duration::from_secs(3600))
+        self.authority.crl(
+            &revoked,
+            (now / 60) as u64,
+            now - 60,
+            Duration::from_secs(3600),
+        )
     }
 }
 
 /// The API routes: the signing challenge, signing in with an EDS, the signed documents and
 /// their re-verification.
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(challenge)).merge(login::routes()).merge(documents::routes())
+    OpenApiRouter::new()
+        .routes(routes!(challenge))
+        .merge(login::routes())
+        .merge(documents::routes())
 }
 
 /// What the CA publishes for anyone: its certificates and its CRL.
@@ -92,10 +109,20 @@ pub fn published(state: AppState) -> Router {
 
 async fn crl(State(state): State<AppState>) -> Result<Response, ApiError> {
     let der = state.signing.own_crl(&state.db).await?;
-    Ok(([(header::CONTENT_TYPE, "application/pkix-crl"), (header::CACHE_CONTROL, "max-age=60")], der).into_response())
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/pkix-crl"),
+            (header::CACHE_CONTROL, "max-age=60"),
+        ],
+        der,
+    )
+        .into_response())
 }
 
-async fn ca_certificate(State(state): State<AppState>, Path(file): Path<String>) -> Result<Response, ApiError> {
+async fn ca_certificate(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+) -> Result<Response, ApiError> {
     let certificate = match file.as_str() {
         "root.cer" => &state.signing.authority.root,
         "issuing.cer" => &state.signing.authority.issuing,
@@ -115,8 +142,14 @@ async fn ca_certificate(State(state): State<AppState>, Path(file): Path<String>)
     params(("id" = String, Path)),
     responses((status = 200, body = SigningChallenge), (status = 404, body = portal_domain::api::ErrorBody))
 )]
-async fn challenge(State(state): State<AppState>, Citizen(auth): Citizen, Path(id): Path<String>) -> Result<Json<SigningChallenge>, ApiError> {
-    let row = store::owned(&state.db, &id, &auth.user.id).await?.ok_or(ApiError::NotFound(Msg::ErrorApplicationNotFound))?;
+async fn challenge(
+    State(state): State<AppState>,
+    Citizen(auth): Citizen,
+    Path(id): Path<String>,
+) -> Result<Json<SigningChallenge>, ApiError> {
+    let row = store::owned(&state.db, &id, &auth.user.id)
+        .await?
+        .ok_or(ApiError::NotFound(Msg::ErrorApplicationNotFound))?;
     if row.status() != Status::Draft {
         return Err(ApiError::Conflict(Msg::ErrorApplicationConflict));
     }
@@ -145,7 +178,13 @@ async fn challenge(State(state): State<AppState>, Citizen(auth): Citizen, Path(i
 
 /// The document for `row` as stored now. When someone applies as a representative, the
 /// person they represent is the applicant and they sign as the representative.
-pub fn document(row: &ApplicationRow, user_iin: &str, attachments: &[AttachmentRow], nonce: &str, issued_at: i64) -> anyhow::Result<SigningDocument> {
+pub fn document(
+    row: &ApplicationRow,
+    user_iin: &str,
+    attachments: &[AttachmentRow],
+    nonce: &str,
+    issued_at: i64,
+) -> anyhow::Result<SigningDocument> {
     let answers: Answers = row.answers()?;
     let text = |id: &str| match answers.get(id) {
         Some(portal_domain::form::Answer::Text(t)) => Some(t.clone()),
@@ -158,9 +197,22 @@ pub fn document(row: &ApplicationRow, user_iin: &str, attachments: &[AttachmentR
     let files = attachments
         .iter()
         .filter(|a| a.complete)
-        .map(|a| SignedAttachment { slot: a.slot.clone(), file_name: a.file_name.clone(), sha256: a.sha256.clone().unwrap_or_default() })
+        .map(|a| SignedAttachment {
+            slot: a.slot.clone(),
+            file_name: a.file_name.clone(),
+            sha256: a.sha256.clone().unwrap_or_default(),
+        })
         .collect();
-    Ok(SigningDocument::new(&row.id, &row.service_id, &applicant, representative.as_deref(), answers, files, nonce, &rfc3339_utc(issued_at)))
+    Ok(SigningDocument::new(
+        &row.id,
+        &row.service_id,
+        &applicant,
+        representative.as_deref(),
+        answers,
+        files,
+        nonce,
+        &rfc3339_utc(issued_at),
+    ))
 }
 
 /// A signature that passed every check the server could make, ready to be stored with the
@@ -179,7 +231,10 @@ pub enum Check {
     Valid(Evidence),
     /// Valid in every other respect, but revocation could not be learnt: the application is
     /// held as "signature check pending" and checked again (see [`recheck`]).
-    Pending { signer: CertificateSummary, certificate_der: Vec<u8> },
+    Pending {
+        signer: CertificateSummary,
+        certificate_der: Vec<u8>,
+    },
 }
 
 impl Accepted {
@@ -194,7 +249,10 @@ impl Accepted {
     pub fn record(&self) -> store::SignatureRecord<'_> {
         let (serial, certificate) = match &self.check {
             Check::Valid(e) => (e.signer.serial.as_str(), e.certificate_der.as_slice()),
-            Check::Pending { signer, certificate_der } => (signer.serial.as_str(), certificate_der.as_slice()),
+            Check::Pending {
+                signer,
+                certificate_der,
+            } => (signer.serial.as_str(), certificate_der.as_slice()),
         };
         let evidence = match &self.check {
             Check::Valid(e) => Some(e),
@@ -207,22 +265,36 @@ impl Accepted {
             signer_serial: serial,
             certificate,
             signed_at: self.signed_at,
-            outcome: if evidence.is_some() { "valid" } else { "pending" },
+            outcome: if evidence.is_some() {
+                "valid"
+            } else {
+                "pending"
+            },
             verified_at: evidence.map(|e| e.checked_at),
             crl_number: evidence.and_then(|e| e.crl_number.as_deref()),
             crl_this_update: evidence.map(|e| e.crl_this_update),
-            next_check_at: evidence.is_none().then(|| now_seconds() + recheck::FIRST_RETRY_SECONDS),
+            next_check_at: evidence
+                .is_none()
+                .then(|| now_seconds() + recheck::FIRST_RETRY_SECONDS),
         }
     }
 }
 
 /// Checks the signature sent with a submission against the document the server rebuilds from
 /// what it stores. Refusals name their reason under the `signature` field.
-pub async fn check_submission(state: &AppState, row: &ApplicationRow, user_iin: &str, signature: Option<&str>) -> Result<Accepted, ApiError> {
+pub async fn check_submission(
+    state: &AppState,
+    row: &ApplicationRow,
+    user_iin: &str,
+    signature: Option<&str>,
+) -> Result<Accepted, ApiError> {
     let refuse = |msg: Msg| ApiError::invalid(FieldProblem::new("signature", msg));
     let cms = decode_signature(signature).map_err(refuse)?;
     let challenge: Option<(String, i64)> = on_db!(&state.db, |pool| {
-        sqlx::query_as("SELECT nonce, issued_at FROM signing_challenges WHERE application_id = $1").bind(&row.id).fetch_optional(pool).await
+        sqlx::query_as("SELECT nonce, issued_at FROM signing_challenges WHERE application_id = $1")
+            .bind(&row.id)
+            .fetch_optional(pool)
+            .await
     })?;
     let (nonce, issued_at) = challenge.ok_or(refuse(Msg::ErrorEdsChallengeExpired))?;
     if now_seconds() - issued_at > CHALLENGE_SECONDS {
@@ -230,24 +302,51 @@ pub async fn check_submission(state: &AppState, row: &ApplicationRow, user_iin: 
     }
     let attachments = store::attachments(&state.db, &row.id).await?;
     let document = document(row, user_iin, &attachments, &nonce, issued_at)?.canonical_bytes();
-    let expectation = Expectation { content: &document, iin: Some(user_iin), purpose: KeyPurpose::Signing, at: issued_at };
-    let check = match verify::verify(&cms, &expectation, &state.signing.trust, &state.signing.crls).await {
+    let expectation = Expectation {
+        content: &document,
+        iin: Some(user_iin),
+        purpose: KeyPurpose::Signing,
+        at: issued_at,
+    };
+    let check = match verify::verify(
+        &cms,
+        &expectation,
+        &state.signing.trust,
+        &state.signing.crls,
+    )
+    .await
+    {
         Outcome::Valid(evidence) => Check::Valid(evidence),
         Outcome::Invalid(rejection) => {
             tracing::info!(application = %row.id, ?rejection, "signature refused");
             return Err(refuse(rejection_msg(&rejection)));
         }
-        Outcome::Unknown { signer, certificate_der } => {
+        Outcome::Unknown {
+            signer,
+            certificate_der,
+        } => {
             tracing::warn!(application = %row.id, "revocation status unknown: the application is held until it can be checked");
-            Check::Pending { signer, certificate_der }
+            Check::Pending {
+                signer,
+                certificate_der,
+            }
         }
     };
-    Ok(Accepted { cms, document, signer_iin: user_iin.to_string(), signed_at: issued_at, check })
+    Ok(Accepted {
+        cms,
+        document,
+        signer_iin: user_iin.to_string(),
+        signed_at: issued_at,
+        check,
+    })
 }
 
 /// The DER of a base64 signature sent by a browser, or why it is not one.
 pub fn decode_signature(signature: Option<&str>) -> Result<Vec<u8>, Msg> {
-    let signature = signature.map(str::trim).filter(|s| !s.is_empty()).ok_or(Msg::ErrorEdsRequired)?;
+    let signature = signature
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .ok_or(Msg::ErrorEdsRequired)?;
     if signature.len() > MAX_SIGNATURE_BYTES * 4 / 3 + 4 {
         return Err(Msg::ErrorEdsMalformed);
     }
@@ -269,7 +368,11 @@ pub fn rejection_msg(rejection: &Rejection) -> Msg {
 }
 
 /// Records a certificate of the portal's own CA (issued by the CLI, or a demo key file).
-pub async fn record_certificate(db: &Db, summary: &portal_domain::eds::CertificateSummary, revoked_at: Option<i64>) -> anyhow::Result<()> {
+pub async fn record_certificate(
+    db: &Db,
+    summary: &portal_domain::eds::CertificateSummary,
+    revoked_at: Option<i64>,
+) -> anyhow::Result<()> {
     let purpose = match summary.purpose {
         KeyPurpose::Signing => "signing",
         KeyPurpose::Authentication => "authentication",
@@ -308,7 +411,6 @@ pub async fn revoke(db: &Db, serial_or_iin: &str) -> anyhow::Result<u64> {
     })?;
     Ok(done)
 }
-
 
 #[cfg(test)]
 mod tests;

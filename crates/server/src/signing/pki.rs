@@ -26,7 +26,10 @@ use x509_cert::builder::{Builder, CertificateBuilder, Profile};
 use x509_cert::crl::{CertificateList, RevokedCert, TbsCertList};
 use x509_cert::ext::pkix::crl::dp::DistributionPoint;
 use x509_cert::ext::pkix::name::{DistributionPointName, GeneralName};
-use x509_cert::ext::pkix::{AuthorityKeyIdentifier, BasicConstraints, CrlDistributionPoints, CrlNumber, ExtendedKeyUsage, KeyUsage, KeyUsages};
+use x509_cert::ext::pkix::{
+    AuthorityKeyIdentifier, BasicConstraints, CrlDistributionPoints, CrlNumber, ExtendedKeyUsage,
+    KeyUsage, KeyUsages,
+};
 use x509_cert::ext::{AsExtension, Extension};
 use x509_cert::name::{Name, RdnSequence, RelativeDistinguishedName};
 use x509_cert::serial_number::SerialNumber;
@@ -70,11 +73,21 @@ impl Authority {
         let root_name = ca_name(&format!("{label} root CA (RSA)"))?;
         let validity = validity_from(now_seconds() - 86_400, 20 * 365 * 86_400)?;
         let root_signer = SigningKey::<Sha256>::new(root_key.clone());
-        let root = CertificateBuilder::new(Profile::Root, random_serial(), validity.clone(), root_name.clone(), spki(&root_key)?, &root_signer)?
-            .build::<rsa::pkcs1v15::Signature>()?;
+        let root = CertificateBuilder::new(
+            Profile::Root,
+            random_serial(),
+            validity.clone(),
+            root_name.clone(),
+            spki(&root_key)?,
+            &root_signer,
+        )?
+        .build::<rsa::pkcs1v15::Signature>()?;
         let key = new_key()?;
         let issuing = CertificateBuilder::new(
-            Profile::SubCA { issuer: root_name, path_len_constraint: Some(0) },
+            Profile::SubCA {
+                issuer: root_name,
+                path_len_constraint: Some(0),
+            },
             random_serial(),
             validity,
             ca_name(&format!("{label} issuing CA (RSA)"))?,
@@ -84,33 +97,56 @@ impl Authority {
         .build::<rsa::pkcs1v15::Signature>()?;
         std::fs::write(dir.join(ROOT_FILE), root.to_der()?)?;
         std::fs::write(dir.join(ISSUING_FILE), issuing.to_der()?)?;
-        std::fs::write(dir.join(ISSUING_KEY_FILE), key.to_pkcs8_pem(LineEnding::LF)?.as_bytes())?;
+        std::fs::write(
+            dir.join(ISSUING_KEY_FILE),
+            key.to_pkcs8_pem(LineEnding::LF)?.as_bytes(),
+        )?;
         Ok(Authority { root, issuing, key })
     }
 
     pub fn load(dir: &Path) -> anyhow::Result<Authority> {
-        let read = |name: &str| std::fs::read(dir.join(name)).with_context(|| format!("cannot read {}", dir.join(name).display()));
-        let root = Certificate::from_der(&read(ROOT_FILE)?).context("root.cer is not a DER certificate")?;
-        let issuing = Certificate::from_der(&read(ISSUING_FILE)?).context("issuing.cer is not a DER certificate")?;
-        let pem = String::from_utf8(read(ISSUING_KEY_FILE)?).context("issuing.key.pem is not text")?;
-        let key = RsaPrivateKey::from_pkcs8_pem(&pem).context("issuing.key.pem is not a PKCS#8 RSA key")?;
+        let read = |name: &str| {
+            std::fs::read(dir.join(name))
+                .with_context(|| format!("cannot read {}", dir.join(name).display()))
+        };
+        let root = Certificate::from_der(&read(ROOT_FILE)?)
+            .context("root.cer is not a DER certificate")?;
+        let issuing = Certificate::from_der(&read(ISSUING_FILE)?)
+            .context("issuing.cer is not a DER certificate")?;
+        let pem =
+            String::from_utf8(read(ISSUING_KEY_FILE)?).context("issuing.key.pem is not text")?;
+        let key = RsaPrivateKey::from_pkcs8_pem(&pem)
+            .context("issuing.key.pem is not a PKCS#8 RSA key")?;
         Ok(Authority { root, issuing, key })
     }
 
     /// Loads the CA in `dir`, creating it first when the directory has none.
     pub fn load_or_create(dir: &Path, label: &str) -> anyhow::Result<Authority> {
-        if dir.join(ISSUING_KEY_FILE).exists() { Authority::load(dir) } else { Authority::create(dir, label) }
+        if dir.join(ISSUING_KEY_FILE).exists() {
+            Authority::load(dir)
+        } else {
+            Authority::create(dir, label)
+        }
     }
 
     /// Issues a personal certificate valid from `not_before` (Unix seconds) for `days`, naming
     /// `crl_url` as its CRL distribution point.
-    pub fn issue(&self, person: &Person<'_>, purpose: KeyPurpose, not_before: i64, days: u32, crl_url: &str) -> anyhow::Result<Issued> {
+    pub fn issue(
+        &self,
+        person: &Person<'_>,
+        purpose: KeyPurpose,
+        not_before: i64,
+        days: u32,
+        crl_url: &str,
+    ) -> anyhow::Result<Issued> {
         let key = new_key()?;
         let subject = person_name(person)?;
         let validity = validity_from(not_before, i64::from(days) * 86_400)?;
         let signer = SigningKey::<Sha256>::new(self.key.clone());
         let mut builder = CertificateBuilder::new(
-            Profile::Manual { issuer: Some(self.issuing.tbs_certificate.subject.clone()) },
+            Profile::Manual {
+                issuer: Some(self.issuing.tbs_certificate.subject.clone()),
+            },
             random_serial(),
             validity,
             subject,
@@ -122,7 +158,10 @@ impl Authority {
             KeyPurpose::Authentication => KeyUsages::DigitalSignature | KeyUsages::KeyEncipherment,
             KeyPurpose::Other => KeyUsages::KeyEncipherment.into(),
         };
-        builder.add_extension(&BasicConstraints { ca: false, path_len_constraint: None })?;
+        builder.add_extension(&BasicConstraints {
+            ca: false,
+            path_len_constraint: None,
+        })?;
         builder.add_extension(&KeyUsage(usages))?;
         // As the national CA: e-mail protection on signing keys, client authentication on the other.
         let purpose_oid = match purpose {
@@ -130,9 +169,16 @@ impl Authority {
             _ => const_oid::db::rfc5280::ID_KP_EMAIL_PROTECTION,
         };
         builder.add_extension(&ExtendedKeyUsage(vec![purpose_oid]))?;
-        builder.add_extension(&AuthorityKeyIdentifier::try_from(self.issuing.tbs_certificate.subject_public_key_info.owned_to_ref())?)?;
+        builder.add_extension(&AuthorityKeyIdentifier::try_from(
+            self.issuing
+                .tbs_certificate
+                .subject_public_key_info
+                .owned_to_ref(),
+        )?)?;
         builder.add_extension(&CrlDistributionPoints(vec![DistributionPoint {
-            distribution_point: Some(DistributionPointName::FullName(vec![GeneralName::UniformResourceIdentifier(Ia5String::new(crl_url)?)])),
+            distribution_point: Some(DistributionPointName::FullName(vec![
+                GeneralName::UniformResourceIdentifier(Ia5String::new(crl_url)?),
+            ])),
             reasons: None,
             crl_issuer: None,
         }]))?;
@@ -143,7 +189,8 @@ impl Authority {
     /// A password-protected PKCS#12 file with the key, its certificate and the chain
     /// (AES-256 with PBKDF2-SHA256, as current tools write them).
     pub fn pkcs12(&self, issued: &Issued, password: &str) -> anyhow::Result<Vec<u8>> {
-        let key = p12_keystore::PrivateKey::from_der(issued.key.to_pkcs8_der()?.as_bytes()).map_err(|e| anyhow!("{e}"))?;
+        let key = p12_keystore::PrivateKey::from_der(issued.key.to_pkcs8_der()?.as_bytes())
+            .map_err(|e| anyhow!("{e}"))?;
         let chain = [&issued.certificate, &self.issuing, &self.root]
             .iter()
             .map(|c| p12_keystore::Certificate::from_der(&c.to_der()?).map_err(|e| anyhow!("{e}")))
@@ -151,18 +198,39 @@ impl Authority {
         let mut local_key_id = [0u8; 20];
         OsRng.fill_bytes(&mut local_key_id);
         let mut store = KeyStore::new();
-        store.add_entry("key", KeyStoreEntry::PrivateKeyChain(PrivateKeyChain::new(local_key_id.to_vec(), key, chain)));
-        store.writer(password).write().map_err(|e| anyhow!("cannot write the PKCS#12 file: {e}"))
+        store.add_entry(
+            "key",
+            KeyStoreEntry::PrivateKeyChain(PrivateKeyChain::new(local_key_id.to_vec(), key, chain)),
+        );
+        store
+            .writer(password)
+            .write()
+            .map_err(|e| anyhow!("cannot write the PKCS#12 file: {e}"))
     }
 
     /// The CRL listing `revoked` (serial bytes, revocation time in Unix seconds), numbered
     /// `number`, valid from `this_update` for `valid_for`.
-    pub fn crl(&self, revoked: &[(Vec<u8>, i64)], number: u64, this_update: i64, valid_for: Duration) -> anyhow::Result<Vec<u8>> {
+    pub fn crl(
+        &self,
+        revoked: &[(Vec<u8>, i64)],
+        number: u64,
+        this_update: i64,
+        valid_for: Duration,
+    ) -> anyhow::Result<Vec<u8>> {
         let signer = SigningKey::<Sha256>::new(self.key.clone());
-        let algorithm = x509_cert::spki::DynSignatureAlgorithmIdentifier::signature_algorithm_identifier(&signer)?;
+        let algorithm =
+            x509_cert::spki::DynSignatureAlgorithmIdentifier::signature_algorithm_identifier(
+                &signer,
+            )?;
         let entries = revoked
             .iter()
-            .map(|(serial, at)| Ok(RevokedCert { serial_number: SerialNumber::new(serial)?, revocation_date: time(*at)?, crl_entry_extensions: None }))
+            .map(|(serial, at)| {
+                Ok(RevokedCert {
+                    serial_number: SerialNumber::new(serial)?,
+                    revocation_date: time(*at)?,
+                    crl_entry_extensions: None,
+                })
+            })
             .collect::<anyhow::Result<Vec<_>>>()?;
         let crl_number = CrlNumber(der::asn1::Uint::new(&number.to_be_bytes())?);
         let tbs = TbsCertList {
@@ -171,11 +239,21 @@ impl Authority {
             issuer: self.issuing.tbs_certificate.subject.clone(),
             this_update: time(this_update)?,
             next_update: Some(time(this_update + valid_for.as_secs() as i64)?),
-            revoked_certificates: if entries.is_empty() { None } else { Some(entries) },
-            crl_extensions: Some(vec![crl_number.to_extension(&self.issuing.tbs_certificate.subject, &[])?]),
+            revoked_certificates: if entries.is_empty() {
+                None
+            } else {
+                Some(entries)
+            },
+            crl_extensions: Some(vec![
+                crl_number.to_extension(&self.issuing.tbs_certificate.subject, &[])?,
+            ]),
         };
         let signature = signer.try_sign(&tbs.to_der()?)?;
-        let list = CertificateList { tbs_cert_list: tbs, signature_algorithm: algorithm, signature: der::asn1::BitString::from_bytes(&signature.to_bytes())? };
+        let list = CertificateList {
+            tbs_cert_list: tbs,
+            signature_algorithm: algorithm,
+            signature: der::asn1::BitString::from_bytes(&signature.to_bytes())?,
+        };
         Ok(list.to_der()?)
     }
 }
@@ -199,11 +277,18 @@ fn random_serial() -> SerialNumber {
 
 fn time(unix_seconds: i64) -> anyhow::Result<Time> {
     let at = der::DateTime::from_unix_duration(Duration::from_secs(unix_seconds.max(0) as u64))?;
-    Ok(if at.year() < 2050 { Time::UtcTime(der::asn1::UtcTime::from_date_time(at)?) } else { Time::GeneralTime(der::asn1::GeneralizedTime::from_date_time(at)) })
+    Ok(if at.year() < 2050 {
+        Time::UtcTime(der::asn1::UtcTime::from_date_time(at)?)
+    } else {
+        Time::GeneralTime(der::asn1::GeneralizedTime::from_date_time(at))
+    })
 }
 
 fn validity_from(not_before: i64, seconds: i64) -> anyhow::Result<Validity> {
-    Ok(Validity { not_before: time(not_before)?, not_after: time(not_before + seconds)? })
+    Ok(Validity {
+        not_before: time(not_before)?,
+        not_after: time(not_before + seconds)?,
+    })
 }
 
 pub fn now_seconds() -> i64 {
@@ -211,19 +296,28 @@ pub fn now_seconds() -> i64 {
 }
 
 fn ca_name(common_name: &str) -> anyhow::Result<Name> {
-    name(&[(const_oid::db::rfc4519::CN, Tag::Utf8String, common_name), (const_oid::db::rfc4519::C, Tag::PrintableString, "KZ")])
+    name(&[
+        (const_oid::db::rfc4519::CN, Tag::Utf8String, common_name),
+        (const_oid::db::rfc4519::C, Tag::PrintableString, "KZ"),
+    ])
 }
 
 /// `CN=<LAST FIRST>, SURNAME=<LAST>, SERIALNUMBER=IIN<iin>, C=KZ, GIVENNAME=<FIRST>`, as the national CA writes it.
 fn person_name(person: &Person<'_>) -> anyhow::Result<Name> {
-    let common = format!("{} {}", person.last_name, person.first_name).to_uppercase();
+    let common = format!("{} {}", person.last_name, person.first_name)
+        .trim()
+        .to_uppercase();
     let last = person.last_name.to_uppercase();
     let first = person.first_name.to_uppercase();
     let serial = portal_domain::eds::subject_serial_number(person.iin);
     name(&[
         (const_oid::db::rfc4519::CN, Tag::Utf8String, &common),
         (const_oid::db::rfc4519::SN, Tag::Utf8String, &last),
-        (const_oid::db::rfc4519::SERIAL_NUMBER, Tag::PrintableString, &serial),
+        (
+            const_oid::db::rfc4519::SERIAL_NUMBER,
+            Tag::PrintableString,
+            &serial,
+        ),
         (const_oid::db::rfc4519::C, Tag::PrintableString, "KZ"),
         (const_oid::db::rfc4519::GIVEN_NAME, Tag::Utf8String, &first),
     ])
@@ -233,7 +327,10 @@ fn name(parts: &[(der::oid::ObjectIdentifier, Tag, &str)]) -> anyhow::Result<Nam
     let rdns = parts
         .iter()
         .map(|(oid, tag, value)| {
-            let atv = AttributeTypeAndValue { oid: *oid, value: Any::new(*tag, value.as_bytes())? };
+            let atv = AttributeTypeAndValue {
+                oid: *oid,
+                value: Any::new(*tag, value.as_bytes())?,
+            };
             Ok(RelativeDistinguishedName(SetOfVec::try_from(vec![atv])?))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
@@ -245,10 +342,21 @@ pub fn serial_from_hex(hex: &str) -> Option<Vec<u8>> {
     if hex.is_empty() || hex.len() % 2 != 0 {
         return None;
     }
-    (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).ok()).collect()
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).ok())
+        .collect()
 }
 
 /// The extension a certificate carries with `oid`, if any.
-pub fn extension<'a>(certificate: &'a Certificate, oid: der::oid::ObjectIdentifier) -> Option<&'a Extension> {
-    certificate.tbs_certificate.extensions.iter().flatten().find(|e| e.extn_id == oid)
+pub fn extension<'a>(
+    certificate: &'a Certificate,
+    oid: der::oid::ObjectIdentifier,
+) -> Option<&'a Extension> {
+    certificate
+        .tbs_certificate
+        .extensions
+        .iter()
+        .flatten()
+        .find(|e| e.extn_id == oid)
 }

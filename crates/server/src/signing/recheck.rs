@@ -2,7 +2,9 @@
 //! pending"): checked again until the CRL can be had, then the application goes on as
 //! submitted or is refused because the EDS is not confirmed. Never treated as valid meanwhile.
 
+use portal_domain::application::Status;
 use portal_domain::eds::KeyPurpose;
+use portal_domain::workflow::{Action, Actor};
 use portal_i18n::Msg;
 
 use super::pki::now_seconds;
@@ -10,6 +12,7 @@ use super::verify::{self, Expectation, Outcome};
 use crate::AppState;
 use crate::applications::store;
 use crate::on_db;
+use crate::workflow::events::{EventDetails, NewEvent};
 
 /// The first re-check comes this soon; each further one waits twice as long, up to an hour.
 pub const FIRST_RETRY_SECONDS: i64 = 60;
@@ -39,8 +42,20 @@ pub async fn recheck_due(state: &AppState, now: i64) -> anyhow::Result<Rechecked
     })?;
     let mut done = Rechecked::default();
     for (id, cms, document, signer_iin, signed_at, checks) in due {
-        let expectation = Expectation { content: &document, iin: Some(&signer_iin), purpose: KeyPurpose::Signing, at: signed_at };
-        match verify::verify(&cms, &expectation, &state.signing.trust, &state.signing.crls).await {
+        let expectation = Expectation {
+            content: &document,
+            iin: Some(&signer_iin),
+            purpose: KeyPurpose::Signing,
+            at: signed_at,
+        };
+        match verify::verify(
+            &cms,
+            &expectation,
+            &state.signing.trust,
+            &state.signing.crls,
+        )
+        .await
+        {
             Outcome::Unknown { .. } => {
                 let wait = (FIRST_RETRY_SECONDS << checks.clamp(0, 10)).min(MAX_RETRY_SECONDS);
                 on_db!(&state.db, |pool| {
@@ -56,15 +71,34 @@ pub async fn recheck_due(state: &AppState, now: i64) -> anyhow::Result<Rechecked
                 let resolved = resolve(state, &id, "valid", Some(&evidence), None).await?;
                 if resolved {
                     tracing::info!(application = %id, "signature confirmed on re-check");
-                    announce(state, &id, Msg::NotificationsSignatureConfirmedTitle, Msg::NotificationsSignatureConfirmedBody).await?;
+                    announce(
+                        state,
+                        &id,
+                        Msg::NotificationsSignatureConfirmedTitle,
+                        Msg::NotificationsSignatureConfirmedBody,
+                    )
+                    .await?;
                     done.confirmed += 1;
                 }
             }
             Outcome::Invalid(rejection) => {
-                let resolved = resolve(state, &id, "invalid", None, Some(&serde_json::to_string(&rejection)?)).await?;
+                let resolved = resolve(
+                    state,
+                    &id,
+                    "invalid",
+                    None,
+                    Some(&serde_json::to_string(&rejection)?),
+                )
+                .await?;
                 if resolved {
                     tracing::info!(application = %id, ?rejection, "signature refused on re-check");
-                    announce(state, &id, Msg::NotificationsSignatureRejectedTitle, super::rejection_msg(&rejection)).await?;
+                    announce(
+                        state,
+                        &id,
+                        Msg::NotificationsSignatureRejectedTitle,
+                        super::rejection_msg(&rejection),
+                    )
+                    .await?;
                     done.rejected += 1;
                 }
             }
@@ -74,8 +108,18 @@ pub async fn recheck_due(state: &AppState, now: i64) -> anyhow::Result<Rechecked
 }
 
 /// Records the outcome and moves the application on, once: false when another check got there first.
-async fn resolve(state: &AppState, id: &str, outcome: &str, evidence: Option<&verify::Evidence>, rejection: Option<&str>) -> anyhow::Result<bool> {
-    let status = if outcome == "valid" { "submitted" } else { "signature_rejected" };
+async fn resolve(
+    state: &AppState,
+    id: &str,
+    outcome: &str,
+    evidence: Option<&verify::Evidence>,
+    rejection: Option<&str>,
+) -> anyhow::Result<bool> {
+    let status = if outcome == "valid" {
+        Status::Submitted
+    } else {
+        Status::SignatureRejected
+    };
     let now = now_seconds();
     on_db!(&state.db, |pool| {
         let mut tx = pool.begin().await?;
@@ -96,20 +140,41 @@ async fn resolve(state: &AppState, id: &str, outcome: &str, evidence: Option<&ve
             tx.rollback().await?;
             return Ok(false);
         }
-        sqlx::query("UPDATE applications SET status = $1, updated_at = $2 WHERE id = $3 AND status = 'signature_pending'")
-            .bind(status)
-            .bind(crate::db::now_millis())
+        let at = crate::db::now_millis();
+        let moved = sqlx::query("UPDATE applications SET status = $1, updated_at = $2 WHERE id = $3 AND status = 'signature_pending'")
+            .bind(status.code())
+            .bind(at)
             .bind(id)
             .execute(&mut *tx)
             .await?;
+        if moved.rows_affected() == 1 {
+            let action = if status == Status::Submitted {
+                Action::ConfirmSignature
+            } else {
+                Action::RejectSignature
+            };
+            let event = NewEvent {
+                application_id: id,
+                at,
+                actor_id: None,
+                actor: Actor::System,
+                action,
+                from: Status::SignaturePending,
+                to: status,
+                details: &EventDetails::default(),
+            };
+            crate::workflow::events::append(&mut tx, &event).await?;
+        }
         tx.commit().await?;
         Ok(true)
     })
 }
 
 async fn announce(state: &AppState, id: &str, title: Msg, body: Msg) -> anyhow::Result<()> {
-    let Some(row) = store::by_id(&state.db, id).await? else { return Ok(()) };
-    crate::applications::notify_about(state, &row, &row.user_id, title, body).await
+    let Some(row) = store::by_id(&state.db, id).await? else {
+        return Ok(());
+    };
+    crate::applications::notify_about(state, &row, title, body).await
 }
 
 /// The background task: checks due signatures every [`POLL_SECONDS`].
@@ -118,7 +183,11 @@ pub async fn run(state: AppState) {
     loop {
         every.tick().await;
         match recheck_due(&state, now_seconds()).await {
-            Ok(Rechecked { confirmed: 0, rejected: 0, still_unknown: 0 }) => {}
+            Ok(Rechecked {
+                confirmed: 0,
+                rejected: 0,
+                still_unknown: 0,
+            }) => {}
             Ok(done) => tracing::info!(?done, "pending signatures checked again"),
             Err(e) => tracing::warn!(error = %e, "cannot check pending signatures"),
         }

@@ -6,7 +6,9 @@
 use cms::signed_data::SignedData;
 use const_oid::db::{rfc5911, rfc5912};
 use der::{Decode, Encode};
-use portal_domain::eds::{CertificateSummary, KeyPurpose, signed_data, signer_certificate, summarize};
+use portal_domain::eds::{
+    CertificateSummary, KeyPurpose, signed_data, signer_certificate, summarize,
+};
 use rsa::RsaPublicKey;
 use rsa::pkcs1v15::{Signature, VerifyingKey};
 use rsa::pkcs8::DecodePublicKey;
@@ -31,11 +33,15 @@ pub enum Rejection {
     UntrustedIssuer,
     NotYetValid,
     Expired,
-    Revoked { at: i64 },
+    Revoked {
+        at: i64,
+    },
     /// The certificate is not a signing (or, for sign-in, authentication) certificate.
     WrongKeyUsage,
     /// The certificate belongs to someone else.
-    WrongIin { found: Option<String> },
+    WrongIin {
+        found: Option<String>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -43,7 +49,10 @@ pub enum Outcome {
     Valid(Evidence),
     Invalid(Rejection),
     /// The revocation status could not be learnt: never treated as valid.
-    Unknown { signer: CertificateSummary, certificate_der: Vec<u8> },
+    Unknown {
+        signer: CertificateSummary,
+        certificate_der: Vec<u8>,
+    },
 }
 
 /// What the verification established, stored with the signature.
@@ -66,21 +75,30 @@ pub struct TrustStore {
 impl TrustStore {
     /// Builds the store from DER or PEM certificates; every non-root must be signed by a root.
     pub fn new(certificates: Vec<Certificate>) -> anyhow::Result<TrustStore> {
-        let (roots, others): (Vec<_>, Vec<_>) =
-            certificates.into_iter().partition(|c| c.tbs_certificate.issuer == c.tbs_certificate.subject && signed_by(c, c));
+        let (roots, others): (Vec<_>, Vec<_>) = certificates.into_iter().partition(|c| {
+            c.tbs_certificate.issuer == c.tbs_certificate.subject && signed_by(c, c)
+        });
         for ca in &others {
             if !roots.iter().any(|r| signed_by(ca, r)) {
-                anyhow::bail!("the CA certificate {:?} is not signed by any trusted root", summarize(&ca.to_der()?)?.holder);
+                anyhow::bail!(
+                    "the CA certificate {:?} is not signed by any trusted root",
+                    summarize(&ca.to_der()?)?.holder
+                );
             }
         }
         anyhow::ensure!(!roots.is_empty(), "no root certificate to trust");
-        Ok(TrustStore { issuers: others.into_iter().chain(roots.iter().cloned()).collect(), roots })
+        Ok(TrustStore {
+            issuers: others.into_iter().chain(roots.iter().cloned()).collect(),
+            roots,
+        })
     }
 
     /// Every `.cer`, `.crt`, `.der` or `.pem` certificate file in `dir`.
     pub fn load_dir(dir: &std::path::Path) -> anyhow::Result<TrustStore> {
         let mut certificates = Vec::new();
-        for entry in std::fs::read_dir(dir).map_err(|e| anyhow::anyhow!("cannot read the trust store {}: {e}", dir.display()))? {
+        for entry in std::fs::read_dir(dir)
+            .map_err(|e| anyhow::anyhow!("cannot read the trust store {}: {e}", dir.display()))?
+        {
             let path = entry?.path();
             let extension = path.extension().and_then(|e| e.to_str()).unwrap_or("");
             if !["cer", "crt", "der", "pem"].contains(&extension) {
@@ -89,7 +107,8 @@ impl TrustStore {
             let bytes = std::fs::read(&path)?;
             let certificate = match Certificate::from_der(&bytes) {
                 Ok(c) => c,
-                Err(_) => <Certificate as der::DecodePem>::from_pem(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
+                Err(_) => <Certificate as der::DecodePem>::from_pem(&bytes)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
             };
             certificates.push(certificate);
         }
@@ -99,7 +118,9 @@ impl TrustStore {
     /// The trusted CA that signed `certificate` and was valid at `at`.
     fn issuer_of(&self, certificate: &Certificate, at: i64) -> Option<&Certificate> {
         self.issuers.iter().find(|ca| {
-            ca.tbs_certificate.subject == certificate.tbs_certificate.issuer && valid_at(ca, at) && signed_by(certificate, ca)
+            ca.tbs_certificate.subject == certificate.tbs_certificate.issuer
+                && valid_at(ca, at)
+                && signed_by(certificate, ca)
         })
     }
 
@@ -120,7 +141,12 @@ pub struct Expectation<'a> {
     pub at: i64,
 }
 
-pub async fn verify(cms: &[u8], expect: &Expectation<'_>, trust: &TrustStore, crls: &CrlSource) -> Outcome {
+pub async fn verify(
+    cms: &[u8],
+    expect: &Expectation<'_>,
+    trust: &TrustStore,
+    crls: &CrlSource,
+) -> Outcome {
     let (signer, issuer) = match check_offline(cms, expect, trust) {
         Ok(found) => found,
         Err(rejection) => return Outcome::Invalid(rejection),
@@ -131,7 +157,9 @@ pub async fn verify(cms: &[u8], expect: &Expectation<'_>, trust: &TrustStore, cr
         Err(_) => return Outcome::Invalid(Rejection::Malformed),
     };
     match crls.status(&signer, issuer).await {
-        Ok(RevocationStatus::Revoked { at }) if at <= expect.at => Outcome::Invalid(Rejection::Revoked { at }),
+        Ok(RevocationStatus::Revoked { at }) if at <= expect.at => {
+            Outcome::Invalid(Rejection::Revoked { at })
+        }
         Ok(RevocationStatus::Revoked { .. } | RevocationStatus::Good) => {
             let (crl_number, crl_this_update) = crls.last_seen(issuer).unwrap_or_default();
             Outcome::Valid(Evidence {
@@ -142,7 +170,10 @@ pub async fn verify(cms: &[u8], expect: &Expectation<'_>, trust: &TrustStore, cr
                 crl_this_update,
             })
         }
-        Err(_) => Outcome::Unknown { signer: summary, certificate_der },
+        Err(_) => Outcome::Unknown {
+            signer: summary,
+            certificate_der,
+        },
     }
 }
 
@@ -150,10 +181,14 @@ pub async fn verify(cms: &[u8], expect: &Expectation<'_>, trust: &TrustStore, cr
 fn signed_parts(cms: &[u8]) -> Result<(SignedData, Certificate), Rejection> {
     let signed = signed_data(cms).ok_or(Rejection::Malformed)?;
     // Detached: the content travels separately and is rebuilt here.
-    if signed.encap_content_info.econtent.is_some() || signed.encap_content_info.econtent_type != rfc5911::ID_DATA {
+    if signed.encap_content_info.econtent.is_some()
+        || signed.encap_content_info.econtent_type != rfc5911::ID_DATA
+    {
         return Err(Rejection::Malformed);
     }
-    let [signer_info] = signed.signer_infos.0.as_slice() else { return Err(Rejection::Malformed) };
+    let [signer_info] = signed.signer_infos.0.as_slice() else {
+        return Err(Rejection::Malformed);
+    };
     if signer_info.digest_alg.oid != rfc5912::ID_SHA_256 {
         return Err(Rejection::Malformed);
     }
@@ -163,12 +198,25 @@ fn signed_parts(cms: &[u8]) -> Result<(SignedData, Certificate), Rejection> {
 
 /// Every check that needs no network: structure, content, signature, chain, validity, usage, IIN.
 /// Returns the signer's certificate and its issuer.
-fn check_offline<'t>(cms: &[u8], expect: &Expectation<'_>, trust: &'t TrustStore) -> Result<(Certificate, &'t Certificate), Rejection> {
+fn check_offline<'t>(
+    cms: &[u8],
+    expect: &Expectation<'_>,
+    trust: &'t TrustStore,
+) -> Result<(Certificate, &'t Certificate), Rejection> {
     let (signed, certificate) = signed_parts(cms)?;
     let signer_info = &signed.signer_infos.0.as_slice()[0];
-    let attributes = signer_info.signed_attrs.as_ref().ok_or(Rejection::Malformed)?;
-    let attribute = |oid| attributes.iter().find(|a| a.oid == oid).and_then(|a| a.values.get(0));
-    let content_type = attribute(rfc5911::ID_CONTENT_TYPE).and_then(|v| v.decode_as::<der::asn1::ObjectIdentifier>().ok());
+    let attributes = signer_info
+        .signed_attrs
+        .as_ref()
+        .ok_or(Rejection::Malformed)?;
+    let attribute = |oid| {
+        attributes
+            .iter()
+            .find(|a| a.oid == oid)
+            .and_then(|a| a.values.get(0))
+    };
+    let content_type = attribute(rfc5911::ID_CONTENT_TYPE)
+        .and_then(|v| v.decode_as::<der::asn1::ObjectIdentifier>().ok());
     if content_type != Some(rfc5911::ID_DATA) {
         return Err(Rejection::Malformed);
     }
@@ -184,11 +232,17 @@ fn check_offline<'t>(cms: &[u8], expect: &Expectation<'_>, trust: &'t TrustStore
     }
     let signed_bytes = attributes.to_der().map_err(|_| Rejection::Malformed)?;
     let key = public_key(&certificate).ok_or(Rejection::Malformed)?;
-    let signature = Signature::try_from(signer_info.signature.as_bytes()).map_err(|_| Rejection::BadSignature)?;
-    VerifyingKey::<Sha256>::new(key).verify(&signed_bytes, &signature).map_err(|_| Rejection::BadSignature)?;
+    let signature = Signature::try_from(signer_info.signature.as_bytes())
+        .map_err(|_| Rejection::BadSignature)?;
+    VerifyingKey::<Sha256>::new(key)
+        .verify(&signed_bytes, &signature)
+        .map_err(|_| Rejection::BadSignature)?;
 
-    let issuer = trust.issuer_of(&certificate, expect.at).ok_or(Rejection::UntrustedIssuer)?;
-    let summary = summarize(&certificate.to_der().map_err(|_| Rejection::Malformed)?).map_err(|_| Rejection::Malformed)?;
+    let issuer = trust
+        .issuer_of(&certificate, expect.at)
+        .ok_or(Rejection::UntrustedIssuer)?;
+    let summary = summarize(&certificate.to_der().map_err(|_| Rejection::Malformed)?)
+        .map_err(|_| Rejection::Malformed)?;
     if expect.at < summary.not_before {
         return Err(Rejection::NotYetValid);
     }
@@ -198,14 +252,25 @@ fn check_offline<'t>(cms: &[u8], expect: &Expectation<'_>, trust: &'t TrustStore
     if summary.purpose != expect.purpose {
         return Err(Rejection::WrongKeyUsage);
     }
-    if summary.iin.is_none() || expect.iin.is_some_and(|iin| summary.iin.as_deref() != Some(iin)) {
+    if summary.iin.is_none()
+        || expect
+            .iin
+            .is_some_and(|iin| summary.iin.as_deref() != Some(iin))
+    {
         return Err(Rejection::WrongIin { found: summary.iin });
     }
     Ok((certificate, issuer))
 }
 
 fn public_key(certificate: &Certificate) -> Option<RsaPublicKey> {
-    RsaPublicKey::from_public_key_der(&certificate.tbs_certificate.subject_public_key_info.to_der().ok()?).ok()
+    RsaPublicKey::from_public_key_der(
+        &certificate
+            .tbs_certificate
+            .subject_public_key_info
+            .to_der()
+            .ok()?,
+    )
+    .ok()
 }
 
 /// Whether `issuer`'s key made `certificate`'s signature (SHA-256 with RSA only).
@@ -213,19 +278,28 @@ pub fn signed_by(certificate: &Certificate, issuer: &Certificate) -> bool {
     if certificate.signature_algorithm.oid != rfc5912::SHA_256_WITH_RSA_ENCRYPTION {
         return false;
     }
-    let (Some(key), Ok(tbs), Some(raw)) = (public_key(issuer), certificate.tbs_certificate.to_der(), certificate.signature.as_bytes()) else {
+    let (Some(key), Ok(tbs), Some(raw)) = (
+        public_key(issuer),
+        certificate.tbs_certificate.to_der(),
+        certificate.signature.as_bytes(),
+    ) else {
         return false;
     };
-    Signature::try_from(raw).is_ok_and(|s| VerifyingKey::<Sha256>::new(key).verify(&tbs, &s).is_ok())
+    Signature::try_from(raw)
+        .is_ok_and(|s| VerifyingKey::<Sha256>::new(key).verify(&tbs, &s).is_ok())
 }
 
 /// Whether `issuer` signed a DER structure whose to-be-signed part is `tbs` with `signature`.
 pub fn signature_by(issuer: &Certificate, tbs: &[u8], signature: &[u8]) -> bool {
-    let Some(key) = public_key(issuer) else { return false };
-    Signature::try_from(signature).is_ok_and(|s| VerifyingKey::<Sha256>::new(key).verify(tbs, &s).is_ok())
+    let Some(key) = public_key(issuer) else {
+        return false;
+    };
+    Signature::try_from(signature)
+        .is_ok_and(|s| VerifyingKey::<Sha256>::new(key).verify(tbs, &s).is_ok())
 }
 
 fn valid_at(certificate: &Certificate, at: i64) -> bool {
     let validity = &certificate.tbs_certificate.validity;
-    validity.not_before.to_unix_duration().as_secs() as i64 <= at && at <= validity.not_after.to_unix_duration().as_secs() as i64
+    validity.not_before.to_unix_duration().as_secs() as i64 <= at
+        && at <= validity.not_after.to_unix_duration().as_secs() as i64
 }

@@ -7,11 +7,21 @@ use crate::helpers::{Session, TestApp, next_iin, registration};
 async fn registering_creates_a_citizen_and_signs_them_in() {
     let app = TestApp::spawn().await;
     let iin = next_iin();
-    let response = app.send(Method::POST, "/api/accounts", Some(registration(&iin)), None).await;
+    let response = app
+        .send(
+            Method::POST,
+            "/api/accounts",
+            Some(registration(&iin)),
+            None,
+        )
+        .await;
     assert_eq!(response.status, StatusCode::CREATED, "{}", response.text());
     let cookie = response.header("set-cookie").unwrap();
     assert!(cookie.starts_with("portal_session="), "{cookie}");
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Path=/"), "{cookie}");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Path=/"),
+        "{cookie}"
+    );
     assert!(!cookie.contains("Secure"), "plain http: no Secure flag");
     let body = response.json();
     assert_eq!(body["user"]["role"], "citizen");
@@ -32,13 +42,20 @@ async fn registration_errors_name_each_field_in_the_users_language() {
         "iin": "900101300127", "password": "short", "last_name": "", "first_name": "R2D2",
         "email": "not-an-address", "phone": "12", "preferred_lang": "ru"
     });
-    let response = app.send(Method::POST, "/api/accounts?lang=ru", Some(body), None).await;
+    let response = app
+        .send(Method::POST, "/api/accounts?lang=ru", Some(body), None)
+        .await;
     assert_eq!(response.status, StatusCode::UNPROCESSABLE_ENTITY);
     let fields: Vec<(String, String)> = response.json()["fields"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|f| (f["field"].as_str().unwrap().to_string(), f["code"].as_str().unwrap().to_string()))
+        .map(|f| {
+            (
+                f["field"].as_str().unwrap().to_string(),
+                f["code"].as_str().unwrap().to_string(),
+            )
+        })
         .collect();
     assert_eq!(
         fields,
@@ -51,7 +68,10 @@ async fn registration_errors_name_each_field_in_the_users_language() {
             ("password".into(), "error.password.too_short".into()),
         ]
     );
-    assert_eq!(response.json()["fields"][0]["message"], "Такой ИИН недействителен: вероятно, одна из цифр введена с ошибкой.");
+    assert_eq!(
+        response.json()["fields"][0]["message"],
+        "Такой ИИН недействителен: вероятно, одна из цифр введена с ошибкой."
+    );
 }
 
 #[tokio::test]
@@ -67,7 +87,9 @@ async fn each_invalid_iin_class_gets_its_own_message() {
     ] {
         let mut body = registration(iin);
         body["iin"] = iin.into();
-        let response = app.send(Method::POST, "/api/accounts", Some(body), None).await;
+        let response = app
+            .send(Method::POST, "/api/accounts", Some(body), None)
+            .await;
         assert_eq!(response.status, StatusCode::UNPROCESSABLE_ENTITY, "{iin}");
         assert_eq!(response.json()["fields"][0]["code"], code, "{iin}");
     }
@@ -77,11 +99,21 @@ async fn each_invalid_iin_class_gets_its_own_message() {
 async fn common_passwords_and_the_iin_as_password_are_refused() {
     let app = TestApp::spawn().await;
     let iin = next_iin();
-    for (password, code) in [("qwertyuiop", "error.password.common"), ("Password1", "error.password.common"), (&format!("x{iin}"), "error.password.contains_iin")] {
+    for (password, code) in [
+        ("qwertyuiop", "error.password.common"),
+        ("Password1", "error.password.common"),
+        (&format!("x{iin}"), "error.password.contains_iin"),
+    ] {
         let mut body = registration(&iin);
         body["password"] = password.into();
-        let response = app.send(Method::POST, "/api/accounts", Some(body), None).await;
-        assert_eq!(response.status, StatusCode::UNPROCESSABLE_ENTITY, "{password}");
+        let response = app
+            .send(Method::POST, "/api/accounts", Some(body), None)
+            .await;
+        assert_eq!(
+            response.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{password}"
+        );
         assert_eq!(response.json()["fields"][0]["code"], code, "{password}");
     }
 }
@@ -90,8 +122,25 @@ async fn common_passwords_and_the_iin_as_password_are_refused() {
 async fn an_iin_registers_once() {
     let app = TestApp::spawn().await;
     let iin = next_iin();
-    assert_eq!(app.send(Method::POST, "/api/accounts", Some(registration(&iin)), None).await.status, StatusCode::CREATED);
-    let again = app.send(Method::POST, "/api/accounts", Some(registration(&iin)), None).await;
+    assert_eq!(
+        app.send(
+            Method::POST,
+            "/api/accounts",
+            Some(registration(&iin)),
+            None
+        )
+        .await
+        .status,
+        StatusCode::CREATED
+    );
+    let again = app
+        .send(
+            Method::POST,
+            "/api/accounts",
+            Some(registration(&iin)),
+            None,
+        )
+        .await;
     assert_eq!(again.status, StatusCode::CONFLICT);
     assert_eq!(again.json()["code"], "error.register.exists");
 }
@@ -101,14 +150,20 @@ async fn a_registration_cannot_choose_its_role() {
     let app = TestApp::spawn().await;
     let mut body = registration(&next_iin());
     body["role"] = "administrator".into();
-    let response = app.send(Method::POST, "/api/accounts", Some(body), None).await;
+    let response = app
+        .send(Method::POST, "/api/accounts", Some(body), None)
+        .await;
     assert_eq!(response.status, StatusCode::BAD_REQUEST);
     assert_eq!(response.json()["code"], "error.bad_json");
 }
 
 #[tokio::test]
 async fn registrations_per_address_are_limited() {
-    let app = TestApp::with(&[("PORTAL_REGISTRATIONS_PER_HOUR", "2"), ("PORTAL_TRUST_PROXY", "1")]).await;
+    let app = TestApp::with(&[
+        ("PORTAL_REGISTRATIONS_PER_HOUR", "2"),
+        ("PORTAL_TRUST_PROXY", "1"),
+    ])
+    .await;
     let from = |address: &'static str| move |iin: String| (iin, address);
     let send = |(iin, address): (String, &'static str)| {
         let app = &app;
@@ -120,13 +175,29 @@ async fn registrations_per_address_are_limited() {
                 .header("x-forwarded-for", address)
                 .body(axum::body::Body::from(registration(&iin).to_string()))
                 .unwrap();
-            tower::ServiceExt::oneshot(app.router.clone(), req).await.unwrap().status()
+            tower::ServiceExt::oneshot(app.router.clone(), req)
+                .await
+                .unwrap()
+                .status()
         }
     };
-    assert_eq!(send(from("10.0.0.1")(next_iin())).await, StatusCode::CREATED);
-    assert_eq!(send(from("10.0.0.1")(next_iin())).await, StatusCode::CREATED);
-    assert_eq!(send(from("10.0.0.1")(next_iin())).await, StatusCode::TOO_MANY_REQUESTS);
-    assert_eq!(send(from("10.0.0.2")(next_iin())).await, StatusCode::CREATED, "another address is not affected");
+    assert_eq!(
+        send(from("10.0.0.1")(next_iin())).await,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        send(from("10.0.0.1")(next_iin())).await,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        send(from("10.0.0.1")(next_iin())).await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(
+        send(from("10.0.0.2")(next_iin())).await,
+        StatusCode::CREATED,
+        "another address is not affected"
+    );
 }
 
 #[tokio::test]
@@ -134,22 +205,51 @@ async fn sign_in_succeeds_and_rotates_the_session_id() {
     let app = TestApp::spawn().await;
     let first = app.citizen().await;
     let response = app
-        .send(Method::POST, "/api/session", Some(json!({"iin": first.iin, "password": "Көктем-жаңбыры-7"})), Some(&first))
+        .send(
+            Method::POST,
+            "/api/session",
+            Some(json!({"iin": first.iin, "password": "Көктем-жаңбыры-7"})),
+            Some(&first),
+        )
         .await;
     assert_eq!(response.status, StatusCode::OK);
     let second = Session::from_response(&response, &first.iin);
-    assert_ne!(second.cookie, first.cookie, "a new session id on every sign-in");
+    assert_ne!(
+        second.cookie, first.cookie,
+        "a new session id on every sign-in"
+    );
     assert_ne!(second.csrf, first.csrf);
-    assert_eq!(app.get_as("/api/session", &first).await.status, StatusCode::UNAUTHORIZED, "the previous session ended");
-    assert_eq!(app.get_as("/api/session", &second).await.status, StatusCode::OK);
+    assert_eq!(
+        app.get_as("/api/session", &first).await.status,
+        StatusCode::UNAUTHORIZED,
+        "the previous session ended"
+    );
+    assert_eq!(
+        app.get_as("/api/session", &second).await.status,
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
 async fn unknown_iin_and_wrong_password_get_the_same_answer() {
     let app = TestApp::spawn().await;
     let citizen = app.citizen().await;
-    let wrong_password = app.send(Method::POST, "/api/session", Some(json!({"iin": citizen.iin, "password": "not the password"})), None).await;
-    let unknown_iin = app.send(Method::POST, "/api/session", Some(json!({"iin": next_iin(), "password": "not the password"})), None).await;
+    let wrong_password = app
+        .send(
+            Method::POST,
+            "/api/session",
+            Some(json!({"iin": citizen.iin, "password": "not the password"})),
+            None,
+        )
+        .await;
+    let unknown_iin = app
+        .send(
+            Method::POST,
+            "/api/session",
+            Some(json!({"iin": next_iin(), "password": "not the password"})),
+            None,
+        )
+        .await;
     assert_eq!(wrong_password.status, StatusCode::UNAUTHORIZED);
     assert_eq!(unknown_iin.status, StatusCode::UNAUTHORIZED);
     assert_eq!(wrong_password.body, unknown_iin.body);
@@ -162,10 +262,24 @@ async fn ten_failures_lock_the_iin_for_an_hour_even_for_the_right_password() {
     let app = TestApp::spawn().await;
     let citizen = app.citizen().await;
     for attempt in 1..=10 {
-        let r = app.send(Method::POST, "/api/session", Some(json!({"iin": citizen.iin, "password": "guess"})), None).await;
+        let r = app
+            .send(
+                Method::POST,
+                "/api/session",
+                Some(json!({"iin": citizen.iin, "password": "guess"})),
+                None,
+            )
+            .await;
         assert_eq!(r.status, StatusCode::UNAUTHORIZED, "attempt {attempt}");
     }
-    let locked = app.send(Method::POST, "/api/session?lang=en", Some(json!({"iin": citizen.iin, "password": "Көктем-жаңбыры-7"})), None).await;
+    let locked = app
+        .send(
+            Method::POST,
+            "/api/session?lang=en",
+            Some(json!({"iin": citizen.iin, "password": "Көктем-жаңбыры-7"})),
+            None,
+        )
+        .await;
     assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(locked.json()["code"], "error.login.locked");
     let retry: u32 = locked.header("retry-after").unwrap().parse().unwrap();
@@ -174,14 +288,42 @@ async fn ten_failures_lock_the_iin_for_an_hour_even_for_the_right_password() {
 
     let unknown = next_iin();
     for _ in 1..=10 {
-        app.send(Method::POST, "/api/session", Some(json!({"iin": unknown, "password": "guess"})), None).await;
+        app.send(
+            Method::POST,
+            "/api/session",
+            Some(json!({"iin": unknown, "password": "guess"})),
+            None,
+        )
+        .await;
     }
-    let unknown_locked = app.send(Method::POST, "/api/session", Some(json!({"iin": unknown, "password": "guess"})), None).await;
-    assert_eq!(unknown_locked.status, StatusCode::TOO_MANY_REQUESTS, "an unknown IIN locks the same way: no enumeration");
+    let unknown_locked = app
+        .send(
+            Method::POST,
+            "/api/session",
+            Some(json!({"iin": unknown, "password": "guess"})),
+            None,
+        )
+        .await;
+    assert_eq!(
+        unknown_locked.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "an unknown IIN locks the same way: no enumeration"
+    );
 
     let other = app.citizen().await;
-    let fine = app.send(Method::POST, "/api/session", Some(json!({"iin": other.iin, "password": "Көктем-жаңбыры-7"})), None).await;
-    assert_eq!(fine.status, StatusCode::OK, "other accounts are not affected");
+    let fine = app
+        .send(
+            Method::POST,
+            "/api/session",
+            Some(json!({"iin": other.iin, "password": "Көктем-жаңбыры-7"})),
+            None,
+        )
+        .await;
+    assert_eq!(
+        fine.status,
+        StatusCode::OK,
+        "other accounts are not affected"
+    );
 }
 
 #[tokio::test]
@@ -195,9 +337,14 @@ async fn failures_from_one_address_are_limited_across_iins() {
                 .uri("/api/session")
                 .header("content-type", "application/json")
                 .header("x-forwarded-for", "192.0.2.7")
-                .body(axum::body::Body::from(json!({"iin": iin, "password": "guess"}).to_string()))
+                .body(axum::body::Body::from(
+                    json!({"iin": iin, "password": "guess"}).to_string(),
+                ))
                 .unwrap();
-            tower::ServiceExt::oneshot(app.router.clone(), req).await.unwrap().status()
+            tower::ServiceExt::oneshot(app.router.clone(), req)
+                .await
+                .unwrap()
+                .status()
         }
     };
     for _ in 0..50 {
@@ -210,7 +357,9 @@ async fn failures_from_one_address_are_limited_across_iins() {
 async fn sign_out_ends_the_session() {
     let app = TestApp::spawn().await;
     let session = app.citizen().await;
-    let out = app.send(Method::DELETE, "/api/session", None, Some(&session)).await;
+    let out = app
+        .send(Method::DELETE, "/api/session", None, Some(&session))
+        .await;
     assert_eq!(out.status, StatusCode::NO_CONTENT);
     assert!(out.header("set-cookie").unwrap().contains("Max-Age=0"));
     let after = app.get_as("/api/session", &session).await;
@@ -224,10 +373,24 @@ async fn sign_out_everywhere_ends_every_session_of_the_account() {
     let phone = app.citizen().await;
     let laptop = app.sign_in(&phone.iin, "Көктем-жаңбыры-7").await;
     let stranger = app.citizen().await;
-    assert_eq!(app.send(Method::DELETE, "/api/sessions", None, Some(&laptop)).await.status, StatusCode::NO_CONTENT);
-    assert_eq!(app.get_as("/api/session", &phone).await.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(app.get_as("/api/session", &laptop).await.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(app.get_as("/api/session", &stranger).await.status, StatusCode::OK);
+    assert_eq!(
+        app.send(Method::DELETE, "/api/sessions", None, Some(&laptop))
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        app.get_as("/api/session", &phone).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.get_as("/api/session", &laptop).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.get_as("/api/session", &stranger).await.status,
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
@@ -235,11 +398,17 @@ async fn an_idle_session_expires_and_says_so() {
     let app = TestApp::spawn().await;
     let session = app.citizen().await;
     let portal_server::db::Db::Sqlite(pool) = &app.state.db;
-    sqlx::query("UPDATE sessions SET idle_expires_at = 0").execute(pool).await.unwrap();
+    sqlx::query("UPDATE sessions SET idle_expires_at = 0")
+        .execute(pool)
+        .await
+        .unwrap();
     let response = app.get_as("/api/session", &session).await;
     assert_eq!(response.status, StatusCode::UNAUTHORIZED);
     assert_eq!(response.json()["code"], "error.session_expired");
-    let count: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM sessions").fetch_one(pool).await.unwrap();
+    let count: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM sessions")
+        .fetch_one(pool)
+        .await
+        .unwrap();
     assert_eq!(count.0, 0, "the ended session is removed");
 }
 
@@ -248,9 +417,19 @@ async fn authenticated_responses_say_how_long_the_session_has_left() {
     let app = TestApp::spawn().await;
     let session = app.citizen().await;
     let seen = app.get_as("/api/profile", &session).await;
-    let left: u32 = seen.header("x-session-expires-in").expect("the header on an authenticated answer").parse().unwrap();
+    let left: u32 = seen
+        .header("x-session-expires-in")
+        .expect("the header on an authenticated answer")
+        .parse()
+        .unwrap();
     assert!((1195..=1200).contains(&left), "{left}");
-    assert!(app.get("/api/health").await.header("x-session-expires-in").is_none(), "a public answer extends nothing");
+    assert!(
+        app.get("/api/health")
+            .await
+            .header("x-session-expires-in")
+            .is_none(),
+        "a public answer extends nothing"
+    );
 }
 
 #[tokio::test]
@@ -258,10 +437,17 @@ async fn extending_pushes_the_idle_deadline() {
     let app = TestApp::with(&[("PORTAL_SESSION_IDLE_MINUTES", "5")]).await;
     let session = app.citizen().await;
     let portal_server::db::Db::Sqlite(pool) = &app.state.db;
-    sqlx::query("UPDATE sessions SET idle_expires_at = idle_expires_at - 240000").execute(pool).await.unwrap();
-    let before = app.get_as("/api/session", &session).await.json()["expires_in_seconds"].as_u64().unwrap();
+    sqlx::query("UPDATE sessions SET idle_expires_at = idle_expires_at - 240000")
+        .execute(pool)
+        .await
+        .unwrap();
+    let before = app.get_as("/api/session", &session).await.json()["expires_in_seconds"]
+        .as_u64()
+        .unwrap();
     assert!(before <= 61, "{before}");
-    let extended = app.send(Method::POST, "/api/session/extend", None, Some(&session)).await;
+    let extended = app
+        .send(Method::POST, "/api/session/extend", None, Some(&session))
+        .await;
     assert_eq!(extended.status, StatusCode::OK);
     assert!(extended.json()["expires_in_seconds"].as_u64().unwrap() >= 299);
 }
@@ -272,14 +458,30 @@ async fn state_changing_requests_need_the_sessions_csrf_token() {
     let session = app.citizen().await;
     let mut forged = session.clone();
     forged.csrf = "0".repeat(64);
-    let refused = app.send(Method::POST, "/api/session/extend", None, Some(&forged)).await;
+    let refused = app
+        .send(Method::POST, "/api/session/extend", None, Some(&forged))
+        .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     assert_eq!(refused.json()["code"], "error.csrf");
     let mut missing = session.clone();
     missing.csrf = String::new();
-    assert_eq!(app.send(Method::DELETE, "/api/session", None, Some(&missing)).await.status, StatusCode::FORBIDDEN);
-    assert_eq!(app.get_as("/api/session", &session).await.status, StatusCode::OK, "the session survived the forged requests");
-    assert_eq!(app.send(Method::POST, "/api/session/extend", None, Some(&session)).await.status, StatusCode::OK);
+    assert_eq!(
+        app.send(Method::DELETE, "/api/session", None, Some(&missing))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.get_as("/api/session", &session).await.status,
+        StatusCode::OK,
+        "the session survived the forged requests"
+    );
+    assert_eq!(
+        app.send(Method::POST, "/api/session/extend", None, Some(&session))
+            .await
+            .status,
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
@@ -287,7 +489,10 @@ async fn cross_site_requests_are_refused_even_without_a_session() {
     let app = TestApp::spawn().await;
     let citizen = app.citizen().await;
     let body = json!({"iin": citizen.iin, "password": "Көктем-жаңбыры-7"}).to_string();
-    for (name, value) in [("sec-fetch-site", "cross-site"), ("origin", "https://evil.example")] {
+    for (name, value) in [
+        ("sec-fetch-site", "cross-site"),
+        ("origin", "https://evil.example"),
+    ] {
         let req = axum::http::Request::builder()
             .method(Method::POST)
             .uri("/api/session")
@@ -296,7 +501,9 @@ async fn cross_site_requests_are_refused_even_without_a_session() {
             .header(name, value)
             .body(axum::body::Body::from(body.clone()))
             .unwrap();
-        let response = tower::ServiceExt::oneshot(app.router.clone(), req).await.unwrap();
+        let response = tower::ServiceExt::oneshot(app.router.clone(), req)
+            .await
+            .unwrap();
         assert_eq!(response.status(), StatusCode::FORBIDDEN, "{name}: {value}");
     }
     let same = axum::http::Request::builder()
@@ -308,31 +515,72 @@ async fn cross_site_requests_are_refused_even_without_a_session() {
         .header("sec-fetch-site", "same-origin")
         .body(axum::body::Body::from(body))
         .unwrap();
-    assert_eq!(tower::ServiceExt::oneshot(app.router.clone(), same).await.unwrap().status(), StatusCode::OK);
+    assert_eq!(
+        tower::ServiceExt::oneshot(app.router.clone(), same)
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
 async fn security_headers_are_on_every_response() {
     let app = TestApp::spawn().await;
-    for path in ["/api/health", "/api/services", "/api/no-such", "/services", "/portal-web-1a2b3c4d5e6f7a8b_bg.wasm"] {
+    for path in [
+        "/api/health",
+        "/api/services",
+        "/api/no-such",
+        "/services",
+        "/portal-web-1a2b3c4d5e6f7a8b_bg.wasm",
+    ] {
         let response = app.get(path).await;
-        let csp = response.header("content-security-policy").unwrap_or_else(|| panic!("no CSP on {path}"));
-        assert!(csp.contains("script-src 'self' 'wasm-unsafe-eval' 'sha256-"), "{path}: {csp}");
+        let csp = response
+            .header("content-security-policy")
+            .unwrap_or_else(|| panic!("no CSP on {path}"));
+        assert!(
+            csp.contains("script-src 'self' 'wasm-unsafe-eval' 'sha256-"),
+            "{path}: {csp}"
+        );
         assert!(csp.contains("frame-ancestors 'none'"), "{path}");
         assert!(!csp.contains("unsafe-inline"), "{path}");
-        assert_eq!(response.header("x-content-type-options"), Some("nosniff"), "{path}");
-        assert_eq!(response.header("referrer-policy"), Some("strict-origin-when-cross-origin"), "{path}");
-        assert!(response.header("strict-transport-security").is_none(), "no HSTS over plain http");
+        assert_eq!(
+            response.header("x-content-type-options"),
+            Some("nosniff"),
+            "{path}"
+        );
+        assert_eq!(
+            response.header("referrer-policy"),
+            Some("strict-origin-when-cross-origin"),
+            "{path}"
+        );
+        assert!(
+            response.header("strict-transport-security").is_none(),
+            "no HSTS over plain http"
+        );
     }
 }
 
 #[tokio::test]
 async fn behind_https_cookies_are_secure_and_hsts_is_sent() {
     let app = TestApp::with(&[("PORTAL_PUBLIC_URL", "https://portal.example.kz")]).await;
-    let response = app.send(Method::POST, "/api/accounts", Some(registration(&next_iin())), None).await;
+    let response = app
+        .send(
+            Method::POST,
+            "/api/accounts",
+            Some(registration(&next_iin())),
+            None,
+        )
+        .await;
     let cookie = response.header("set-cookie").unwrap();
-    assert!(cookie.starts_with("__Host-portal_session=") && cookie.contains("; Secure"), "{cookie}");
-    assert_eq!(response.header("strict-transport-security"), Some("max-age=31536000; includeSubDomains"));
+    assert!(
+        cookie.starts_with("__Host-portal_session=") && cookie.contains("; Secure"),
+        "{cookie}"
+    );
+    assert_eq!(
+        response.header("strict-transport-security"),
+        Some("max-age=31536000; includeSubDomains")
+    );
 }
 
 #[tokio::test]
@@ -343,7 +591,9 @@ async fn the_profile_shows_and_changes_contact_details() {
     assert_eq!(profile["email"], "saule@example.com");
     assert_eq!(profile["notifications"]["email"], true);
     let update = json!({"email": "", "phone": "8 701 555 12 34", "preferred_lang": "kk", "notifications": {"email": false, "browser": true}});
-    let changed = app.send(Method::PUT, "/api/profile", Some(update), Some(&session)).await;
+    let changed = app
+        .send(Method::PUT, "/api/profile", Some(update), Some(&session))
+        .await;
     assert_eq!(changed.status, StatusCode::OK, "{}", changed.text());
     let body = changed.json();
     assert_eq!(body["phone"], "+77015551234");
@@ -352,7 +602,14 @@ async fn the_profile_shows_and_changes_contact_details() {
     assert_eq!(body["notifications"]["browser"], true);
 
     let no_address = json!({"email": "", "phone": "87015551234", "preferred_lang": "kk", "notifications": {"email": true, "browser": false}});
-    let refused = app.send(Method::PUT, "/api/profile", Some(no_address), Some(&session)).await;
+    let refused = app
+        .send(
+            Method::PUT,
+            "/api/profile",
+            Some(no_address),
+            Some(&session),
+        )
+        .await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(refused.json()["fields"][0]["field"], "notifications.email");
 }
@@ -362,14 +619,58 @@ async fn notifications_are_private_to_their_user() {
     let app = TestApp::spawn().await;
     let alice = app.citizen().await;
     let bob = app.citizen().await;
-    let text = portal_domain::text::Text { kk: "Хабар".into(), ru: "Сообщение".into(), en: "Message".into() };
-    let id = portal_server::notifications::notify(&app.state.db, &alice.user_id, &text, &text, Some("/cabinet")).await.unwrap();
+    let text = portal_domain::text::Text {
+        kk: "Хабар".into(),
+        ru: "Сообщение".into(),
+        en: "Message".into(),
+    };
+    let id = portal_server::notifications::deliver(
+        &app.state,
+        &alice.user_id,
+        &text,
+        &text,
+        Some("/cabinet"),
+    )
+    .await
+    .unwrap();
     let alices = app.get_as("/api/notifications", &alice).await.json();
     assert_eq!(alices.as_array().unwrap().len(), 1);
     assert_eq!(alices[0]["read"], false);
-    assert_eq!(app.get_as("/api/notifications", &bob).await.json().as_array().unwrap().len(), 0);
-    let bobs_try = app.send(Method::POST, &format!("/api/notifications/{id}/read"), None, Some(&bob)).await;
-    assert_eq!(bobs_try.status, StatusCode::NOT_FOUND, "another user's notification does not exist for them");
-    assert_eq!(app.send(Method::POST, &format!("/api/notifications/{id}/read"), None, Some(&alice)).await.status, StatusCode::NO_CONTENT);
-    assert_eq!(app.get_as("/api/notifications", &alice).await.json()[0]["read"], true);
+    assert_eq!(
+        app.get_as("/api/notifications", &bob)
+            .await
+            .json()
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+    let bobs_try = app
+        .send(
+            Method::POST,
+            &format!("/api/notifications/{id}/read"),
+            None,
+            Some(&bob),
+        )
+        .await;
+    assert_eq!(
+        bobs_try.status,
+        StatusCode::NOT_FOUND,
+        "another user's notification does not exist for them"
+    );
+    assert_eq!(
+        app.send(
+            Method::POST,
+            &format!("/api/notifications/{id}/read"),
+            None,
+            Some(&alice)
+        )
+        .await
+        .status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        app.get_as("/api/notifications", &alice).await.json()[0]["read"],
+        true
+    );
 }

@@ -1,11 +1,14 @@
 use axum::http::{Method, StatusCode};
 use serde_json::json;
 
-use crate::helpers::{DEMO_ADMIN, DEMO_CITIZEN, DEMO_OFFICER_SCHOOL_201, Session, TestApp, next_iin};
+use crate::helpers::{
+    DEMO_ADMIN, DEMO_CITIZEN, DEMO_OFFICER_SCHOOL_201, Session, TestApp, next_iin,
+};
 
 fn organisation(id: &str, kind: &str) -> serde_json::Value {
     let text = |s: &str| json!({"kk": format!("{s} (kk)"), "ru": format!("{s} (ru)"), "en": s});
-    let day = json!({"open": "09:00", "close": "18:00", "break_start": "13:00", "break_end": "14:00"});
+    let day =
+        json!({"open": "09:00", "close": "18:00", "break_start": "13:00", "break_end": "14:00"});
     json!({
         "id": id,
         "kind": kind,
@@ -34,8 +37,14 @@ async fn demo() -> (TestApp, Session) {
 #[tokio::test]
 async fn the_demo_world_is_seeded_once_and_every_identity_signs_in() {
     let app = TestApp::with(&[("PORTAL_DEMO", "1")]).await;
-    let again = portal_server::demo::seed(&app.state.db, &app.state.config.demo_dir).await.unwrap();
-    assert_eq!(again, portal_server::demo::Seeded::default(), "a second seeding changes nothing");
+    let again = portal_server::demo::seed(&app.state.db, &app.state.config.demo_dir)
+        .await
+        .unwrap();
+    assert_eq!(
+        again,
+        portal_server::demo::Seeded::default(),
+        "a second seeding changes nothing"
+    );
     let people = portal_server::demo::read_identities(&app.state.config.demo_dir).unwrap();
     assert!(people.len() >= 10);
     for person in people {
@@ -54,14 +63,33 @@ async fn the_demo_world_is_seeded_once_and_every_identity_signs_in() {
 #[tokio::test]
 async fn an_administrator_adds_an_organisation_and_its_officer_who_then_signs_in() {
     let (app, admin) = demo().await;
-    let created = app.send(Method::POST, "/api/admin/organisations", Some(organisation("almaty-school-999", "school")), Some(&admin)).await;
+    let created = app
+        .send(
+            Method::POST,
+            "/api/admin/organisations",
+            Some(organisation("almaty-school-999", "school")),
+            Some(&admin),
+        )
+        .await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
     assert_eq!(created.json()["provider"], true);
     let list = app.get_as("/api/admin/organisations", &admin).await.json();
-    assert!(list.as_array().unwrap().iter().any(|o| o["id"] == "almaty-school-999"));
+    assert!(
+        list.as_array()
+            .unwrap()
+            .iter()
+            .any(|o| o["id"] == "almaty-school-999")
+    );
 
     let iin = next_iin();
-    let added = app.send(Method::POST, "/api/admin/officers", Some(officer(&iin, "almaty-school-999")), Some(&admin)).await;
+    let added = app
+        .send(
+            Method::POST,
+            "/api/admin/officers",
+            Some(officer(&iin, "almaty-school-999")),
+            Some(&admin),
+        )
+        .await;
     assert_eq!(added.status, StatusCode::CREATED, "{}", added.text());
     assert_eq!(added.json()["organisation"]["id"], "almaty-school-999");
 
@@ -77,25 +105,78 @@ async fn organisations_are_validated() {
     let mut bad = organisation("Bad Id!", "school");
     bad["hours"]["days"][0]["close"] = "08:00".into();
     bad["name"]["kk"] = "".into();
-    let response = app.send(Method::POST, "/api/admin/organisations", Some(bad), Some(&admin)).await;
+    let response = app
+        .send(
+            Method::POST,
+            "/api/admin/organisations",
+            Some(bad),
+            Some(&admin),
+        )
+        .await;
     assert_eq!(response.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let fields: Vec<String> = response.json()["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap().to_string()).collect();
+    let fields: Vec<String> = response.json()["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap().to_string())
+        .collect();
     assert_eq!(fields, vec!["id", "name.kk", "hours"]);
-    let duplicate = app.send(Method::POST, "/api/admin/organisations", Some(organisation("almaty-school-201", "school")), Some(&admin)).await;
+    let duplicate = app
+        .send(
+            Method::POST,
+            "/api/admin/organisations",
+            Some(organisation("almaty-school-201", "school")),
+            Some(&admin),
+        )
+        .await;
     assert_eq!(duplicate.status, StatusCode::CONFLICT);
-    let unknown_kind = app.send(Method::POST, "/api/admin/organisations", Some(organisation("x-1", "zoo")), Some(&admin)).await;
+    let unknown_kind = app
+        .send(
+            Method::POST,
+            "/api/admin/organisations",
+            Some(organisation("x-1", "zoo")),
+            Some(&admin),
+        )
+        .await;
     assert_eq!(unknown_kind.status, StatusCode::BAD_REQUEST);
 }
 
 #[tokio::test]
 async fn officers_belong_to_a_provider_that_exists() {
     let (app, admin) = demo().await;
-    let unknown = app.send(Method::POST, "/api/admin/officers", Some(officer(&next_iin(), "no-such-org")), Some(&admin)).await;
+    let unknown = app
+        .send(
+            Method::POST,
+            "/api/admin/officers",
+            Some(officer(&next_iin(), "no-such-org")),
+            Some(&admin),
+        )
+        .await;
     assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(unknown.json()["fields"][0]["code"], "error.organisation.unknown");
-    let not_provider = app.send(Method::POST, "/api/admin/officers", Some(officer(&next_iin(), "gov4c-aktau")), Some(&admin)).await;
-    assert_eq!(not_provider.json()["fields"][0]["code"], "error.organisation.not_provider");
-    let taken = app.send(Method::POST, "/api/admin/officers", Some(officer(DEMO_CITIZEN.0, "almaty-school-201")), Some(&admin)).await;
+    assert_eq!(
+        unknown.json()["fields"][0]["code"],
+        "error.organisation.unknown"
+    );
+    let not_provider = app
+        .send(
+            Method::POST,
+            "/api/admin/officers",
+            Some(officer(&next_iin(), "gov4c-aktau")),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(
+        not_provider.json()["fields"][0]["code"],
+        "error.organisation.not_provider"
+    );
+    let taken = app
+        .send(
+            Method::POST,
+            "/api/admin/officers",
+            Some(officer(DEMO_CITIZEN.0, "almaty-school-201")),
+            Some(&admin),
+        )
+        .await;
     assert_eq!(taken.status, StatusCode::CONFLICT);
 }
 
@@ -121,8 +202,16 @@ const ACCESS: &[(&str, &str, Access)] = &[
     ("POST", "/api/notifications/{id}/read", Access::AnyUser),
     ("POST", "/api/notifications/read", Access::AnyUser),
     ("GET", "/api/workspace", Access::Only("officer")),
-    ("GET", "/api/admin/organisations", Access::Only("administrator")),
-    ("POST", "/api/admin/organisations", Access::Only("administrator")),
+    (
+        "GET",
+        "/api/admin/organisations",
+        Access::Only("administrator"),
+    ),
+    (
+        "POST",
+        "/api/admin/organisations",
+        Access::Only("administrator"),
+    ),
     ("GET", "/api/admin/officers", Access::Only("administrator")),
     ("POST", "/api/admin/officers", Access::Only("administrator")),
     ("GET", "/api/providers", Access::Public),
@@ -132,19 +221,142 @@ const ACCESS: &[(&str, &str, Access)] = &[
     ("GET", "/api/applications/{id}", Access::Only("citizen")),
     ("PUT", "/api/applications/{id}", Access::Only("citizen")),
     ("DELETE", "/api/applications/{id}", Access::Only("citizen")),
-    ("POST", "/api/applications/{id}/submission", Access::Only("citizen")),
-    ("POST", "/api/applications/{id}/signing", Access::Only("citizen")),
-    ("GET", "/api/applications/{id}/receipt", Access::Only("citizen")),
-    ("GET", "/api/applications/{id}/signature", Access::Only("citizen")),
-    ("GET", "/api/applications/{id}/signed-document", Access::Only("citizen")),
-    ("GET", "/api/workspace/applications/{id}/signature", Access::Only("officer")),
-    ("GET", "/api/workspace/applications/{id}/signed-document", Access::Only("officer")),
-    ("POST", "/api/applications/{id}/attachments", Access::Only("citizen")),
-    ("GET", "/api/applications/{id}/attachments/{attachment_id}", Access::Only("citizen")),
-    ("DELETE", "/api/applications/{id}/attachments/{attachment_id}", Access::Only("citizen")),
-    ("PATCH", "/api/applications/{id}/attachments/{attachment_id}/content", Access::Only("citizen")),
-    ("GET", "/api/applications/{id}/attachments/{attachment_id}/content", Access::Only("citizen")),
-    ("GET", "/api/workspace/applications/{id}/attachments/{attachment_id}/content", Access::Only("officer")),
+    (
+        "POST",
+        "/api/applications/{id}/submission",
+        Access::Only("citizen"),
+    ),
+    (
+        "POST",
+        "/api/applications/{id}/signing",
+        Access::Only("citizen"),
+    ),
+    (
+        "GET",
+        "/api/applications/{id}/receipt",
+        Access::Only("citizen"),
+    ),
+    (
+        "GET",
+        "/api/applications/{id}/signature",
+        Access::Only("citizen"),
+    ),
+    (
+        "GET",
+        "/api/applications/{id}/signed-document",
+        Access::Only("citizen"),
+    ),
+    (
+        "GET",
+        "/api/workspace/applications/{id}/signature",
+        Access::Only("officer"),
+    ),
+    (
+        "GET",
+        "/api/workspace/applications/{id}/signed-document",
+        Access::Only("officer"),
+    ),
+    (
+        "POST",
+        "/api/applications/{id}/attachments",
+        Access::Only("citizen"),
+    ),
+    (
+        "GET",
+        "/api/applications/{id}/attachments/{attachment_id}",
+        Access::Only("citizen"),
+    ),
+    (
+        "DELETE",
+        "/api/applications/{id}/attachments/{attachment_id}",
+        Access::Only("citizen"),
+    ),
+    (
+        "PATCH",
+        "/api/applications/{id}/attachments/{attachment_id}/content",
+        Access::Only("citizen"),
+    ),
+    (
+        "GET",
+        "/api/applications/{id}/attachments/{attachment_id}/content",
+        Access::Only("citizen"),
+    ),
+    (
+        "GET",
+        "/api/workspace/applications/{id}/attachments/{attachment_id}/content",
+        Access::Only("officer"),
+    ),
+    ("GET", "/api/notifications/stream", Access::AnyUser),
+    (
+        "GET",
+        "/api/workspace/applications",
+        Access::Only("officer"),
+    ),
+    (
+        "GET",
+        "/api/workspace/applications/{id}",
+        Access::Only("officer"),
+    ),
+    (
+        "POST",
+        "/api/workspace/applications/{id}/actions",
+        Access::Only("officer"),
+    ),
+    (
+        "GET",
+        "/api/workspace/applications/{id}/slots",
+        Access::Only("officer"),
+    ),
+    (
+        "GET",
+        "/api/workspace/applications/{id}/result",
+        Access::Only("officer"),
+    ),
+    (
+        "GET",
+        "/api/applications/{id}/progress",
+        Access::Only("citizen"),
+    ),
+    (
+        "POST",
+        "/api/applications/{id}/withdrawal",
+        Access::Only("citizen"),
+    ),
+    (
+        "GET",
+        "/api/applications/{id}/pickup/slots",
+        Access::Only("citizen"),
+    ),
+    (
+        "PUT",
+        "/api/applications/{id}/pickup",
+        Access::Only("citizen"),
+    ),
+    (
+        "GET",
+        "/api/applications/{id}/pickup.ics",
+        Access::Only("citizen"),
+    ),
+    (
+        "GET",
+        "/api/applications/{id}/result",
+        Access::Only("citizen"),
+    ),
+    (
+        "GET",
+        "/api/applications/{id}/result/signature",
+        Access::Only("citizen"),
+    ),
+    (
+        "GET",
+        "/api/admin/calendar/{year}",
+        Access::Only("administrator"),
+    ),
+    (
+        "PUT",
+        "/api/admin/calendar/{year}",
+        Access::Only("administrator"),
+    ),
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -165,38 +377,76 @@ async fn every_operation_has_an_access_rule_and_keeps_it() {
         }
     }
     for (method, path) in &documented {
-        assert!(ACCESS.iter().any(|(m, p, _)| m == method && p == path), "{method} {path} has no access rule in ACCESS");
+        assert!(
+            ACCESS.iter().any(|(m, p, _)| m == method && p == path),
+            "{method} {path} has no access rule in ACCESS"
+        );
     }
-    assert_eq!(documented.len(), ACCESS.len(), "ACCESS lists operations that are not documented");
+    assert_eq!(
+        documented.len(),
+        ACCESS.len(),
+        "ACCESS lists operations that are not documented"
+    );
 
     drop(admin);
-    let roles = [("citizen", DEMO_CITIZEN), ("officer", DEMO_OFFICER_SCHOOL_201), ("administrator", DEMO_ADMIN)];
+    let roles = [
+        ("citizen", DEMO_CITIZEN),
+        ("officer", DEMO_OFFICER_SCHOOL_201),
+        ("administrator", DEMO_ADMIN),
+    ];
     for (method, path, access) in ACCESS {
         let concrete = path
             .replace("{id}", "0123456789abcdef0123456789abcdef")
             .replace("{attachment_id}", "fedcba9876543210fedcba9876543210")
-            .replace("{code}", "00112233445566778899aabbccddeeff");
+            .replace("{code}", "00112233445566778899aabbccddeeff")
+            .replace("{year}", "2026");
         let method: Method = method.parse().unwrap();
         let body = matches!(method, Method::POST | Method::PUT).then(|| json!({}));
         if *access == Access::Public {
             continue;
         }
-        let anonymous = app.send(method.clone(), &concrete, body.clone(), None).await;
-        assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED, "anonymous {method} {path}");
+        let anonymous = app
+            .send(method.clone(), &concrete, body.clone(), None)
+            .await;
+        assert_eq!(
+            anonymous.status,
+            StatusCode::UNAUTHORIZED,
+            "anonymous {method} {path}"
+        );
         for (role, (iin, password)) in roles {
             // A fresh session each time: some operations (signing out) end the one they use.
             let session = app.sign_in(iin, password).await;
-            let response = app.send(method.clone(), &concrete, body.clone(), Some(&session)).await;
+            // An event stream never ends: only its status is read.
+            let response = if path.ends_with("/stream") {
+                app.status_of(method.clone(), &concrete, Some(&session))
+                    .await
+            } else {
+                app.send(method.clone(), &concrete, body.clone(), Some(&session))
+                    .await
+            };
             let allowed = match access {
                 Access::AnyUser => true,
                 Access::Only(r) => *r == role,
                 Access::Public => unreachable!(),
             };
             if allowed {
-                assert_ne!(response.status, StatusCode::FORBIDDEN, "{role} {method} {path}: {}", response.text());
-                assert_ne!(response.status, StatusCode::UNAUTHORIZED, "{role} {method} {path}");
+                assert_ne!(
+                    response.status,
+                    StatusCode::FORBIDDEN,
+                    "{role} {method} {path}: {}",
+                    response.text()
+                );
+                assert_ne!(
+                    response.status,
+                    StatusCode::UNAUTHORIZED,
+                    "{role} {method} {path}"
+                );
             } else {
-                assert_eq!(response.status, StatusCode::FORBIDDEN, "{role} {method} {path} must be refused");
+                assert_eq!(
+                    response.status,
+                    StatusCode::FORBIDDEN,
+                    "{role} {method} {path} must be refused"
+                );
                 assert_eq!(response.json()["code"], "error.forbidden");
             }
         }
@@ -206,9 +456,13 @@ async fn every_operation_has_an_access_rule_and_keeps_it() {
 #[test]
 fn the_readme_lists_every_demo_sign_in() {
     let readme = std::fs::read_to_string(crate::helpers::repo_root().join("README.md")).unwrap();
-    let people = portal_server::demo::read_identities(&crate::helpers::repo_root().join("demo")).unwrap();
+    let people =
+        portal_server::demo::read_identities(&crate::helpers::repo_root().join("demo")).unwrap();
     for p in people {
         let row = format!("| {} | `{}` | `{}` |", p.role.code(), p.iin, p.password);
-        assert!(readme.contains(&row), "README.md lacks the demo sign-in {row}");
+        assert!(
+            readme.contains(&row),
+            "README.md lacks the demo sign-in {row}"
+        );
     }
 }

@@ -3,7 +3,11 @@ use axum::http::{Method, StatusCode};
 use crate::helpers::TestApp;
 
 fn ids(body: &serde_json::Value) -> Vec<String> {
-    body.as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap().to_string()).collect()
+    body.as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap().to_string())
+        .collect()
 }
 
 #[tokio::test]
@@ -18,7 +22,11 @@ async fn lists_all_sixteen_services_in_catalogue_order_with_all_languages() {
     assert_eq!(list[15]["catalogue_number"], 16);
     for service in list {
         for lang in ["kk", "ru", "en"] {
-            assert!(!service["short_name"][lang].as_str().unwrap().is_empty(), "{} {lang}", service["id"]);
+            assert!(
+                !service["short_name"][lang].as_str().unwrap().is_empty(),
+                "{} {lang}",
+                service["id"]
+            );
         }
     }
     assert_eq!(list.iter().filter(|s| s["portal"] == true).count(), 12);
@@ -29,7 +37,12 @@ async fn searches_words_in_any_language() {
     let app = TestApp::spawn().await;
     let english = ids(&app.get("/api/services?q=first%20grade").await.json());
     assert_eq!(english, vec!["school-enrollment"]);
-    let russian = ids(&app.get("/api/services?q=%D0%BF%D0%B5%D1%80%D0%B2%D1%8B%D0%B9%20%D0%BA%D0%BB%D0%B0%D1%81%D1%81").await.json());
+    let russian = ids(&app
+        .get(
+            "/api/services?q=%D0%BF%D0%B5%D1%80%D0%B2%D1%8B%D0%B9%20%D0%BA%D0%BB%D0%B0%D1%81%D1%81",
+        )
+        .await
+        .json());
     assert_eq!(russian, vec!["school-enrollment"], "«первый класс»");
     let nothing = app.get("/api/services?q=spaceship").await.json();
     assert_eq!(nothing.as_array().unwrap().len(), 0);
@@ -40,7 +53,10 @@ async fn filters_by_category() {
     let app = TestApp::spawn().await;
     let teachers = ids(&app.get("/api/services?category=teachers").await.json());
     assert_eq!(teachers, vec!["teacher-attestation-intake"]);
-    let vocational = ids(&app.get("/api/services?category=vocational_education").await.json());
+    let vocational = ids(&app
+        .get("/api/services?category=vocational_education")
+        .await
+        .json());
     assert_eq!(vocational, vec!["tvet-incomplete-certificate"]);
     let schools = ids(&app.get("/api/services?category=schools").await.json());
     assert!(schools.contains(&"school-enrollment".to_string()));
@@ -55,7 +71,10 @@ async fn an_unknown_category_is_a_field_error_in_the_users_language() {
     let body = response.json();
     assert_eq!(body["code"], "error.invalid");
     assert_eq!(body["fields"][0]["field"], "category");
-    assert_eq!(body["fields"][0]["code"], "error.catalogue.unknown_category");
+    assert_eq!(
+        body["fields"][0]["code"],
+        "error.catalogue.unknown_category"
+    );
     assert_eq!(body["fields"][0]["message"], "Категории «pets» нет.");
     assert_eq!(response.header("content-language"), Some("ru"));
 }
@@ -64,9 +83,18 @@ async fn an_unknown_category_is_a_field_error_in_the_users_language() {
 async fn an_overlong_query_is_refused_with_the_limit() {
     let app = TestApp::spawn().await;
     let long = "a".repeat(201);
-    let response = app.request(Method::GET, &format!("/api/services?q={long}"), &[("accept-language", "en")]).await;
+    let response = app
+        .request(
+            Method::GET,
+            &format!("/api/services?q={long}"),
+            &[("accept-language", "en")],
+        )
+        .await;
     assert_eq!(response.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(response.json()["fields"][0]["message"], "The search text must be 200 characters or fewer.");
+    assert_eq!(
+        response.json()["fields"][0]["message"],
+        "The search text must be 200 characters or fewer."
+    );
 }
 
 #[tokio::test]
@@ -83,10 +111,19 @@ async fn returns_one_service_with_its_full_definition() {
     let response = app.get("/api/services/tvet-incomplete-certificate").await;
     assert_eq!(response.status, StatusCode::OK);
     let body = response.json();
-    assert_eq!(body["term"]["stated"], serde_json::json!({"value": 3, "unit": "working_days"}));
+    assert_eq!(
+        body["term"]["stated"],
+        serde_json::json!({"value": 3, "unit": "working_days"})
+    );
     assert_eq!(body["term"]["outside_provider_location"]["value"], 8);
-    assert_eq!(body["refusal_grounds"]["items"].as_array().unwrap().len(), 4);
-    assert_eq!(body["channels"]["submit"], serde_json::json!(["provider_office", "state_corporation"]));
+    assert_eq!(
+        body["refusal_grounds"]["items"].as_array().unwrap().len(),
+        4
+    );
+    assert_eq!(
+        body["channels"]["submit"],
+        serde_json::json!(["provider_office", "state_corporation"])
+    );
 }
 
 #[tokio::test]
@@ -96,7 +133,10 @@ async fn silence_of_the_seed_is_explicit() {
     assert_eq!(body["fee"], "not_in_seed");
     assert_eq!(body["recipients"], "not_in_seed");
     assert!(body["term"]["stated"].is_null());
-    assert!(body["term"]["derived"].is_object(), "the estimate from the steps is given as derived");
+    assert!(
+        body["term"]["derived"].is_object(),
+        "the estimate from the steps is given as derived"
+    );
 }
 
 #[tokio::test]
@@ -115,20 +155,32 @@ async fn unchanged_responses_revalidate_with_a_304() {
     let first = app.get("/api/services/school-enrollment").await;
     let etag = first.header("etag").unwrap().to_string();
     assert_eq!(first.header("cache-control"), Some("no-cache"));
-    let second = app.request(Method::GET, "/api/services/school-enrollment", &[("if-none-match", &etag)]).await;
+    let second = app
+        .request(
+            Method::GET,
+            "/api/services/school-enrollment",
+            &[("if-none-match", &etag)],
+        )
+        .await;
     assert_eq!(second.status, StatusCode::NOT_MODIFIED);
     assert!(second.body.is_empty());
 
     let list = app.get("/api/services?category=schools").await;
     let list_etag = list.header("etag").unwrap().to_string();
     let other = app.get("/api/services?category=teachers").await;
-    assert_ne!(other.header("etag").unwrap(), list_etag, "different filters, different ETags");
+    assert_ne!(
+        other.header("etag").unwrap(),
+        list_etag,
+        "different filters, different ETags"
+    );
 }
 
 #[tokio::test]
 async fn json_responses_are_compressed_when_accepted() {
     let app = TestApp::spawn().await;
-    let response = app.request(Method::GET, "/api/services", &[("accept-encoding", "br")]).await;
+    let response = app
+        .request(Method::GET, "/api/services", &[("accept-encoding", "br")])
+        .await;
     assert_eq!(response.header("content-encoding"), Some("br"));
     let mut plain = Vec::new();
     brotli_decompress(&response.body, &mut plain);

@@ -26,9 +26,16 @@ async fn health_reports_a_closed_database_as_degraded() {
 async fn definitions_are_recorded_with_their_hash() {
     let app = TestApp::spawn().await;
     let portal_server::db::Db::Sqlite(pool) = &app.state.db;
-    let rows: Vec<(String, String)> =
-        sqlx::query_as("SELECT service_id, sha256 FROM service_definition_versions ORDER BY service_id").fetch_all(pool).await.unwrap();
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT service_id, sha256 FROM service_definition_versions ORDER BY service_id",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
     assert_eq!(rows.len(), 16);
     let enrolment = app.state.catalogue.get("school-enrollment").unwrap();
-    assert!(rows.iter().any(|(id, sha)| id == "school-enrollment" && *sha == enrolment.sha256));
+    assert!(
+        rows.iter()
+            .any(|(id, sha)| id == "school-enrollment" && *sha == enrolment.sha256)
+    );
 }

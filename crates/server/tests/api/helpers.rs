@@ -4,9 +4,9 @@ use std::path::{Path, PathBuf};
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode};
-use http_body_util::BodyExt;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
+use http_body_util::BodyExt;
 use portal_domain::eds::{KeyFile, KeyPurpose};
 use portal_server::signing::pki::{Person, now_seconds};
 use portal_server::{AppState, Config};
@@ -27,7 +27,8 @@ pub struct TestResponse {
 
 impl TestResponse {
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
     }
 
     pub fn text(&self) -> String {
@@ -54,30 +55,65 @@ impl TestApp {
         let dir = tempfile::tempdir().unwrap();
         let dist = dir.path().join("dist");
         std::fs::create_dir_all(dist.join("workspace")).unwrap();
-        std::fs::write(dist.join("index.html"), "<!doctype html><title>portal</title><script type=module>start()</script>").unwrap();
-        std::fs::write(dist.join("workspace/index.html"), "<!doctype html><title>workspace</title>").unwrap();
-        std::fs::write(dist.join("portal-web-1a2b3c4d5e6f7a8b_bg.wasm"), b"\0asm\x01\0\0\0").unwrap();
+        std::fs::write(
+            dist.join("index.html"),
+            "<!doctype html><title>portal</title><script type=module>start()</script>",
+        )
+        .unwrap();
+        std::fs::write(
+            dist.join("workspace/index.html"),
+            "<!doctype html><title>workspace</title>",
+        )
+        .unwrap();
+        std::fs::write(
+            dist.join("portal-web-1a2b3c4d5e6f7a8b_bg.wasm"),
+            b"\0asm\x01\0\0\0",
+        )
+        .unwrap();
         let mut vars: HashMap<String, String> = HashMap::from([
-            ("PORTAL_DATA_DIR".to_string(), dir.path().display().to_string()),
+            (
+                "PORTAL_DATA_DIR".to_string(),
+                dir.path().display().to_string(),
+            ),
             ("PORTAL_DIST_DIR".to_string(), dist.display().to_string()),
-            ("PORTAL_SERVICES_DIR".to_string(), repo_root().join("services").display().to_string()),
-            ("PORTAL_DEMO_DIR".to_string(), repo_root().join("demo").display().to_string()),
-            ("PORTAL_CALENDAR_FILE".to_string(), repo_root().join("calendar/kz.json").display().to_string()),
+            (
+                "PORTAL_SERVICES_DIR".to_string(),
+                repo_root().join("services").display().to_string(),
+            ),
+            (
+                "PORTAL_DEMO_DIR".to_string(),
+                repo_root().join("demo").display().to_string(),
+            ),
+            (
+                "PORTAL_CALENDAR_FILE".to_string(),
+                repo_root().join("calendar/kz.json").display().to_string(),
+            ),
         ]);
         for (k, v) in settings {
             vars.insert(k.to_string(), v.to_string());
         }
-        let config = Config::from_lookup(|name| vars.get(name).cloned()).expect("valid test settings");
-        let state = portal_server::build_state(config).await.expect("the app starts");
+        let config =
+            Config::from_lookup(|name| vars.get(name).cloned()).expect("valid test settings");
+        let state = portal_server::build_state(config)
+            .await
+            .expect("the app starts");
         let router = portal_server::router(state.clone());
         // Requests go to the router in-process, but the CRL is fetched over real HTTP, as in
         // production: the same router also listens on a loopback port.
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let served = router.clone().into_make_service_with_connect_info::<std::net::SocketAddr>();
+        let served = router
+            .clone()
+            .into_make_service_with_connect_info::<std::net::SocketAddr>();
         tokio::spawn(async move { axum::serve(listener, served).await.unwrap() });
-        state.signing.publish_own_crl(&format!("http://{addr}/pki/issuing.crl"));
-        TestApp { router, state, _dir: dir }
+        state
+            .signing
+            .publish_own_crl(&format!("http://{addr}/pki/issuing.crl"));
+        TestApp {
+            router,
+            state,
+            _dir: dir,
+        }
     }
 
     /// A key file for `iin` issued now by the portal's own test CA, valid for a year.
@@ -85,20 +121,48 @@ impl TestApp {
         self.key_issued(iin, purpose, now_seconds() - 3600, 365)
     }
 
-    pub fn key_issued(&self, iin: &str, purpose: KeyPurpose, not_before: i64, days: u32) -> KeyFile {
+    pub fn key_issued(
+        &self,
+        iin: &str,
+        purpose: KeyPurpose,
+        not_before: i64,
+        days: u32,
+    ) -> KeyFile {
         let authority = &self.state.signing.authority;
-        let person = Person { iin, last_name: "Тестова", first_name: "Алия" };
-        let issued = authority.issue(&person, purpose, not_before, days, "http://127.0.0.1:1/unused.crl").unwrap();
+        let person = Person {
+            iin,
+            last_name: "Тестова",
+            first_name: "Алия",
+        };
+        let issued = authority
+            .issue(
+                &person,
+                purpose,
+                not_before,
+                days,
+                "http://127.0.0.1:1/unused.crl",
+            )
+            .unwrap();
         let p12 = authority.pkcs12(&issued, "key-password").unwrap();
         KeyFile::open(&p12, "key-password").unwrap()
     }
 
     /// Asks for the signing document of draft `id` and signs it with `key`: the signature to send.
     pub async fn sign(&self, session: &Session, id: &str, key: &KeyFile) -> String {
-        let challenge = self.send(Method::POST, &format!("/api/applications/{id}/signing"), None, Some(session)).await;
+        let challenge = self
+            .send(
+                Method::POST,
+                &format!("/api/applications/{id}/signing"),
+                None,
+                Some(session),
+            )
+            .await;
         assert_eq!(challenge.status, StatusCode::OK, "{}", challenge.text());
         let document = challenge.json()["document"].as_str().unwrap().to_string();
-        BASE64.encode(key.sign_detached(document.as_bytes(), now_seconds()).unwrap())
+        BASE64.encode(
+            key.sign_detached(document.as_bytes(), now_seconds())
+                .unwrap(),
+        )
     }
 
     /// Signs draft `id` with a fresh key of the session's person and submits it.
@@ -108,21 +172,93 @@ impl TestApp {
         self.submit(session, id, version, &signature).await
     }
 
-    pub async fn submit(&self, session: &Session, id: &str, version: i64, signature: &str) -> TestResponse {
+    pub async fn submit(
+        &self,
+        session: &Session,
+        id: &str,
+        version: i64,
+        signature: &str,
+    ) -> TestResponse {
         let body = serde_json::json!({"version": version, "consent": true, "signature": signature});
-        self.send(Method::POST, &format!("/api/applications/{id}/submission"), Some(body), Some(session)).await
+        self.send(
+            Method::POST,
+            &format!("/api/applications/{id}/submission"),
+            Some(body),
+            Some(session),
+        )
+        .await
     }
 
-    pub async fn request(&self, method: Method, uri: &str, headers: &[(&str, &str)]) -> TestResponse {
+    pub async fn request(
+        &self,
+        method: Method,
+        uri: &str,
+        headers: &[(&str, &str)],
+    ) -> TestResponse {
         let mut builder = Request::builder().method(method).uri(uri);
         for (k, v) in headers {
             builder = builder.header(*k, *v);
         }
-        let response = self.router.clone().oneshot(builder.body(Body::empty()).unwrap()).await.unwrap();
+        let response = self
+            .router
+            .clone()
+            .oneshot(builder.body(Body::empty()).unwrap())
+            .await
+            .unwrap();
         let status = response.status();
         let headers = response.headers().clone();
-        let body = response.into_body().collect().await.unwrap().to_bytes().to_vec();
-        TestResponse { status, headers, body }
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec();
+        TestResponse {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    /// The status and headers of a response whose body is not read (an event stream).
+    pub async fn status_of(
+        &self,
+        method: Method,
+        uri: &str,
+        session: Option<&Session>,
+    ) -> TestResponse {
+        let mut builder = Request::builder().method(method).uri(uri);
+        if let Some(s) = session {
+            builder = builder
+                .header("cookie", &s.cookie)
+                .header("x-csrf-token", &s.csrf);
+        }
+        let response = self
+            .router
+            .clone()
+            .oneshot(builder.body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        // An error's body is short and complete; a stream's is left unread.
+        let body = if status.is_success() {
+            Vec::new()
+        } else {
+            response
+                .into_body()
+                .collect()
+                .await
+                .unwrap()
+                .to_bytes()
+                .to_vec()
+        };
+        TestResponse {
+            status,
+            headers,
+            body,
+        }
     }
 
     pub async fn get(&self, uri: &str) -> TestResponse {
@@ -130,10 +266,18 @@ impl TestApp {
     }
 
     /// Sends a JSON body, with the session's cookie and CSRF token when given.
-    pub async fn send(&self, method: Method, uri: &str, body: Option<serde_json::Value>, session: Option<&Session>) -> TestResponse {
+    pub async fn send(
+        &self,
+        method: Method,
+        uri: &str,
+        body: Option<serde_json::Value>,
+        session: Option<&Session>,
+    ) -> TestResponse {
         let mut builder = Request::builder().method(method).uri(uri);
         if let Some(s) = session {
-            builder = builder.header("cookie", &s.cookie).header("x-csrf-token", &s.csrf);
+            builder = builder
+                .header("cookie", &s.cookie)
+                .header("x-csrf-token", &s.csrf);
         }
         let body = match body {
             Some(json) => {
@@ -142,24 +286,65 @@ impl TestApp {
             }
             None => Body::empty(),
         };
-        let response = self.router.clone().oneshot(builder.body(body).unwrap()).await.unwrap();
+        let response = self
+            .router
+            .clone()
+            .oneshot(builder.body(body).unwrap())
+            .await
+            .unwrap();
         let status = response.status();
         let headers = response.headers().clone();
-        let body = response.into_body().collect().await.unwrap().to_bytes().to_vec();
-        TestResponse { status, headers, body }
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec();
+        TestResponse {
+            status,
+            headers,
+            body,
+        }
     }
 
     /// Sends raw bytes with extra headers, as the session.
-    pub async fn send_bytes(&self, method: Method, uri: &str, bytes: Vec<u8>, headers: &[(&str, &str)], session: &Session) -> TestResponse {
-        let mut builder = Request::builder().method(method).uri(uri).header("cookie", &session.cookie).header("x-csrf-token", &session.csrf);
+    pub async fn send_bytes(
+        &self,
+        method: Method,
+        uri: &str,
+        bytes: Vec<u8>,
+        headers: &[(&str, &str)],
+        session: &Session,
+    ) -> TestResponse {
+        let mut builder = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("cookie", &session.cookie)
+            .header("x-csrf-token", &session.csrf);
         for (k, v) in headers {
             builder = builder.header(*k, *v);
         }
-        let response = self.router.clone().oneshot(builder.body(Body::from(bytes)).unwrap()).await.unwrap();
+        let response = self
+            .router
+            .clone()
+            .oneshot(builder.body(Body::from(bytes)).unwrap())
+            .await
+            .unwrap();
         let status = response.status();
         let headers = response.headers().clone();
-        let body = response.into_body().collect().await.unwrap().to_bytes().to_vec();
-        TestResponse { status, headers, body }
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec();
+        TestResponse {
+            status,
+            headers,
+            body,
+        }
     }
 
     pub async fn get_as(&self, uri: &str, session: &Session) -> TestResponse {
@@ -169,15 +354,34 @@ impl TestApp {
     /// Registers a citizen with a fresh valid IIN and signs them in.
     pub async fn citizen(&self) -> Session {
         let iin = next_iin();
-        let response = self.send(Method::POST, "/api/accounts", Some(registration(&iin)), None).await;
+        let response = self
+            .send(
+                Method::POST,
+                "/api/accounts",
+                Some(registration(&iin)),
+                None,
+            )
+            .await;
         assert_eq!(response.status, StatusCode::CREATED, "{}", response.text());
         Session::from_response(&response, &iin)
     }
 
     /// Signs in with IIN and password (the demo identities, for example).
     pub async fn sign_in(&self, iin: &str, password: &str) -> Session {
-        let response = self.send(Method::POST, "/api/session", Some(serde_json::json!({"iin": iin, "password": password})), None).await;
-        assert_eq!(response.status, StatusCode::OK, "signing in as {iin}: {}", response.text());
+        let response = self
+            .send(
+                Method::POST,
+                "/api/session",
+                Some(serde_json::json!({"iin": iin, "password": password})),
+                None,
+            )
+            .await;
+        assert_eq!(
+            response.status,
+            StatusCode::OK,
+            "signing in as {iin}: {}",
+            response.text()
+        );
         Session::from_response(&response, iin)
     }
 }
@@ -233,7 +437,12 @@ pub fn iin_born(birth_and_century: &str) -> String {
     loop {
         let serial = SERIAL.fetch_add(1, Ordering::Relaxed);
         let first = format!("{birth_and_century}{serial:04}");
-        let digits: [u8; 11] = first.bytes().map(|b| b - b'0').collect::<Vec<_>>().try_into().unwrap();
+        let digits: [u8; 11] = first
+            .bytes()
+            .map(|b| b - b'0')
+            .collect::<Vec<_>>()
+            .try_into()
+            .unwrap();
         if let Some(c) = portal_domain::iin::control_digit(&digits) {
             return format!("{first}{c}");
         }

@@ -9,3 +9,4 @@ mod helpers;
 mod openapi;
 mod signing;
 mod static_files;
+mod workflow;

@@ -5,7 +5,12 @@ use crate::helpers::TestApp;
 #[tokio::test]
 async fn client_routes_get_the_app_uncached() {
     let app = TestApp::spawn().await;
-    for path in ["/", "/services", "/services/school-enrollment", "/cabinet/applications"] {
+    for path in [
+        "/",
+        "/services",
+        "/services/school-enrollment",
+        "/cabinet/applications",
+    ] {
         let response = app.get(path).await;
         assert_eq!(response.status, StatusCode::OK, "{path}");
         assert!(response.text().contains("<title>portal</title>"), "{path}");
@@ -18,7 +23,10 @@ async fn hashed_assets_are_immutable() {
     let app = TestApp::spawn().await;
     let response = app.get("/portal-web-1a2b3c4d5e6f7a8b_bg.wasm").await;
     assert_eq!(response.status, StatusCode::OK);
-    assert_eq!(response.header("cache-control"), Some("public, max-age=31536000, immutable"));
+    assert_eq!(
+        response.header("cache-control"),
+        Some("public, max-age=31536000, immutable")
+    );
     assert_eq!(response.header("content-type"), Some("application/wasm"));
 }
 
@@ -43,11 +51,19 @@ async fn path_traversal_is_refused() {
 async fn precompressed_copies_are_served_when_accepted() {
     let app = TestApp::spawn().await;
     let dist = &app.state.config.dist_dir;
-    std::fs::write(dist.join("index.html"), "<!doctype html><title>portal</title>".repeat(100)).unwrap();
+    std::fs::write(
+        dist.join("index.html"),
+        "<!doctype html><title>portal</title>".repeat(100),
+    )
+    .unwrap();
     portal_server::static_files::precompress(dist).unwrap();
-    let response = app.request(Method::GET, "/services", &[("accept-encoding", "br, gzip")]).await;
+    let response = app
+        .request(Method::GET, "/services", &[("accept-encoding", "br, gzip")])
+        .await;
     assert_eq!(response.status, StatusCode::OK);
     assert_eq!(response.header("content-encoding"), Some("br"));
-    let gz = app.request(Method::GET, "/index.html", &[("accept-encoding", "gzip")]).await;
+    let gz = app
+        .request(Method::GET, "/index.html", &[("accept-encoding", "gzip")])
+        .await;
     assert_eq!(gz.header("content-encoding"), Some("gzip"));
 }
