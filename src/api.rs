@@ -384,3 +384,81 @@ pub async fn verify(code: &str, number: Option<&str>) -> Result<Verification, Ap
         .unwrap_or_default();
     get_json(&format!("/api/verify/{code}{query}")).await
 }
+
+// Processing: the applicant's side.
+
+pub async fn progress(id: &str) -> Result<portal_domain::workflow::Progress, ApiFailure> {
+    get_json(&format!("/api/applications/{id}/progress")).await
+}
+
+pub async fn withdraw(id: &str) -> Result<portal_domain::workflow::Progress, ApiFailure> {
+    send(
+        Request::post(&format!("/api/applications/{id}/withdrawal")),
+        None,
+    )
+    .await?
+    .ok_or(ApiFailure::Network)
+}
+
+pub async fn pickup_slots(id: &str) -> Result<Vec<portal_domain::workflow::SlotView>, ApiFailure> {
+    get_json(&format!("/api/applications/{id}/pickup/slots")).await
+}
+
+pub async fn book_pickup(
+    id: &str,
+    slot: &str,
+) -> Result<portal_domain::workflow::PickupView, ApiFailure> {
+    let request = portal_domain::workflow::PickupRequest {
+        slot: slot.to_string(),
+    };
+    with_body(
+        Request::put(&format!("/api/applications/{id}/pickup")),
+        &request,
+    )
+    .await
+}
+
+pub fn pickup_ics_url(id: &str, lang: Lang) -> String {
+    format!("/api/applications/{id}/pickup.ics?lang={}", lang.code())
+}
+
+pub fn result_url(id: &str) -> String {
+    format!("/api/applications/{id}/result")
+}
+
+pub fn result_signature_url(id: &str) -> String {
+    format!("/api/applications/{id}/result/signature")
+}
+
+// Processing: the provider workspace.
+
+pub async fn queue(query: &str) -> Result<Vec<portal_domain::workflow::QueueItem>, ApiFailure> {
+    get_json(&format!("/api/workspace/applications{query}")).await
+}
+
+pub async fn case(id: &str) -> Result<portal_domain::workflow::CaseView, ApiFailure> {
+    get_json(&format!("/api/workspace/applications/{id}")).await
+}
+
+pub async fn act(
+    id: &str,
+    request: &portal_domain::workflow::ActionRequest,
+) -> Result<portal_domain::workflow::CaseView, ApiFailure> {
+    with_body(
+        Request::post(&format!("/api/workspace/applications/{id}/actions")),
+        request,
+    )
+    .await
+}
+
+pub async fn officer_slots(id: &str) -> Result<Vec<portal_domain::workflow::SlotView>, ApiFailure> {
+    get_json(&format!("/api/workspace/applications/{id}/slots")).await
+}
+
+pub fn officer_attachment_url(id: &str, attachment_id: &str) -> String {
+    format!("/api/workspace/applications/{id}/attachments/{attachment_id}/content")
+}
+
+pub fn officer_result_url(id: &str) -> String {
+    format!("/api/workspace/applications/{id}/result")
+}

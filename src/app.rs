@@ -35,6 +35,7 @@ pub fn App() -> impl IntoView {
 #[component]
 fn Portal() -> impl IntoView {
     provide_session();
+    crate::live::provide_live();
     view! {
         <Layout>
             <Routes fallback=|| view! { <NotFoundPage/> }>

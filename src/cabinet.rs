@@ -68,7 +68,11 @@ pub fn format_instant(lang: Lang, millis: i64) -> String {
 #[component]
 fn Notifications() -> impl IntoView {
     let i18n = use_i18n();
-    let list = LocalResource::new(api::notifications);
+    let live = crate::live::use_live();
+    let list = LocalResource::new(move || {
+        live.tick.track();
+        api::notifications()
+    });
     let mark_all = move |_| {
         leptos::task::spawn_local(async move {
             if api::mark_notifications_read().await.is_ok() {

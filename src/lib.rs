@@ -11,6 +11,7 @@ pub mod format;
 pub mod forms;
 pub mod home;
 pub mod i18n;
+pub mod live;
 pub mod ncalayer;
 pub mod not_found;
 pub mod session;

@@ -4,6 +4,7 @@
 mod draft;
 mod fields;
 mod pages;
+pub mod progress;
 pub mod signing;
 mod uploads;
 

@@ -628,10 +628,11 @@ fn Confirmation(draft: Draft) -> impl IntoView {
                     <div class="summary-list__row"><dt class="summary-list__key">{i18n.t(Msg::ApplyProvider)}</dt><dd class="summary-list__value">{s.organisation_name.get(lang).to_string()}</dd></div>
                     <div class="summary-list__row"><dt class="summary-list__key">{i18n.t(Msg::ApplyExpectedDate)}</dt><dd class="summary-list__value">{expected}</dd></div>
                     <div class="summary-list__row"><dt class="summary-list__key">{i18n.t(Msg::ApplyResultPlace)}</dt><dd class="summary-list__value">{s.result_place.get(lang).to_string()}</dd></div>
-                    <div class="summary-list__row"><dt class="summary-list__key">{i18n.t(Msg::ApplicationStatusLabel)}</dt><dd class="summary-list__value"><strong class="tag">{i18n.t(draft.status.get().msg())}</strong></dd></div>
+                    <div class="summary-list__row"><dt class="summary-list__key">{i18n.t(Msg::ApplicationStatusLabel)}</dt><dd class="summary-list__value"><strong class="tag">{move || i18n.t(draft.status.get().msg())}</strong></dd></div>
                 </dl>
                 <p><a class="button" href=receipt download=format!("receipt-{}.pdf", s.number)>{i18n.t(Msg::ApplyDownloadReceipt)}</a></p>
                 {s.signature.clone().map(|signature| view! { <SignatureSection id=draft.id.get_value() number=s.number.clone() signature=signature/> })}
+                <super::progress::ApplicationProgress id=draft.id.get_value() status=draft.status/>
                 <p>{i18n.t(Msg::ApplyWhatNext)}</p>
                 <p><A href="/cabinet">{i18n.t(Msg::CabinetApplications)}</A></p>
             }
@@ -680,7 +681,11 @@ fn SignatureSection(
 #[component]
 pub fn MyApplications() -> impl IntoView {
     let i18n = use_i18n();
-    let list = LocalResource::new(api::applications);
+    let live = crate::live::use_live();
+    let list = LocalResource::new(move || {
+        live.tick.track();
+        api::applications()
+    });
     view! {
         <h2>{move || i18n.t(Msg::CabinetApplications)}</h2>
         <Suspense fallback=|| view! { <Loading message=Msg::ApplyLoading/> }>

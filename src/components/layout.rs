@@ -44,6 +44,7 @@ pub fn Layout(children: Children) -> impl IntoView {
         // route and stop at the first navigation.
         <SessionTimeout/>
         <main id="main" class="main" tabindex="-1">
+            <crate::live::LiveNotifications/>
             {children()}
         </main>
         <footer class="footer" aria-label=move || i18n.t(Msg::FooterLabel)>

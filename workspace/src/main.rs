@@ -19,6 +19,8 @@ use portal_web::forms::{Checkbox, ErrorSummary, FormErrors, SelectField, TextFie
 use portal_web::i18n::{initial_lang, provide_i18n, use_i18n};
 use portal_web::session::{RequireUser, SessionTimeout, provide_session};
 
+mod cases;
+
 fn main() {
     console_error_panic_hook::set_once();
     leptos::mount::mount_to_body(WorkspaceApp);
@@ -61,6 +63,7 @@ fn Shell() -> impl IntoView {
         <main id="main" class="main" tabindex="-1">
             <Routes fallback=|| view! { <OfficerHome/> }>
                 <Route path=path!("/") view=OfficerHome/>
+                <Route path=path!("/applications/:id") view=cases::CasePage/>
                 <Route path=path!("/admin") view=|| view! { <AdminPage section=AdminSection::Organisations/> }/>
                 <Route path=path!("/admin/officers") view=|| view! { <AdminPage section=AdminSection::Officers/> }/>
             </Routes>
@@ -96,6 +99,7 @@ fn OfficerOrAdmin() -> impl IntoView {
                     Some(Err(failure)) => view! { <Failure failure=failure retry=move |_| organisation.refetch()/> }.into_any(),
                     Some(Ok(org)) => view! { <OrganisationCard organisation=org/> }.into_any(),
                 }}
+                <cases::Queue/>
             }
             .into_any()
         }

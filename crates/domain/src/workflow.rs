@@ -348,6 +348,16 @@ pub enum Decision {
     RefusedToAccept,
 }
 
+impl From<Decision> for crate::application::DocumentKind {
+    fn from(d: Decision) -> Self {
+        match d {
+            Decision::Approved => crate::application::DocumentKind::Approved,
+            Decision::Refused => crate::application::DocumentKind::Refused,
+            Decision::RefusedToAccept => crate::application::DocumentKind::RefusedToAccept,
+        }
+    }
+}
+
 /// The provider's signed electronic document: the result, a refusal, or a refusal to accept.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -620,7 +620,7 @@ async fn verify(
         }
         let organisation_id = row.organisation_id.clone().ok_or_else(not_found)?;
         return Ok(Json(Verification {
-            kind: crate::workflow::results::kind_of(result.decision()),
+            kind: result.decision().into(),
             issued_at: result.created_at,
             service_name: service_name(&state, &row.service_id),
             status: row.status(),

@@ -2,7 +2,6 @@
 //! refusal to accept. Rendered as a PDF in the applicant's language and signed on the server
 //! with the provider organisation's key (CMS, detached), so it verifies like any signed document.
 
-use portal_domain::application::DocumentKind;
 use portal_domain::eds::{KeyFile, KeyPurpose};
 use portal_domain::organisation::Organisation;
 use portal_domain::workflow::{Decision, ResultView};
@@ -40,14 +39,6 @@ fn decision_parse(s: &str) -> Decision {
         "refused" => Decision::Refused,
         "refused_to_accept" => Decision::RefusedToAccept,
         _ => Decision::Approved,
-    }
-}
-
-pub fn kind_of(d: Decision) -> DocumentKind {
-    match d {
-        Decision::Approved => DocumentKind::Approved,
-        Decision::Refused => DocumentKind::Refused,
-        Decision::RefusedToAccept => DocumentKind::RefusedToAccept,
     }
 }
 
