@@ -89,6 +89,13 @@ describe('processing', () => {
     await page.getByText('Result of a public service').waitFor();
     await page.getByText(`${number}-R`).waitFor();
     await expectNoAxeViolations(page, 'a verified result');
+    // The form for typing a number and code: a wrong code is explained before anything is sent.
+    await page.getByRole('link', { name: 'Check another document' }).click();
+    await page.getByLabel('Document number').fill(`${number}-R`);
+    await page.getByLabel('Check code').fill('not-a-code');
+    await page.getByRole('button', { name: 'Check', exact: true }).click();
+    await page.getByRole('alert').getByText('The check code has 32 letters').waitFor();
+    await expectNoAxeViolations(page, 'the verification form with an error');
 
     await desk.getByLabel('Who received it (full name)').fill('Sarsenova Aigerim');
     await desk.getByRole('button', { name: 'Mark as issued' }).click();
