@@ -114,9 +114,15 @@ pub fn report_session_seen(seconds: u32) {
     ON_SESSION_SEEN.with(|h| h.borrow().as_ref().map(|f| f(seconds)));
 }
 
+/// A request's body: JSON, or a file's bytes as they are.
+enum Payload {
+    Json(String),
+    File(web_sys::File),
+}
+
 async fn send<T: DeserializeOwned>(
     builder: RequestBuilder,
-    body: Option<String>,
+    body: Option<Payload>,
 ) -> Result<Option<T>, ApiFailure> {
     let csrf = CSRF_TOKEN.with(|t| t.borrow().clone());
     let builder = match csrf {
@@ -124,9 +130,13 @@ async fn send<T: DeserializeOwned>(
         None => builder,
     };
     let request = match body {
-        Some(json) => builder
+        Some(Payload::Json(json)) => builder
             .header("Content-Type", "application/json")
             .body(json)
+            .map_err(|_| ApiFailure::Network)?,
+        Some(Payload::File(file)) => builder
+            .header("Content-Type", "application/octet-stream")
+            .body(file)
             .map_err(|_| ApiFailure::Network)?,
         None => builder.build().map_err(|_| ApiFailure::Network)?,
     };
@@ -171,7 +181,9 @@ async fn with_body<B: Serialize, T: DeserializeOwned>(
     body: &B,
 ) -> Result<T, ApiFailure> {
     let json = serde_json::to_string(body).map_err(|_| ApiFailure::Network)?;
-    send(builder, Some(json)).await?.ok_or(ApiFailure::Network)
+    send(builder, Some(Payload::Json(json)))
+        .await?
+        .ok_or(ApiFailure::Network)
 }
 
 async fn no_content(builder: RequestBuilder) -> Result<(), ApiFailure> {
@@ -451,12 +463,61 @@ pub async fn act(
     .await
 }
 
+/// Uploads a document to attach to the officer's next move on application `id`.
+pub async fn upload_case_file(
+    id: &str,
+    file: web_sys::File,
+) -> Result<portal_domain::workflow::CaseFile, ApiFailure> {
+    let name = String::from(js_sys::encode_uri_component(&file.name()));
+    send(
+        Request::post(&format!("/api/workspace/applications/{id}/files?name={name}")),
+        Some(Payload::File(file)),
+    )
+    .await?
+    .ok_or(ApiFailure::Network)
+}
+
+pub async fn set_slot_capacity(
+    organisation_id: &str,
+    capacity: u32,
+) -> Result<Organisation, ApiFailure> {
+    with_body(
+        Request::put(&format!(
+            "/api/admin/organisations/{}/slot-capacity",
+            String::from(js_sys::encode_uri_component(organisation_id))
+        )),
+        &portal_domain::organisation::SlotCapacity { capacity },
+    )
+    .await
+}
+
+pub async fn calendar_year(
+    year: i32,
+) -> Result<portal_domain::calendar::CalendarYearView, ApiFailure> {
+    get_json(&format!("/api/admin/calendar/{year}")).await
+}
+
+pub async fn save_calendar_year(
+    year: i32,
+    data: &portal_domain::calendar::CalendarYear,
+) -> Result<portal_domain::calendar::CalendarYearView, ApiFailure> {
+    with_body(Request::put(&format!("/api/admin/calendar/{year}")), data).await
+}
+
 pub async fn officer_slots(id: &str) -> Result<Vec<portal_domain::workflow::SlotView>, ApiFailure> {
     get_json(&format!("/api/workspace/applications/{id}/slots")).await
 }
 
 pub fn officer_attachment_url(id: &str, attachment_id: &str) -> String {
     format!("/api/workspace/applications/{id}/attachments/{attachment_id}/content")
+}
+
+pub fn officer_case_file_url(id: &str, file_id: &str) -> String {
+    format!("/api/workspace/applications/{id}/files/{file_id}")
+}
+
+pub fn case_file_url(id: &str, file_id: &str) -> String {
+    format!("/api/applications/{id}/files/{file_id}")
 }
 
 pub fn officer_result_url(id: &str) -> String {

@@ -20,7 +20,20 @@ async function download(page, click) {
 
 describe('processing', () => {
   test('an officer processes an application while the citizen watches it live', async () => {
-    const citizen = await portal.browser.newContext({ locale: 'en-GB', acceptDownloads: true });
+    // The citizen allowed browser notifications; the spy records what the page shows.
+    const citizen = await portal.browser.newContext({ locale: 'en-GB', acceptDownloads: true, permissions: ['notifications'] });
+    await citizen.addInitScript(() => {
+      const Real = window.Notification;
+      window.shownNotifications = [];
+      function Spy(title, options) {
+        window.shownNotifications.push({ title, body: options && options.body });
+        return new Real(title, options);
+      }
+      Object.defineProperty(Spy, 'permission', { get: () => Real.permission });
+      Spy.requestPermission = (...args) => Real.requestPermission(...args);
+      Spy.prototype = Real.prototype;
+      window.Notification = Spy;
+    });
     const id = await readyEnrolmentDraft(citizen.request, portal.server.url, AIGERIM);
     const page = await citizen.newPage();
     const errors = watchErrors(page);
@@ -57,6 +70,10 @@ describe('processing', () => {
     await desk.getByRole('heading', { name: 'Actions' }).waitFor();
     await desk.getByText('The history is intact').waitFor();
     await expectNoAxeViolations(desk, 'a case file');
+    // The answers read as the form asks them, not as stored data.
+    const answers = desk.locator('h2:has-text("Answers") ~ dl.summary-list');
+    await answers.getByText('School-gymnasium No. 201 (demo)').first().waitFor();
+    assert.equal(await answers.getByText('almaty-school-201').count(), 0, 'the school by its name');
 
     await desk.getByRole('button', { name: 'Register the application' }).click();
     await desk.getByRole('status').filter({ hasText: 'Done: Registered' }).waitFor();
@@ -64,12 +81,20 @@ describe('processing', () => {
     await page.getByRole('status').filter({ hasText: `Application No. ${number}: Registered` }).waitFor();
     await page.locator('.summary-list').getByText('Registered', { exact: true }).waitFor();
     await centre.getByText(`Application No. ${number}: Registered`).first().waitFor();
+    await page.waitForFunction(
+      (n) => window.shownNotifications.some((x) => x.title === `Application No. ${n}: Registered` && x.body.length > 0),
+      number,
+    );
 
     await desk.getByRole('button', { name: 'Assign the executor' }).click();
     await desk.getByRole('status').filter({ hasText: 'Done: Under review' }).waitFor();
     await desk.getByLabel('Text of the decision').fill('Enrol in class 1 "A" from 1 September.');
+    // The signed class list goes with the decision.
+    const classList = Buffer.concat([Buffer.from('%PDF-1.7\n'), Buffer.alloc(2000, 7)]);
+    await desk.getByLabel('Attach documents (optional)').setInputFiles({ name: 'class-1A.pdf', mimeType: 'application/pdf', buffer: classList });
     await desk.getByRole('button', { name: 'Approve and issue the signed result' }).click();
     await desk.getByRole('status').filter({ hasText: 'Done: Result ready' }).waitFor();
+    await desk.locator('.timeline').getByRole('link', { name: 'class-1A.pdf' }).waitFor();
     await expectNoAxeViolations(desk, 'a case file with a ready result');
 
     // The result-ready notice names the time and the place; the page shows the pickup.
@@ -77,6 +102,8 @@ describe('processing', () => {
     await page.getByRole('heading', { name: 'Collecting the result' }).waitFor();
     await page.getByText('Timiryazev', { exact: false }).first().waitFor();
     await expectNoAxeViolations(page, 'a ready result with its pickup');
+    const attached = await download(page, () => page.locator('.timeline').getByRole('link', { name: 'class-1A.pdf' }).click());
+    assert.deepEqual(attached, classList, 'the applicant gets the document attached to the decision');
     const ics = (await download(page, () => page.getByRole('link', { name: 'Add to my calendar (.ics)' }).click())).toString('utf8');
     assert.ok(ics.startsWith('BEGIN:VCALENDAR\r\n'), ics);
     assert.ok(ics.replaceAll('\r\n ', '').includes(`DESCRIPTION:Application No. ${number}`), ics);
@@ -107,5 +134,54 @@ describe('processing', () => {
     assert.deepEqual(deskErrors, []);
     await staff.close();
     await citizen.close();
+  });
+
+  test('an administrator edits the working-day calendar and a place\'s pickup capacity', async () => {
+    const context = await portal.browser.newContext({ locale: 'en-GB' });
+    const page = await context.newPage();
+    const errors = watchErrors(page);
+    await page.goto(`${portal.server.url}/login?lang=en&next=/workspace/admin`);
+    await page.getByLabel('IIN', { exact: true }).fill('840808477071');
+    await page.getByLabel('Password', { exact: true }).fill('Saule-admin-2026');
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.getByRole('heading', { level: 2, name: 'Pickup capacity' }).waitFor();
+    await page.getByLabel('Pickup place').selectOption('almaty-school-201');
+    await page.getByLabel('Places per slot').fill('0');
+    await page.getByRole('button', { name: 'Save the capacity' }).click();
+    await page.getByRole('alert').getByText('Enter a whole number from 1 to 50.').waitFor();
+    await expectNoAxeViolations(page, 'administration: a capacity error');
+    await page.getByLabel('Places per slot').fill('3');
+    await page.getByRole('button', { name: 'Save the capacity' }).click();
+    await page.getByRole('status').getByText('serves 3 people per slot').waitFor();
+    await page.getByRole('row', { name: /almaty-school-201/ }).getByRole('cell', { name: '3', exact: true }).waitFor();
+
+    await page.getByRole('link', { name: 'Working-day calendar' }).click();
+    await page.getByLabel('Year', { exact: true }).selectOption('2027');
+    await page.getByRole('heading', { name: 'Public holidays' }).waitFor();
+    await page.getByText(/Working days in the year: \d+/).waitFor();
+    const before = Number((await page.getByText(/Working days in the year/).textContent()).match(/(\d+)/)[1]);
+    await expectNoAxeViolations(page, 'administration: the calendar');
+    // 9 January 2027 is a Saturday: it cannot be an extra day off.
+    const dayOff = page.locator('form').filter({ has: page.getByRole('button', { name: 'Add the day' }) }).first();
+    await dayOff.getByLabel('Date').fill('2027-01-09');
+    await dayOff.getByLabel('Reason').fill('Decree No. 1');
+    await dayOff.getByRole('button', { name: 'Add the day' }).click();
+    await page.getByRole('alert').getByText('an extra day off must be a weekday').waitFor();
+    await expectNoAxeViolations(page, 'administration: a calendar error');
+    await dayOff.getByLabel('Date').fill('2027-11-24');
+    await dayOff.getByRole('button', { name: 'Add the day' }).click();
+    await page.getByRole('button', { name: 'Remove 24.11.2027' }).waitFor();
+    await page.getByText('Changes are not saved until you save the year.').waitFor();
+    await page.getByRole('button', { name: 'Save the year' }).click();
+    await page.getByRole('status').getByText('The calendar for 2027 is saved').waitFor();
+    await page.getByText(`Working days in the year: ${before - 1}`).waitFor();
+    await page.getByText('Changed by an administrator.').waitFor();
+    // It is kept: a fresh load shows it.
+    await page.reload();
+    await page.getByLabel('Year', { exact: true }).selectOption('2027');
+    await page.getByRole('button', { name: 'Remove 24.11.2027' }).waitFor();
+    await expectNoAxeViolations(page, 'administration: an edited calendar');
+    assert.deepEqual(errors, []);
+    await context.close();
   });
 });

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use portal_domain::application::Status;
 use portal_domain::calendar::local_day_and_minute;
 use portal_domain::organisation::OpeningHours;
-use portal_domain::workflow::{Action, Actor, PickupView, Progress};
+use portal_domain::workflow::{Action, Actor, CaseFile, PickupView, Progress};
 use portal_i18n::{Lang, Msg};
 
 use crate::api;
@@ -62,6 +62,22 @@ pub fn hours_text(lang: Lang, hours: &OpeningHours) -> String {
         .join("; ")
 }
 
+/// The documents attached to a move, as download links (`url` of a file id).
+pub fn event_files(files: &[CaseFile], url: impl Fn(&str) -> String) -> Option<AnyView> {
+    let i18n = use_i18n();
+    (!files.is_empty()).then(|| {
+        let links = files
+            .iter()
+            .map(|f| view! { <li><a href=url(&f.id) download=f.file_name.clone()>{f.file_name.clone()}</a></li> })
+            .collect_view();
+        view! {
+            <p class="timeline__detail">{move || i18n.t(Msg::WorkflowFilesAttached)}":"</p>
+            <ul class="list timeline__files">{links}</ul>
+        }
+        .into_any()
+    })
+}
+
 #[component]
 pub fn ApplicationProgress(id: String, status: RwSignal<Status>) -> impl IntoView {
     let i18n = use_i18n();
@@ -112,11 +128,13 @@ fn ProgressDetails(id: String, progress: Progress, reload: Callback<()>) -> impl
                 Actor::Officer => e.actor_name.clone().unwrap_or_default(),
             };
             let details = e.details.iter().map(|d| view! { <p class="timeline__detail">{d.get(lang).to_string()}</p> }).collect_view();
+            let files = event_files(&e.files, |f| api::case_file_url(&id, f));
             view! {
                 <li class="timeline__item">
                     <p class="timeline__action"><strong>{i18n.t(e.action.msg())}</strong>" — "{i18n.t(e.to.msg())}</p>
                     <p class="hint">{astana_time(lang, e.at)}" · "{who}</p>
                     {details}
+                    {files}
                 </li>
             }
         })

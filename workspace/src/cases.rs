@@ -10,7 +10,7 @@ use portal_domain::workflow::{
 };
 use portal_i18n::Msg;
 use portal_web::api;
-use portal_web::apply::progress::{astana_time, date_text};
+use portal_web::apply::progress::{astana_time, date_text, event_files};
 use portal_web::components::{Failure, Loading, use_title};
 use portal_web::forms::{ErrorSummary, FormErrors, TextField};
 use portal_web::i18n::use_i18n;
@@ -150,11 +150,18 @@ fn CaseFile(case: CaseView, done: RwSignal<Option<Status>>, reload: Callback<()>
         .as_ref()
         .map(|s| s.number.clone())
         .unwrap_or_default();
-    let answers = app
+    let answers = case
         .answers
         .iter()
-        .map(|(field, answer)| {
-            view! { <div class="summary-list__row"><dt class="summary-list__key">{field.clone()}</dt><dd class="summary-list__value">{serde_json::to_string(answer).unwrap_or_default()}</dd></div> }
+        .map(|section| {
+            view! {
+                <h3>{section.title.get(lang).to_string()}</h3>
+                <dl class="summary-list">
+                    {section.rows.iter().map(|row| view! {
+                        <div class="summary-list__row"><dt class="summary-list__key">{row.label.get(lang).to_string()}</dt><dd class="summary-list__value">{row.value.get(lang).to_string()}</dd></div>
+                    }).collect_view()}
+                </dl>
+            }
         })
         .collect_view();
     let attachments = app
@@ -189,11 +196,13 @@ fn CaseFile(case: CaseView, done: RwSignal<Option<Status>>, reload: Callback<()>
                 .iter()
                 .map(|d| view! { <p class="timeline__detail">{d.get(lang).to_string()}</p> })
                 .collect_view();
+            let files = event_files(&e.files, |f| api::officer_case_file_url(&id, f));
             view! {
                 <li class="timeline__item">
                     <p><strong>{i18n.t(e.action.msg())}</strong>" — "{i18n.t(e.to.msg())}</p>
                     <p class="hint">{astana_time(lang, e.at)}" · "{who}</p>
                     {details}
+                    {files}
                 </li>
             }
         })
@@ -256,7 +265,7 @@ fn CaseFile(case: CaseView, done: RwSignal<Option<Status>>, reload: Callback<()>
         <h2>{i18n.t(Msg::CaseAttachments)}</h2>
         {if no_attachments { view! { <p>{i18n.t(Msg::CaseNoAttachments)}</p> }.into_any() } else { view! { <ul class="list">{attachments}</ul> }.into_any() }}
         <h2>{i18n.t(Msg::CaseAnswers)}</h2>
-        <dl class="summary-list">{answers}</dl>
+        {answers}
     }
 }
 
@@ -269,10 +278,33 @@ fn Actions(case: CaseView, done: RwSignal<Option<Status>>, reload: Callback<()>)
     let expected = case.application.status;
     let errors = FormErrors::new("act");
     let busy = RwSignal::new(false);
+    // The documents picked for the next move (a scanned act, say): uploaded when it is made.
+    let picked = RwSignal::new_local(Vec::<web_sys::File>::new());
+    let uploading = RwSignal::new(None::<String>);
     let send = move |action: OfficerAction| {
         busy.set(true);
+        let files = picked.get_untracked();
         leptos::task::spawn_local(async move {
-            match api::act(&id.get_value(), &ActionRequest { expected, action }).await {
+            let mut ids = Vec::with_capacity(files.len());
+            for file in files {
+                let _ = uploading.try_set(Some(file.name()));
+                match api::upload_case_file(&id.get_value(), file).await {
+                    Ok(uploaded) => ids.push(uploaded.id),
+                    Err(failure) => {
+                        errors.show_failure(failure, "files");
+                        let _ = uploading.try_set(None);
+                        let _ = busy.try_set(false);
+                        return;
+                    }
+                }
+            }
+            let _ = uploading.try_set(None);
+            let request = ActionRequest {
+                expected,
+                action,
+                files: ids,
+            };
+            match api::act(&id.get_value(), &request).await {
                 Ok(c) => {
                     errors.clear();
                     let _ = done.try_set(Some(c.application.status));
@@ -282,6 +314,28 @@ fn Actions(case: CaseView, done: RwSignal<Option<Status>>, reload: Callback<()>)
             }
             let _ = busy.try_set(false);
         });
+    };
+    let files_error = errors.for_field("files");
+    let file_picker = move || {
+        view! {
+            <div class="form-group" class:form-group--error=move || files_error.get().is_some()>
+                <label class="label" for=errors.id("files")>{move || i18n.t(Msg::WorkflowFilesLabel)}</label>
+                <p class="hint" id="act-files-hint">{move || i18n.t(Msg::WorkflowFilesHint)}</p>
+                {move || files_error.get().map(|text| view! { <p class="error-message" id="act-files-error">{text}</p> })}
+                <input class="file-input" type="file" id=errors.id("files") multiple=true
+                    accept=".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"
+                    aria-describedby=move || if files_error.get().is_some() { "act-files-hint act-files-error" } else { "act-files-hint" }
+                    on:change=move |ev| {
+                        let input: web_sys::HtmlInputElement = event_target(&ev);
+                        let list = input.files();
+                        let files = (0..list.as_ref().map_or(0, |l| l.length()))
+                            .filter_map(|i| list.as_ref().and_then(|l| l.get(i)))
+                            .collect::<Vec<_>>();
+                        picked.set(files);
+                    }/>
+                {move || uploading.get().map(|name| view! { <p role="status">{i18n.tf(Msg::WorkflowFilesUploading, &[("name", &name)])}</p> })}
+            </div>
+        }
     };
     let allowed = case.progress.allowed.clone();
     let has = |a: Action| allowed.contains(&a);
@@ -345,6 +399,7 @@ fn Actions(case: CaseView, done: RwSignal<Option<Status>>, reload: Callback<()>)
             <ErrorSummary errors=errors/>
             {move || done.get().map(|s| view! { <div class="notice notice--success" role="status"><p>{i18n.tf(Msg::CaseDone, &[("status", i18n.t(s.msg()))])}</p></div> })}
             {allowed.is_empty().then(|| view! { <p>{i18n.t(Msg::CaseNoActions)}</p> })}
+            {allowed.iter().any(|a| *a != Action::SetPickup).then(file_picker)}
             {has(Action::Register).then(|| view! {
                 <p><button class="button" type="button" disabled=move || busy.get() on:click=move |_| send(OfficerAction::Register {})>{i18n.t(Msg::CaseDoRegister)}</button></p>
             })}

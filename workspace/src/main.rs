@@ -19,6 +19,7 @@ use portal_web::forms::{Checkbox, ErrorSummary, FormErrors, SelectField, TextFie
 use portal_web::i18n::{initial_lang, provide_i18n, use_i18n};
 use portal_web::session::{RequireUser, SessionTimeout, provide_session};
 
+mod calendar;
 mod cases;
 
 fn main() {
@@ -50,6 +51,7 @@ fn Shell() -> impl IntoView {
                         <ul>
                             <li><A href="/workspace/admin" exact=true>{move || i18n.t(Msg::AdminOrganisations)}</A></li>
                             <li><A href="/workspace/admin/officers">{move || i18n.t(Msg::AdminOfficers)}</A></li>
+                            <li><A href="/workspace/admin/calendar">{move || i18n.t(Msg::AdminCalendar)}</A></li>
                         </ul>
                     </nav>
                 </Show>
@@ -66,6 +68,7 @@ fn Shell() -> impl IntoView {
                 <Route path=path!("/applications/:id") view=cases::CasePage/>
                 <Route path=path!("/admin") view=|| view! { <AdminPage section=AdminSection::Organisations/> }/>
                 <Route path=path!("/admin/officers") view=|| view! { <AdminPage section=AdminSection::Officers/> }/>
+                <Route path=path!("/admin/calendar") view=|| view! { <AdminPage section=AdminSection::Calendar/> }/>
             </Routes>
         </main>
     }
@@ -127,6 +130,7 @@ fn OrganisationCard(organisation: Organisation) -> impl IntoView {
 enum AdminSection {
     Organisations,
     Officers,
+    Calendar,
 }
 
 #[component]
@@ -139,6 +143,7 @@ fn AdminPage(section: AdminSection) -> impl IntoView {
             {match section {
                 AdminSection::Organisations => view! { <Organisations/> }.into_any(),
                 AdminSection::Officers => view! { <Officers/> }.into_any(),
+                AdminSection::Calendar => view! { <calendar::CalendarEditor/> }.into_any(),
             }}
         </RequireUser>
     }
@@ -148,12 +153,18 @@ fn AdminPage(section: AdminSection) -> impl IntoView {
 fn Organisations() -> impl IntoView {
     let i18n = use_i18n();
     let list = LocalResource::new(api::organisations);
+    // Kept here: the capacity form is rebuilt when the list reloads after a save.
+    let capacity_place = RwSignal::new(String::new());
+    let capacity_saved = RwSignal::new(None::<(Text, u32)>);
     view! {
         <h2>{move || i18n.t(Msg::AdminOrganisations)}</h2>
         {move || match list.get() {
             None => view! { <Loading message=Msg::CommonLoading/> }.into_any(),
             Some(Err(failure)) => view! { <Failure failure=failure retry=move |_| list.refetch()/> }.into_any(),
-            Some(Ok(orgs)) => view! { <OrganisationTable organisations=orgs/> }.into_any(),
+            Some(Ok(orgs)) => view! {
+                <OrganisationTable organisations=orgs.clone()/>
+                <CapacityForm organisations=orgs place=capacity_place saved=capacity_saved on_saved=move || list.refetch()/>
+            }.into_any(),
         }}
         <NewOrganisationForm on_created=move || list.refetch()/>
     }
@@ -173,6 +184,7 @@ fn OrganisationTable(organisations: Vec<Organisation>) -> impl IntoView {
                         <th scope="col">{move || i18n.t(Msg::AdminName)}</th>
                         <th scope="col">{move || i18n.t(Msg::AdminKind)}</th>
                         <th scope="col">{move || i18n.t(Msg::AdminPickupPlace)}</th>
+                        <th scope="col">{move || i18n.t(Msg::AdminSlotCapacity)}</th>
                     </tr>
                 </thead>
                 <tbody>
@@ -188,6 +200,7 @@ fn OrganisationTable(organisations: Vec<Organisation>) -> impl IntoView {
                                             <td>{o.name.get(lang).to_string()}</td>
                                             <td>{portal_i18n::t(lang, o.kind.label())}</td>
                                             <td>{portal_i18n::t(lang, pickup)}</td>
+                                            <td>{if o.pickup_place { o.slot_capacity.to_string() } else { "—".to_string() }}</td>
                                         </tr>
                                     }
                                 })
@@ -197,6 +210,73 @@ fn OrganisationTable(organisations: Vec<Organisation>) -> impl IntoView {
                 </tbody>
             </table>
         </div>
+    }
+}
+
+/// How many people a pickup place serves per slot.
+#[component]
+fn CapacityForm(
+    organisations: Vec<Organisation>,
+    place: RwSignal<String>,
+    saved: RwSignal<Option<(Text, u32)>>,
+    #[prop(into)] on_saved: Callback<()>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let errors = FormErrors::new("capacity");
+    let places = StoredValue::new(
+        organisations
+            .into_iter()
+            .filter(|o| o.pickup_place)
+            .collect::<Vec<_>>(),
+    );
+    if place.get_untracked().is_empty() {
+        place.set(places.with_value(|p| p.first().map(|o| o.id.clone()).unwrap_or_default()));
+    }
+    let capacity_of = move |id: &str| {
+        places.with_value(|p| p.iter().find(|o| o.id == id).map(|o| o.slot_capacity.to_string()).unwrap_or_default())
+    };
+    let capacity = RwSignal::new(capacity_of(&place.get_untracked()));
+    let options = Signal::derive(move || {
+        let lang = i18n.lang();
+        places.with_value(|p| p.iter().map(|o| (o.id.clone(), o.name.get(lang).to_string())).collect::<Vec<_>>())
+    });
+    // Choosing another place shows its current number.
+    Effect::new(move |_| {
+        let id = place.get();
+        capacity.set(capacity_of(&id));
+    });
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        saved.set(None);
+        let max = portal_domain::organisation::MAX_SLOT_CAPACITY;
+        let Some(number) = capacity.get_untracked().trim().parse::<u32>().ok().filter(|n| (1..=max).contains(n)) else {
+            errors.show(vec![portal_domain::validation::FieldIssue::new("capacity", Msg::ErrorOrganisationSlotCapacity).arg("max", max.to_string())]);
+            return;
+        };
+        let id = place.get_untracked();
+        leptos::task::spawn_local(async move {
+            match api::set_slot_capacity(&id, number).await {
+                Ok(org) => {
+                    errors.clear();
+                    let _ = saved.try_set(Some((org.name, org.slot_capacity)));
+                    on_saved.run(());
+                }
+                Err(failure) => errors.show_failure(failure, "capacity"),
+            }
+        });
+    };
+    view! {
+        <h2>{move || i18n.t(Msg::AdminCapacityTitle)}</h2>
+        <p>{move || i18n.t(Msg::AdminCapacityIntro)}</p>
+        <ErrorSummary errors=errors/>
+        {move || saved.get().map(|(name, n)| view! {
+            <div class="notice notice--success" role="status"><p>{i18n.tf(Msg::AdminCapacitySaved, &[("place", name.get(i18n.lang())), ("capacity", &n.to_string())])}</p></div>
+        })}
+        <form class="narrow" on:submit=submit novalidate=true>
+            <SelectField errors=errors field="place" label=Msg::AdminCapacityPlace value=place options=options/>
+            <TextField errors=errors field="capacity" label=Msg::AdminSlotCapacity value=capacity inputmode="numeric" maxlength=2 narrow=true/>
+            <button class="button" type="submit">{move || i18n.t(Msg::AdminCapacitySave)}</button>
+        </form>
     }
 }
 

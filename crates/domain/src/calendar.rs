@@ -11,6 +11,8 @@ use serde::{Deserialize, Serialize};
 use crate::date::{Date, Weekday};
 use crate::service::{Duration, DurationUnit};
 use crate::text::Text;
+use crate::validation::FieldIssue;
+use portal_i18n::Msg;
 
 /// Kazakhstan has kept one time zone, UTC+5, since 1 March 2024.
 pub const UTC_OFFSET_MINUTES: i64 = 5 * 60;
@@ -70,6 +72,94 @@ pub struct Holiday {
 pub struct DayNote {
     pub date: Date,
     pub reason: String,
+}
+
+/// The three kinds of dated entries of a calendar year.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DayKind {
+    Holiday,
+    ExtraDayOff,
+    WorkingWeekendDay,
+}
+
+impl DayKind {
+    /// The list of [`CalendarYear`] holding this kind, as a field name.
+    pub fn field(self) -> &'static str {
+        match self {
+            DayKind::Holiday => "holidays",
+            DayKind::ExtraDayOff => "extra_days_off",
+            DayKind::WorkingWeekendDay => "working_weekend_days",
+        }
+    }
+}
+
+/// The longest reason or holiday name kept.
+pub const MAX_DAY_TEXT_CHARS: usize = 200;
+
+impl CalendarYear {
+    fn dates(&self) -> impl Iterator<Item = Date> + '_ {
+        self.holidays
+            .iter()
+            .map(|h| h.date)
+            .chain(self.extra_days_off.iter().map(|d| d.date))
+            .chain(self.working_weekend_days.iter().map(|d| d.date))
+    }
+
+    /// Whether `date` may be added to `year` as `kind`, next to the days already listed.
+    pub fn check_new_day(&self, year: i32, kind: DayKind, date: Date) -> Result<(), Msg> {
+        check_day(year, kind, date)?;
+        if self.dates().any(|d| d == date) {
+            return Err(Msg::ErrorCalendarDuplicate);
+        }
+        Ok(())
+    }
+
+    /// Every entry in `year`, of the right weekday for its kind, named, each date once; the
+    /// problems keyed by entry (`holidays[2].date`, `extra_days_off[0].reason`…).
+    pub fn check(&self, year: i32) -> Result<(), Vec<FieldIssue>> {
+        let mut issues = Vec::new();
+        let mut seen = BTreeSet::new();
+        let mut day = |kind: DayKind, i: usize, date: Date, texts: &[&str]| {
+            let at = |part: &str| format!("{}[{i}].{part}", kind.field());
+            if let Err(msg) = check_day(year, kind, date) {
+                issues.push(FieldIssue::new(at("date"), msg).arg("year", year.to_string()));
+            } else if !seen.insert(date) {
+                issues.push(FieldIssue::new(at("date"), Msg::ErrorCalendarDuplicate));
+            }
+            if texts.iter().any(|t| t.trim().is_empty()) {
+                issues.push(FieldIssue::new(
+                    at(if kind == DayKind::Holiday { "name" } else { "reason" }),
+                    Msg::ErrorCalendarTextRequired,
+                ));
+            } else if texts.iter().any(|t| t.chars().count() > MAX_DAY_TEXT_CHARS) {
+                issues.push(
+                    FieldIssue::new(at("reason"), Msg::ErrorTextTooLong)
+                        .arg("max", MAX_DAY_TEXT_CHARS.to_string()),
+                );
+            }
+        };
+        for (i, h) in self.holidays.iter().enumerate() {
+            day(DayKind::Holiday, i, h.date, &[&h.name.kk, &h.name.ru, &h.name.en]);
+        }
+        for (i, d) in self.extra_days_off.iter().enumerate() {
+            day(DayKind::ExtraDayOff, i, d.date, &[&d.reason]);
+        }
+        for (i, d) in self.working_weekend_days.iter().enumerate() {
+            day(DayKind::WorkingWeekendDay, i, d.date, &[&d.reason]);
+        }
+        if issues.is_empty() { Ok(()) } else { Err(issues) }
+    }
+}
+
+fn check_day(year: i32, kind: DayKind, date: Date) -> Result<(), Msg> {
+    if date.year() != year {
+        return Err(Msg::ErrorCalendarOtherYear);
+    }
+    match kind {
+        DayKind::ExtraDayOff if is_weekend(date) => Err(Msg::ErrorCalendarAlreadyWeekend),
+        DayKind::WorkingWeekendDay if !is_weekend(date) => Err(Msg::ErrorCalendarNotWeekend),
+        _ => Ok(()),
+    }
 }
 
 #[derive(Clone, Debug, Default)]
@@ -251,6 +341,61 @@ mod tests {
     fn local(date: &str, hour: i64, minute: i64) -> i64 {
         (i64::from(d(date).days_since_epoch()) * 24 * 60 + hour * 60 + minute - UTC_OFFSET_MINUTES)
             * 60_000
+    }
+
+    #[test]
+    fn an_edited_year_is_checked_entry_by_entry() {
+        let note = |date: &str, reason: &str| DayNote {
+            date: d(date),
+            reason: reason.into(),
+        };
+        let mut year = CalendarYear {
+            holidays: vec![Holiday {
+                date: d("2027-05-17"),
+                name: Text::same("Kurban ait"),
+            }],
+            extra_days_off: vec![note("2027-01-08", "moved from Sat 2 Jan")],
+            working_weekend_days: vec![note("2027-01-16", "for 8 Jan")],
+            verified: false,
+        };
+        assert_eq!(year.check(2027), Ok(()));
+        assert_eq!(
+            year.check_new_day(2027, DayKind::ExtraDayOff, d("2027-01-09")),
+            Err(Msg::ErrorCalendarAlreadyWeekend),
+            "9 Jan 2027 is a Saturday"
+        );
+        assert_eq!(
+            year.check_new_day(2027, DayKind::WorkingWeekendDay, d("2027-01-15")),
+            Err(Msg::ErrorCalendarNotWeekend)
+        );
+        assert_eq!(
+            year.check_new_day(2027, DayKind::Holiday, d("2026-12-31")),
+            Err(Msg::ErrorCalendarOtherYear)
+        );
+        assert_eq!(
+            year.check_new_day(2027, DayKind::ExtraDayOff, d("2027-01-08")),
+            Err(Msg::ErrorCalendarDuplicate)
+        );
+        assert_eq!(
+            year.check_new_day(2027, DayKind::ExtraDayOff, d("2027-03-24")),
+            Ok(())
+        );
+        year.extra_days_off.push(note("2027-01-16", " "));
+        year.holidays[0].name.kk = String::new();
+        let fields: Vec<String> = year
+            .check(2027)
+            .unwrap_err()
+            .into_iter()
+            .map(|i| i.field)
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                "holidays[0].name",
+                "extra_days_off[1].date",
+                "extra_days_off[1].reason"
+            ]
+        );
     }
 
     fn sample() -> Calendar {

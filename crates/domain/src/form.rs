@@ -1246,6 +1246,98 @@ pub fn display(field: &Field, answer: &Answer, lang: Lang) -> String {
     }
 }
 
+/// A page of answers as an officer reads them: the page's title, each visible field's label
+/// and its answer as text.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SummarySection {
+    pub title: Text,
+    pub rows: Vec<SummaryRow>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SummaryRow {
+    pub label: Text,
+    pub value: Text,
+}
+
+/// The answers laid out as the form asks them, in every language: hidden pages and fields
+/// left out, choices by their labels, organisations by name (`organisation`), files by name
+/// (`files`: slot and file name), each item of a group on its own row.
+pub fn summary(
+    form: &FormDefinition,
+    answers: &Answers,
+    files: &[(String, String)],
+    organisation: &dyn Fn(&str) -> Option<Text>,
+) -> Vec<SummarySection> {
+    let value = |field: &Field, answer: &Answer| -> Text {
+        match (&field.kind, answer) {
+            (FieldKind::Organisation { .. }, Answer::Text(id)) => {
+                organisation(id).unwrap_or_else(|| Text::same(id))
+            }
+            _ => Text::from_fn(|lang| display(field, answer, lang)),
+        }
+    };
+    form.all_pages()
+        .into_iter()
+        .filter(|p| p.visible_if.as_ref().is_none_or(|c| c.holds(answers)))
+        .map(|page| {
+            let mut rows = Vec::new();
+            for field in &page.fields {
+                if field.visible_if.as_ref().is_some_and(|c| !c.holds(answers)) {
+                    continue;
+                }
+                match (&field.kind, answers.get(&field.id)) {
+                    (FieldKind::File { document, .. }, _) => {
+                        let names: Vec<&str> = files
+                            .iter()
+                            .filter(|(slot, _)| slot == document)
+                            .map(|(_, name)| name.as_str())
+                            .collect();
+                        if !names.is_empty() {
+                            rows.push(SummaryRow {
+                                label: field.label.clone(),
+                                value: Text::same(&names.join(", ")),
+                            });
+                        }
+                    }
+                    (FieldKind::Group { item_label, fields, .. }, Some(Answer::Items(items))) => {
+                        for (n, item) in items.iter().enumerate() {
+                            let parts: Vec<(Text, Text)> = fields
+                                .iter()
+                                .filter_map(|f| item.get(&f.id).map(|a| (f.label.clone(), value(f, a))))
+                                .collect();
+                            rows.push(SummaryRow {
+                                label: Text::from_fn(|lang| {
+                                    format!("{} {}", item_label.get(lang), n + 1)
+                                }),
+                                value: Text::from_fn(|lang| {
+                                    parts
+                                        .iter()
+                                        .map(|(l, v)| format!("{}: {}", l.get(lang), v.get(lang)))
+                                        .collect::<Vec<_>>()
+                                        .join("; ")
+                                }),
+                            });
+                        }
+                    }
+                    (_, Some(answer)) => rows.push(SummaryRow {
+                        label: field.label.clone(),
+                        value: value(field, answer),
+                    }),
+                    (_, None) => {}
+                }
+            }
+            SummarySection {
+                title: page.title,
+                rows,
+            }
+        })
+        .filter(|s| !s.rows.is_empty())
+        .collect()
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -1411,6 +1503,49 @@ pub(crate) mod tests {
                 message: text("The end is before the start"),
             }],
         }
+    }
+
+    #[test]
+    fn the_summary_reads_like_the_form() {
+        let form = sample_form();
+        let mut answers = Answers::new();
+        answers.insert("reason".into(), Answer::Text("Переезд".into()));
+        answers.insert("study_form".into(), Answer::Text("full_time".into()));
+        answers.insert("employer".into(), Answer::Text("stale".into()));
+        answers.insert("school".into(), Answer::Text("almaty-school-201".into()));
+        answers.insert("needs".into(), Answer::List(vec!["meals".into(), "books".into()]));
+        let child = |iin: &str, name: &str| {
+            let mut a = Answers::new();
+            a.insert("iin".into(), Answer::Text(iin.into()));
+            a.insert("name".into(), Answer::Text(name.into()));
+            a
+        };
+        answers.insert(
+            "children".into(),
+            Answer::Items(vec![child("190101500011", "Aruzhan"), child("200202600022", "Timur")]),
+        );
+        let files = vec![
+            ("application".to_string(), "scan.pdf".to_string()),
+            ("other".to_string(), "extra.pdf".to_string()),
+        ];
+        let organisation = |id: &str| (id == "almaty-school-201").then(|| Text::same("School No. 201"));
+        let sections = summary(&form, &answers, &files, &organisation);
+        let find = |label: &str| {
+            sections
+                .iter()
+                .flat_map(|s| &s.rows)
+                .find(|r| r.label.en == label)
+                .map(|r| r.value.en.clone())
+        };
+        assert_eq!(find("reason").as_deref(), Some("Переезд"));
+        assert_eq!(find("study_form").as_deref(), Some("full_time"), "the choice's label");
+        assert_eq!(find("needs").as_deref(), Some("meals, books"));
+        assert_eq!(find("school").as_deref(), Some("School No. 201"));
+        assert_eq!(find("employer"), None, "a hidden field's stale answer is left out");
+        assert_eq!(find("grade"), None, "unanswered fields are left out");
+        assert_eq!(find("application").as_deref(), Some("scan.pdf"));
+        assert_eq!(find("Child 2").as_deref(), Some("iin: 200202600022; name: Timur"));
+        assert_eq!(sections[0].title.en, "Details");
     }
 
     fn ctx() -> Context {

@@ -187,7 +187,21 @@ pub struct Organisation {
     pub pickup_place: bool,
     /// Streets or microdistricts the organisation serves (schools), as written locally.
     pub territory: Vec<Text>,
+    /// How many people a pickup slot of this place serves at once.
+    pub slot_capacity: u32,
     pub demo: bool,
+}
+
+/// The most people one pickup slot may serve: more than any hall has desks.
+pub const MAX_SLOT_CAPACITY: u32 = 50;
+
+/// `PUT /api/admin/organisations/{id}/slot-capacity`
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SlotCapacity {
+    /// 1 to [`MAX_SLOT_CAPACITY`].
+    pub capacity: u32,
 }
 
 /// `POST /api/admin/organisations`

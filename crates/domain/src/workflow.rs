@@ -260,7 +260,13 @@ pub struct ActionRequest {
     pub expected: Status,
     #[serde(flatten)]
     pub action: OfficerAction,
+    /// Documents uploaded for this move (a scanned inspection act, say): ids from
+    /// `POST /api/workspace/applications/{id}/files`, at most [`MAX_FILES_PER_MOVE`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<String>,
 }
+
+pub const MAX_FILES_PER_MOVE: usize = 10;
 
 // Written out because serde cannot refuse unknown fields through `flatten`: `expected` is
 // taken off, and the rest must be exactly one action with its own fields.
@@ -274,9 +280,17 @@ impl<'de> Deserialize<'de> for ActionRequest {
             .remove("expected")
             .ok_or_else(|| D::Error::missing_field("expected"))?;
         let expected = Status::deserialize(expected).map_err(D::Error::custom)?;
+        let files = match object.remove("files") {
+            Some(files) => Vec::<String>::deserialize(files).map_err(D::Error::custom)?,
+            None => Vec::new(),
+        };
         let action = OfficerAction::deserialize(serde_json::Value::Object(object))
             .map_err(D::Error::custom)?;
-        Ok(ActionRequest { expected, action })
+        Ok(ActionRequest {
+            expected,
+            action,
+            files,
+        })
     }
 }
 
@@ -295,6 +309,23 @@ pub struct EventView {
     pub to: Status,
     /// What the move says: the reason, the refusal's grounds, the inspection's findings…
     pub details: Vec<Text>,
+    /// Documents attached to the move.
+    #[serde(default)]
+    pub files: Vec<CaseFile>,
+}
+
+/// A document an officer attached to a move. Its hash is part of the event, so the history
+/// chain also vouches for the file's content.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CaseFile {
+    pub id: String,
+    pub file_name: String,
+    pub content_type: String,
+    pub size: u64,
+    /// Hex SHA-256 of the content.
+    pub sha256: String,
 }
 
 /// A step of the provider's procedure and the day it must be done by.
@@ -436,6 +467,8 @@ pub struct CaseView {
     pub home_inspection: bool,
     /// Every recorded event's hash matches its content and the one before it.
     pub history_intact: bool,
+    /// The answers as the form asks them, labelled.
+    pub answers: Vec<crate::form::SummarySection>,
 }
 
 /// `GET /api/workspace/applications` filters.
@@ -774,6 +807,19 @@ mod tests {
         assert!(
             serde_json::from_str::<ActionRequest>(r#"{"action": "register"}"#).is_err(),
             "the expected state is required"
+        );
+        let with_files: ActionRequest = serde_json::from_str(
+            r#"{"expected": "home_inspection", "action": "record_inspection", "visited_on": "2026-03-02", "findings": "ok", "files": ["a"]}"#,
+        )
+        .unwrap();
+        assert_eq!(with_files.files, vec!["a".to_string()]);
+        assert_eq!(with_files.action.action(), Action::RecordInspection);
+        assert!(
+            serde_json::from_str::<ActionRequest>(
+                r#"{"expected": "submitted", "action": "register", "files": "a"}"#
+            )
+            .is_err(),
+            "files is a list"
         );
     }
 }

@@ -99,6 +99,7 @@ impl CalendarStore {
                 .arg("problem", "more days than a year has");
             return Err(ApiError::invalid(problem));
         }
+        data.check(year).map_err(ApiError::Invalid)?;
         let mut edits = self.edited.read().expect("not poisoned").clone();
         edits.insert(year.to_string(), data.clone());
         let calendar = Calendar::from_file(&self.merged(&edits)).map_err(|problem| {

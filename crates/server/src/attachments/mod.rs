@@ -364,7 +364,22 @@ pub async fn serve_file(
     if !row.complete {
         return Err(ApiError::NotFound(Msg::ErrorNotFound));
     }
-    let file = storage::path(&state.config.data_dir, &row.id);
+    let content_type = row
+        .content_type
+        .as_deref()
+        .unwrap_or("application/octet-stream");
+    serve_stored(state, &row.id, content_type, &row.file_name, request_headers).await
+}
+
+/// Streams a stored file (an attachment or a case file, by its id) as a private download.
+pub async fn serve_stored(
+    state: &AppState,
+    id: &str,
+    content_type: &str,
+    file_name: &str,
+    request_headers: &HeaderMap,
+) -> Result<Response, ApiError> {
+    let file = storage::path(&state.config.data_dir, id);
     let mut request = axum::http::Request::new(Body::empty());
     if let Some(range) = request_headers.get(header::RANGE) {
         request.headers_mut().insert(header::RANGE, range.clone());
@@ -374,17 +389,13 @@ pub async fn serve_file(
         .await
         .map_err(|e| anyhow::anyhow!("serving {}: {e}", file.display()))?;
     let mut response = served.into_response();
-    let content_type = row
-        .content_type
-        .as_deref()
-        .unwrap_or("application/octet-stream");
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_str(content_type).map_err(anyhow::Error::from)?,
     );
     response.headers_mut().insert(
         header::CONTENT_DISPOSITION,
-        content_disposition(&row.file_name),
+        content_disposition(file_name),
     );
     response.headers_mut().insert(
         header::CACHE_CONTROL,

@@ -2,12 +2,13 @@
 //! the officer's own organisation.
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use portal_domain::accounts::Role;
 use portal_domain::api::ErrorBody;
 use portal_domain::organisation::{
-    NewOfficer, NewOrganisation, OfficerView, OpeningHours, Organisation, OrganisationKind,
+    MAX_SLOT_CAPACITY, NewOfficer, NewOrganisation, OfficerView, OpeningHours, Organisation,
+    OrganisationKind, SlotCapacity,
 };
 use portal_domain::text::Text;
 use portal_i18n::Msg;
@@ -25,6 +26,7 @@ use crate::on_db;
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_organisations, create_organisation))
+        .routes(routes!(set_slot_capacity))
         .routes(routes!(list_officers, create_officer))
         .routes(routes!(workspace))
         .routes(routes!(providers))
@@ -41,6 +43,7 @@ struct OrganisationRow {
     provider: bool,
     pickup_place: bool,
     territory: String,
+    slot_capacity: i64,
     demo: bool,
 }
 
@@ -57,13 +60,13 @@ impl OrganisationRow {
             phone: self.phone,
             provider: self.provider,
             pickup_place: self.pickup_place,
+            slot_capacity: self.slot_capacity.clamp(0, i64::from(u32::MAX)) as u32,
             demo: self.demo,
         })
     }
 }
 
-const COLUMNS: &str =
-    "id, kind, name, address, phone, hours, provider, pickup_place, territory, demo";
+const COLUMNS: &str = "id, kind, name, address, phone, hours, provider, pickup_place, territory, slot_capacity, demo";
 
 pub async fn get(db: &Db, id: &str) -> anyhow::Result<Option<Organisation>> {
     let sql = format!("SELECT {COLUMNS} FROM organisations WHERE id = $1");
@@ -281,6 +284,74 @@ async fn create_organisation(
     let organisation = create(&state.db, &new, false).await?;
     tracing::info!(admin = %admin.user.id, organisation = %organisation.id, "organisation created");
     Ok((StatusCode::CREATED, Json(organisation)))
+}
+
+/// Changes how many people a pickup place serves per slot. Slots still to come follow at once;
+/// bookings already made are kept even if the new number is smaller.
+#[utoipa::path(
+    put,
+    path = "/api/admin/organisations/{id}/slot-capacity",
+    tag = "administration",
+    security(("session" = [])),
+    params(("id" = String, Path)),
+    request_body = SlotCapacity,
+    responses(
+        (status = 200, body = Organisation),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 422, description = "Not between 1 and the maximum, or not a pickup place", body = ErrorBody),
+    )
+)]
+async fn set_slot_capacity(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    Path(id): Path<String>,
+    ApiJson(request): ApiJson<SlotCapacity>,
+) -> Result<Json<Organisation>, ApiError> {
+    let organisation = if id.len() <= 64 {
+        get(&state.db, &id).await?
+    } else {
+        None
+    }
+    .ok_or(ApiError::NotFound(Msg::ErrorOrganisationUnknown))?;
+    if !organisation.pickup_place {
+        return Err(ApiError::invalid(FieldProblem::new(
+            "capacity",
+            Msg::ErrorOrganisationNotPickupPlace,
+        )));
+    }
+    if !(1..=MAX_SLOT_CAPACITY).contains(&request.capacity) {
+        return Err(ApiError::invalid(
+            FieldProblem::new("capacity", Msg::ErrorOrganisationSlotCapacity)
+                .arg("max", MAX_SLOT_CAPACITY.to_string()),
+        ));
+    }
+    let capacity = i64::from(request.capacity);
+    let now = now_millis();
+    on_db!(&state.db, |pool| async {
+        let mut tx = pool.begin().await?;
+        sqlx::query("UPDATE organisations SET slot_capacity = $1 WHERE id = $2")
+            .bind(capacity)
+            .bind(&id)
+            .execute(&mut *tx)
+            .await?;
+        // A slot never holds fewer places than it has bookings (the table's CHECK).
+        sqlx::query(
+            "UPDATE pickup_slots SET capacity = MAX($1, booked) WHERE organisation_id = $2 AND starts_at > $3",
+        )
+        .bind(capacity)
+        .bind(&id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await
+    }
+    .await)?;
+    tracing::info!(admin = %admin.user.id, organisation = %id, capacity, "slot capacity changed");
+    Ok(Json(get(&state.db, &id).await?.ok_or_else(|| {
+        anyhow::anyhow!("the organisation vanished")
+    })?))
 }
 
 /// All officers, with their organisations.

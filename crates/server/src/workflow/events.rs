@@ -43,6 +43,9 @@ pub struct EventDetails {
     /// The number of the signed document the move issued.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub document: Option<String>,
+    /// Documents attached to the move, with their hashes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<portal_domain::workflow::CaseFile>,
 }
 
 /// A move about to be recorded.

@@ -5,6 +5,7 @@
 
 pub mod citizen;
 pub mod events;
+pub mod files;
 pub mod officer;
 pub mod pickup;
 pub mod results;
@@ -29,7 +30,9 @@ use crate::error::ApiError;
 use crate::on_db;
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    officer::routes().merge(citizen::routes())
+    officer::routes()
+        .merge(citizen::routes())
+        .merge(files::routes())
 }
 
 pub fn rules(state: &AppState, service_id: &str) -> Rules {
@@ -128,6 +131,7 @@ pub async fn apply(
             details: &change.details,
         };
         events::append(&mut tx, &event).await?;
+        files::attach(&mut tx, &change.details.files).await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -280,6 +284,7 @@ pub async fn timeline(
             from: Status::parse(&e.from_status).unwrap_or(Status::Submitted),
             to: Status::parse(&e.to_status).unwrap_or(Status::Submitted),
             details: detail_lines(state, &row.service_id, &details),
+            files: details.files,
         });
     }
     Ok((views, intact))

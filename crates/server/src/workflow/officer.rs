@@ -196,7 +196,26 @@ async fn case_view(
         .map(|d| d.refusal_grounds.items.clone())
         .unwrap_or_default();
     refusal_grounds.extend(flow::general_refusal_grounds());
+    let answers = match definition.and_then(|d| d.form.as_ref()) {
+        Some(form) => {
+            let organisations = crate::organisations::list(&state.db).await?;
+            let files: Vec<(String, String)> = application
+                .attachments
+                .iter()
+                .filter(|a| a.complete)
+                .map(|a| (a.slot.clone(), a.file_name.clone()))
+                .collect();
+            portal_domain::form::summary(form, &application.answers, &files, &|id| {
+                organisations
+                    .iter()
+                    .find(|o| o.id == id)
+                    .map(|o| o.name.clone())
+            })
+        }
+        None => Vec::new(),
+    };
     Ok(CaseView {
+        answers,
         application,
         progress,
         applicant: ApplicantView {
@@ -280,6 +299,7 @@ async fn act(
         &base(EventDetails::default()),
     )?;
     let invalid = ApiError::invalid;
+    let files = super::files::for_move(&state, &row, &request.files).await?;
     let mut change = match request.action {
         OfficerAction::Register {} => base(EventDetails::default()),
         OfficerAction::RefuseToAccept { missing, reason } => {
@@ -358,6 +378,12 @@ async fn act(
             base(details)
         }
         OfficerAction::SetPickup { slot } => {
+            if !files.is_empty() {
+                return Err(invalid(FieldProblem::new(
+                    "files",
+                    Msg::ErrorWorkflowUnknownFile,
+                )));
+            }
             let pickup = pickup::book(&state, &row, &slot, Actor::Officer, officer_id).await?;
             pickup::announce(&state, &row, &pickup).await;
             let row = of_organisation(&state, &id, &officer.organisation_id).await?;
@@ -380,6 +406,7 @@ async fn act(
             })
         }
     };
+    change.details.files = files;
     let decision = match action {
         Action::Approve => Some(Decision::Approved),
         Action::Refuse => Some(Decision::Refused),

@@ -142,6 +142,76 @@ async fn organisations_are_validated() {
 }
 
 #[tokio::test]
+async fn an_administrator_sets_how_many_people_a_pickup_slot_serves() {
+    let (app, admin) = demo().await;
+    let set = |id: &str, body: serde_json::Value| {
+        let (app, admin, uri) = (
+            &app,
+            &admin,
+            format!("/api/admin/organisations/{id}/slot-capacity?lang=en"),
+        );
+        async move { app.send(Method::PUT, &uri, Some(body), Some(admin)).await }
+    };
+    let listed = |orgs: serde_json::Value| {
+        orgs.as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["id"] == "almaty-school-201")
+            .unwrap()["slot_capacity"]
+            .clone()
+    };
+    assert_eq!(
+        listed(app.get_as("/api/admin/organisations", &admin).await.json()),
+        2,
+        "the default"
+    );
+    let saved = set("almaty-school-201", json!({"capacity": 5})).await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.text());
+    assert_eq!(saved.json()["slot_capacity"], 5);
+    assert_eq!(
+        listed(app.get_as("/api/admin/organisations", &admin).await.json()),
+        5
+    );
+    let capacity: i64 = portal_server::on_db!(&app.state.db, |pool| sqlx::query_scalar(
+        "SELECT slot_capacity FROM organisations WHERE id = 'almaty-school-201'"
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap());
+    assert_eq!(capacity, 5, "kept in the database");
+    for bad in [0, 51] {
+        let refused = set("almaty-school-201", json!({"capacity": bad})).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(refused.json()["fields"][0]["field"], "capacity");
+        assert_eq!(
+            refused.json()["fields"][0]["message"],
+            "Enter a whole number from 1 to 50."
+        );
+    }
+    assert_eq!(
+        set("almaty-school-201", json!({"capacity": "many"})).await.status,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        set("no-such-place", json!({"capacity": 3})).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let mut office = organisation("back-office-1", "school");
+    office["pickup_place"] = json!(false);
+    assert_eq!(
+        app.send(Method::POST, "/api/admin/organisations", Some(office), Some(&admin))
+            .await
+            .status,
+        StatusCode::CREATED
+    );
+    let not_a_place = set("back-office-1", json!({"capacity": 3})).await;
+    assert_eq!(
+        not_a_place.json()["fields"][0]["code"],
+        "error.organisation.not_pickup_place"
+    );
+}
+
+#[tokio::test]
 async fn officers_belong_to_a_provider_that_exists() {
     let (app, admin) = demo().await;
     let unknown = app
@@ -214,6 +284,26 @@ const ACCESS: &[(&str, &str, Access)] = &[
     ),
     ("GET", "/api/admin/officers", Access::Only("administrator")),
     ("POST", "/api/admin/officers", Access::Only("administrator")),
+    (
+        "PUT",
+        "/api/admin/organisations/{id}/slot-capacity",
+        Access::Only("administrator"),
+    ),
+    (
+        "POST",
+        "/api/workspace/applications/{id}/files",
+        Access::Only("officer"),
+    ),
+    (
+        "GET",
+        "/api/workspace/applications/{id}/files/{file_id}",
+        Access::Only("officer"),
+    ),
+    (
+        "GET",
+        "/api/applications/{id}/files/{file_id}",
+        Access::Only("citizen"),
+    ),
     ("GET", "/api/providers", Access::Public),
     ("GET", "/api/verify/{code}", Access::Public),
     ("GET", "/api/applications", Access::Only("citizen")),

@@ -195,6 +195,36 @@ async fn an_officer_carries_an_application_from_submission_to_issue() {
         "valid"
     );
     assert_eq!(case["progress"]["timeline"][0]["action"], "submit");
+    // The answers as the form asks them: labels, choices and organisations by name.
+    let rows: Vec<(String, String)> = case["answers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["rows"].as_array().unwrap().clone())
+        .map(|r| {
+            (
+                r["label"]["ru"].as_str().unwrap().to_string(),
+                r["value"]["ru"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let value_of = |needle: &str| {
+        rows.iter()
+            .find(|(_, v)| v.contains(needle))
+            .unwrap_or_else(|| panic!("no answer with {needle}: {rows:?}"))
+            .clone()
+    };
+    assert!(value_of("Абай даңғылы").1.starts_with("Алматы, Абай даңғылы, 10"));
+    assert!(
+        value_of("201").1.contains("школа") || value_of("201").1.contains("Школа"),
+        "the school by its name: {rows:?}"
+    );
+    assert!(
+        rows.iter().all(|(label, value)| !label.is_empty()
+            && !value.starts_with('{')
+            && !value.starts_with('"')),
+        "labelled, not raw JSON: {rows:?}"
+    );
     assert_eq!(
         case["progress"]["allowed"],
         json!(["register", "refuse_to_accept"])
@@ -590,8 +620,90 @@ async fn a_home_inspection_comes_before_the_decision_and_a_refusal_cites_its_gro
     let today = portal_domain::calendar::local_day_and_minute(portal_server::db::now_millis())
         .0
         .to_string();
-    let case = act_ok(&app, &officer, &id, json!({"expected": "in_review", "action": "record_inspection", "visited_on": today, "findings": "Две комнаты, условия соответствуют."})).await;
+    // The scanned act goes with the move: uploaded first, then named by it.
+    let upload = |name: &str, bytes: Vec<u8>, who: &Session| {
+        let uri = format!(
+            "/api/workspace/applications/{id}/files?name={}",
+            urlencode(name)
+        );
+        let (app, who) = (&app, who.clone());
+        async move {
+            app.send_bytes(
+                Method::POST,
+                &uri,
+                bytes,
+                &[("content-type", "application/octet-stream")],
+                &who,
+            )
+            .await
+        }
+    };
+    let not_pdf = upload("act.pdf", b"MZ\x90\x00 not a document".to_vec(), &officer).await;
+    assert_eq!(code(&not_pdf), "error.upload.file_type", "{}", not_pdf.text());
+    let empty = upload("act.pdf", vec![], &officer).await;
+    assert_eq!(code(&empty), "error.upload.empty");
+    let bad_name = upload("../act.pdf", pdf_bytes(500), &officer).await;
+    assert_eq!(bad_name.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let other_org = app.sign_in(DEMO_OFFICER_SCHOOL_201.0, DEMO_OFFICER_SCHOOL_201.1).await;
+    assert_eq!(
+        upload("act.pdf", pdf_bytes(500), &other_org).await.status,
+        StatusCode::NOT_FOUND,
+        "another organisation's officer cannot add to the case"
+    );
+    let act_file = upload("Акт обследования.pdf", pdf_bytes(4000), &officer).await;
+    assert_eq!(act_file.status, StatusCode::CREATED, "{}", act_file.text());
+    let act_file = act_file.json();
+    let file_id = act_file["id"].as_str().unwrap().to_string();
+    assert_eq!(act_file["content_type"], "application/pdf");
+    assert_eq!(act_file["size"], 4000);
+    let citizen_file = format!("/api/applications/{id}/files/{file_id}");
+    assert_eq!(
+        app.get_as(&citizen_file, &citizen).await.status,
+        StatusCode::NOT_FOUND,
+        "an upload no move named yet stays with the provider"
+    );
+    let unknown_file = act(&app, &officer, &id, json!({"expected": "in_review", "action": "record_inspection", "visited_on": today, "findings": "ok", "files": ["0123456789abcdef0123456789abcdef"]})).await;
+    assert_eq!(code(&unknown_file), "error.workflow.unknown_file");
+    let case = act_ok(&app, &officer, &id, json!({"expected": "in_review", "action": "record_inspection", "visited_on": today, "findings": "Две комнаты, условия соответствуют.", "files": [file_id]})).await;
     assert_eq!(case["application"]["status"], "home_inspection");
+    let recorded = case["progress"]["timeline"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(recorded["action"], "record_inspection");
+    assert_eq!(recorded["files"][0]["file_name"], "Акт обследования.pdf");
+    assert_eq!(recorded["files"][0]["sha256"], act_file["sha256"]);
+    let downloaded = app.get_as(&citizen_file, &citizen).await;
+    assert_eq!(downloaded.status, StatusCode::OK);
+    assert_eq!(downloaded.body, pdf_bytes(4000));
+    assert!(
+        downloaded
+            .header("content-disposition")
+            .unwrap()
+            .starts_with("attachment"),
+        "served as a download"
+    );
+    let stranger = app.citizen().await;
+    assert_eq!(
+        app.get_as(&citizen_file, &stranger).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.get_as(
+            &format!("/api/workspace/applications/{id}/files/{file_id}"),
+            &officer
+        )
+        .await
+        .body,
+        pdf_bytes(4000)
+    );
+    let case = app
+        .get_as(&format!("/api/workspace/applications/{id}"), &officer)
+        .await
+        .json();
+    assert_eq!(case["history_intact"], true, "the file's hash is in the chain");
     assert_eq!(case["progress"]["allowed"], json!(["approve", "refuse"]));
 
     let no_grounds = act(
@@ -609,6 +721,12 @@ async fn a_home_inspection_comes_before_the_decision_and_a_refusal_cites_its_gro
         extra_field.status,
         StatusCode::BAD_REQUEST,
         "unknown fields are refused"
+    );
+    let reused = act(&app, &officer, &id, json!({"expected": "home_inspection", "action": "refuse", "grounds": ["law-requirements-not-met"], "reason": "x", "files": [file_id]})).await;
+    assert_eq!(
+        code(&reused),
+        "error.workflow.unknown_file",
+        "a file belongs to one move"
     );
     let refused = act_ok(
         &app,
@@ -892,11 +1010,20 @@ async fn two_people_never_get_the_last_place_in_a_slot() {
     approve(&app, &officer, &id).await;
 
     // Many results waiting at the same school, and one place per slot.
+    let admin = app.sign_in(DEMO_ADMIN.0, DEMO_ADMIN.1).await;
+    let one_place = app
+        .send(
+            Method::PUT,
+            "/api/admin/organisations/almaty-school-201/slot-capacity",
+            Some(json!({"capacity": 1})),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(one_place.status, StatusCode::OK, "{}", one_place.text());
     const N: usize = 16;
     let ids: Vec<String> = (0..N).map(|i| format!("{:032x}", 0xabc000 + i)).collect();
     on_db!(&app.state.db, |pool| {
         async {
-        sqlx::query("UPDATE organisations SET slot_capacity = 1 WHERE id = 'almaty-school-201'").execute(pool).await.unwrap();
         for (i, new) in ids.iter().enumerate() {
             sqlx::query(
                 "INSERT INTO applications (id, user_id, service_id, status, answers, version, created_at, updated_at, number, submitted_at,
@@ -1086,13 +1213,15 @@ async fn administrators_edit_the_working_day_calendar() {
         )
         .await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(
-        refused.json()["fields"][0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("not a Saturday or Sunday"),
+    assert_eq!(
+        refused.json()["fields"][0]["field"],
+        "working_weekend_days[0].date",
         "{}",
         refused.text()
+    );
+    assert_eq!(
+        refused.json()["fields"][0]["message"],
+        "A working weekend day must be a Saturday or Sunday."
     );
     assert!(
         !app.state.calendar.get().is_working_day(friday),
@@ -1276,4 +1405,17 @@ async fn a_status_change_is_pushed_live_and_e_mailed() {
         count_before
     );
     smtp.kill().unwrap();
+}
+
+/// `name` percent-encoded for a query string.
+fn urlencode(name: &str) -> String {
+    name.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
 }
