@@ -470,7 +470,9 @@ pub async fn upload_case_file(
 ) -> Result<portal_domain::workflow::CaseFile, ApiFailure> {
     let name = String::from(js_sys::encode_uri_component(&file.name()));
     send(
-        Request::post(&format!("/api/workspace/applications/{id}/files?name={name}")),
+        Request::post(&format!(
+            "/api/workspace/applications/{id}/files?name={name}"
+        )),
         Some(Payload::File(file)),
     )
     .await?

@@ -11,6 +11,13 @@ import { startServer } from './server.mjs';
 
 /// A valid IIN nobody has registered yet: born on `birth` (YYMMDD) in the century and sex of
 /// `centurySex` (3/4: 1900s, 5/6: 2000s), a random serial, its control digit.
+/// A girl's IIN, different each call, born on 15 May of the year she turns 6: of first-grade
+/// age whichever year the tests run.
+export function firstGraderIin() {
+  const year = new Date().getFullYear() - 6;
+  return freshIin(`${String(year % 100).padStart(2, '0')}0515`, year >= 2000 ? '6' : '4');
+}
+
 export function freshIin(birth = '950505', centurySex = '4') {
   for (;;) {
     const first = `${birth}${centurySex}${String(Math.floor(Math.random() * 10000)).padStart(4, '0')}`;
@@ -153,7 +160,7 @@ export async function readyEnrolmentDraft(request, url, who) {
   const draft = await (await request.post(api('/api/applications'), { data: { service_id: 'school-enrollment' }, headers })).json();
   const answers = {
     on_behalf: 'child',
-    subject_iin: freshIin('190515', '6'),
+    subject_iin: firstGraderIin(),
     subject_last_name: 'Сәрсенова',
     subject_first_name: 'Айша',
     school: 'almaty-school-201',

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 
 import { expectNoAxeViolations, watchErrors } from '../lib/browser.mjs';
-import { at, freshIin, issueKeyFile, pdfText, photoPng, scanPdf, usePortal } from '../lib/journey.mjs';
+import { at, firstGraderIin, freshIin, issueKeyFile, pdfText, photoPng, scanPdf, usePortal } from '../lib/journey.mjs';
 
 const portal = usePortal({ PORTAL_DEMO: '1' });
 
@@ -97,7 +97,7 @@ describe('applying', () => {
     await page.getByLabel('Their IIN').fill('190515612345');
     await saveAndContinue(page);
     await page.getByRole('alert').filter({ hasText: 'one of the digits is probably mistyped' }).waitFor();
-    await page.getByLabel('Their IIN').fill(freshIin('190515', '6'));
+    await page.getByLabel('Their IIN').fill(firstGraderIin());
     await page.getByLabel('Their surname').fill('Омарова');
     await page.getByLabel('Their given name').fill('Айгүл');
     await saveAndContinue(page);

@@ -94,9 +94,21 @@ fn YearEditor(view: CalendarYearView) -> impl IntoView {
         move || {
             let lang = i18n.lang();
             let mut list: Vec<(Date, String)> = data.with(|d| match kind {
-                DayKind::Holiday => d.holidays.iter().map(|h| (h.date, h.name.get(lang).to_string())).collect(),
-                DayKind::ExtraDayOff => d.extra_days_off.iter().map(|n| (n.date, n.reason.clone())).collect(),
-                DayKind::WorkingWeekendDay => d.working_weekend_days.iter().map(|n| (n.date, n.reason.clone())).collect(),
+                DayKind::Holiday => d
+                    .holidays
+                    .iter()
+                    .map(|h| (h.date, h.name.get(lang).to_string()))
+                    .collect(),
+                DayKind::ExtraDayOff => d
+                    .extra_days_off
+                    .iter()
+                    .map(|n| (n.date, n.reason.clone()))
+                    .collect(),
+                DayKind::WorkingWeekendDay => d
+                    .working_weekend_days
+                    .iter()
+                    .map(|n| (n.date, n.reason.clone()))
+                    .collect(),
             });
             list.sort_by_key(|(date, _)| *date);
             list
@@ -216,7 +228,14 @@ fn AddHoliday(
     ];
     let add = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let Some(day) = new_date(errors, "holiday.date", &date.get_untracked(), year, DayKind::Holiday, data) else {
+        let Some(day) = new_date(
+            errors,
+            "holiday.date",
+            &date.get_untracked(),
+            year,
+            DayKind::Holiday,
+            data,
+        ) else {
             return;
         };
         let fields = ["holiday.name.kk", "holiday.name.ru", "holiday.name.en"];
@@ -271,11 +290,15 @@ fn AddDay(
     };
     let add = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let Some(day) = new_date(errors, date_field, &date.get_untracked(), year, kind, data) else {
+        let Some(day) = new_date(errors, date_field, &date.get_untracked(), year, kind, data)
+        else {
             return;
         };
         if reason.get_untracked().trim().is_empty() {
-            errors.show(vec![FieldIssue::new(reason_field, Msg::ErrorCalendarTextRequired)]);
+            errors.show(vec![FieldIssue::new(
+                reason_field,
+                Msg::ErrorCalendarTextRequired,
+            )]);
             return;
         }
         errors.clear();

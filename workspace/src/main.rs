@@ -233,12 +233,21 @@ fn CapacityForm(
         place.set(places.with_value(|p| p.first().map(|o| o.id.clone()).unwrap_or_default()));
     }
     let capacity_of = move |id: &str| {
-        places.with_value(|p| p.iter().find(|o| o.id == id).map(|o| o.slot_capacity.to_string()).unwrap_or_default())
+        places.with_value(|p| {
+            p.iter()
+                .find(|o| o.id == id)
+                .map(|o| o.slot_capacity.to_string())
+                .unwrap_or_default()
+        })
     };
     let capacity = RwSignal::new(capacity_of(&place.get_untracked()));
     let options = Signal::derive(move || {
         let lang = i18n.lang();
-        places.with_value(|p| p.iter().map(|o| (o.id.clone(), o.name.get(lang).to_string())).collect::<Vec<_>>())
+        places.with_value(|p| {
+            p.iter()
+                .map(|o| (o.id.clone(), o.name.get(lang).to_string()))
+                .collect::<Vec<_>>()
+        })
     });
     // Choosing another place shows its current number.
     Effect::new(move |_| {
@@ -249,8 +258,20 @@ fn CapacityForm(
         ev.prevent_default();
         saved.set(None);
         let max = portal_domain::organisation::MAX_SLOT_CAPACITY;
-        let Some(number) = capacity.get_untracked().trim().parse::<u32>().ok().filter(|n| (1..=max).contains(n)) else {
-            errors.show(vec![portal_domain::validation::FieldIssue::new("capacity", Msg::ErrorOrganisationSlotCapacity).arg("max", max.to_string())]);
+        let Some(number) = capacity
+            .get_untracked()
+            .trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=max).contains(n))
+        else {
+            errors.show(vec![
+                portal_domain::validation::FieldIssue::new(
+                    "capacity",
+                    Msg::ErrorOrganisationSlotCapacity,
+                )
+                .arg("max", max.to_string()),
+            ]);
             return;
         };
         let id = place.get_untracked();

@@ -128,7 +128,11 @@ impl CalendarYear {
             }
             if texts.iter().any(|t| t.trim().is_empty()) {
                 issues.push(FieldIssue::new(
-                    at(if kind == DayKind::Holiday { "name" } else { "reason" }),
+                    at(if kind == DayKind::Holiday {
+                        "name"
+                    } else {
+                        "reason"
+                    }),
                     Msg::ErrorCalendarTextRequired,
                 ));
             } else if texts.iter().any(|t| t.chars().count() > MAX_DAY_TEXT_CHARS) {
@@ -139,7 +143,12 @@ impl CalendarYear {
             }
         };
         for (i, h) in self.holidays.iter().enumerate() {
-            day(DayKind::Holiday, i, h.date, &[&h.name.kk, &h.name.ru, &h.name.en]);
+            day(
+                DayKind::Holiday,
+                i,
+                h.date,
+                &[&h.name.kk, &h.name.ru, &h.name.en],
+            );
         }
         for (i, d) in self.extra_days_off.iter().enumerate() {
             day(DayKind::ExtraDayOff, i, d.date, &[&d.reason]);
@@ -147,7 +156,11 @@ impl CalendarYear {
         for (i, d) in self.working_weekend_days.iter().enumerate() {
             day(DayKind::WorkingWeekendDay, i, d.date, &[&d.reason]);
         }
-        if issues.is_empty() { Ok(()) } else { Err(issues) }
+        if issues.is_empty() {
+            Ok(())
+        } else {
+            Err(issues)
+        }
     }
 }
 

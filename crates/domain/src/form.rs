@@ -1302,11 +1302,18 @@ pub fn summary(
                             });
                         }
                     }
-                    (FieldKind::Group { item_label, fields, .. }, Some(Answer::Items(items))) => {
+                    (
+                        FieldKind::Group {
+                            item_label, fields, ..
+                        },
+                        Some(Answer::Items(items)),
+                    ) => {
                         for (n, item) in items.iter().enumerate() {
                             let parts: Vec<(Text, Text)> = fields
                                 .iter()
-                                .filter_map(|f| item.get(&f.id).map(|a| (f.label.clone(), value(f, a))))
+                                .filter_map(|f| {
+                                    item.get(&f.id).map(|a| (f.label.clone(), value(f, a)))
+                                })
                                 .collect();
                             rows.push(SummaryRow {
                                 label: Text::from_fn(|lang| {
@@ -1513,7 +1520,10 @@ pub(crate) mod tests {
         answers.insert("study_form".into(), Answer::Text("full_time".into()));
         answers.insert("employer".into(), Answer::Text("stale".into()));
         answers.insert("school".into(), Answer::Text("almaty-school-201".into()));
-        answers.insert("needs".into(), Answer::List(vec!["meals".into(), "books".into()]));
+        answers.insert(
+            "needs".into(),
+            Answer::List(vec!["meals".into(), "books".into()]),
+        );
         let child = |iin: &str, name: &str| {
             let mut a = Answers::new();
             a.insert("iin".into(), Answer::Text(iin.into()));
@@ -1522,13 +1532,17 @@ pub(crate) mod tests {
         };
         answers.insert(
             "children".into(),
-            Answer::Items(vec![child("190101500011", "Aruzhan"), child("200202600022", "Timur")]),
+            Answer::Items(vec![
+                child("190101500011", "Aruzhan"),
+                child("200202600022", "Timur"),
+            ]),
         );
         let files = vec![
             ("application".to_string(), "scan.pdf".to_string()),
             ("other".to_string(), "extra.pdf".to_string()),
         ];
-        let organisation = |id: &str| (id == "almaty-school-201").then(|| Text::same("School No. 201"));
+        let organisation =
+            |id: &str| (id == "almaty-school-201").then(|| Text::same("School No. 201"));
         let sections = summary(&form, &answers, &files, &organisation);
         let find = |label: &str| {
             sections
@@ -1538,13 +1552,24 @@ pub(crate) mod tests {
                 .map(|r| r.value.en.clone())
         };
         assert_eq!(find("reason").as_deref(), Some("Переезд"));
-        assert_eq!(find("study_form").as_deref(), Some("full_time"), "the choice's label");
+        assert_eq!(
+            find("study_form").as_deref(),
+            Some("full_time"),
+            "the choice's label"
+        );
         assert_eq!(find("needs").as_deref(), Some("meals, books"));
         assert_eq!(find("school").as_deref(), Some("School No. 201"));
-        assert_eq!(find("employer"), None, "a hidden field's stale answer is left out");
+        assert_eq!(
+            find("employer"),
+            None,
+            "a hidden field's stale answer is left out"
+        );
         assert_eq!(find("grade"), None, "unanswered fields are left out");
         assert_eq!(find("application").as_deref(), Some("scan.pdf"));
-        assert_eq!(find("Child 2").as_deref(), Some("iin: 200202600022; name: Timur"));
+        assert_eq!(
+            find("Child 2").as_deref(),
+            Some("iin: 200202600022; name: Timur")
+        );
         assert_eq!(sections[0].title.en, "Details");
     }
 

@@ -48,6 +48,7 @@ pub mod catalogue;
 pub mod contact;
 pub mod date;
 pub mod eds;
+pub mod first_grade;
 pub mod form;
 pub mod iin;
 pub mod notifications;

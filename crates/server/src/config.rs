@@ -40,6 +40,11 @@ pub struct Config {
     pub clamd: Option<String>,
     /// `PORTAL_CALENDAR_FILE`, default `./calendar/kz.json`: holidays and transfers of days off.
     pub calendar_file: PathBuf,
+    /// First-grade applications are accepted from the first to the last day, every year.
+    pub first_grade_window: (
+        portal_domain::service::MonthDay,
+        portal_domain::service::MonthDay,
+    ),
     /// `PORTAL_PKI_DIR`: the portal's own test certification authority (created when missing).
     /// Default: `<demo dir>/pki` in demo mode (the committed demo CA), else `<data dir>/pki`.
     pub pki_dir: PathBuf,
@@ -137,7 +142,32 @@ impl Config {
                 problem: format!("`{public_url}` does not start with http:// or https://"),
             });
         }
+        // Current national practice; the demo keeps it open all year so it can be tried.
+        let window_default = if flag("PORTAL_DEMO")? {
+            "01-01..12-31"
+        } else {
+            "04-01..08-31"
+        };
+        let window_text =
+            lookup("PORTAL_FIRST_GRADE_WINDOW").unwrap_or_else(|| window_default.into());
+        let first_grade_window = window_text
+            .split_once("..")
+            .and_then(|(a, b)| {
+                let days = (
+                    portal_domain::service::MonthDay::parse(a.trim())?,
+                    portal_domain::service::MonthDay::parse(b.trim())?,
+                );
+                // Checked on a year without 29 February: the window must exist every year.
+                portal_domain::first_grade::Window::for_year(2027, days.0, days.1).map(|_| days)
+            })
+            .ok_or(ConfigError {
+                variable: "PORTAL_FIRST_GRADE_WINDOW",
+                problem: format!(
+                    "`{window_text}` is not a first and last day such as 04-01..08-31"
+                ),
+            })?;
         Ok(Config {
+            first_grade_window,
             public_url: public_url.trim_end_matches('/').to_string(),
             session_idle_minutes: number("PORTAL_SESSION_IDLE_MINUTES", 20, 1, 24 * 60)?,
             trust_proxy: flag("PORTAL_TRUST_PROXY")?,

@@ -11,6 +11,7 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod first_grade;
 pub mod health;
 pub mod lang;
 pub mod notifications;

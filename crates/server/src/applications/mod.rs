@@ -412,6 +412,11 @@ async fn submit(
     let provider = check_provider(&state, form, &kept)
         .await?
         .ok_or_else(|| anyhow::anyhow!("a complete form names its provider"))?;
+    let first_grade_child =
+        crate::first_grade::child_of(&row.service_id, &kept).map(str::to_string);
+    if let Some(child) = &first_grade_child {
+        crate::first_grade::check(&state, &row.id, child, now_millis()).await?;
+    }
     let signature = crate::signing::check_submission(
         &state,
         &row,
@@ -438,10 +443,18 @@ async fn submit(
         lang: lang.code(),
         status: signature.status(),
         signature: signature.record(),
+        first_grade_child: first_grade_child.as_deref(),
     };
     let status = match store::submit(&state.db, facts).await? {
         Submitted::Now => StatusCode::CREATED,
         Submitted::NotTheDraft => StatusCode::OK,
+        Submitted::DuplicateChild => {
+            let child = first_grade_child.as_deref().unwrap_or_default();
+            let number = crate::first_grade::existing(&state, &row.id, child)
+                .await?
+                .unwrap_or_default();
+            return Err(crate::first_grade::duplicate(number));
+        }
     };
     let row = owned(&state, &id, &auth.user.id).await?;
     if row.status() == Status::Draft {

@@ -171,6 +171,8 @@ pub struct SubmissionFacts<'a> {
     /// `submitted`, or `signature_pending` while the signature's revocation is unknown.
     pub status: Status,
     pub signature: SignatureRecord<'a>,
+    /// The child's IIN, for a first-grade application (one per child).
+    pub first_grade_child: Option<&'a str>,
 }
 
 /// The signature stored with a submission, and what its verification established.
@@ -194,6 +196,8 @@ pub enum Submitted {
     Now,
     /// It was no longer the draft at that version: submitted by another request, or edited.
     NotTheDraft,
+    /// The child already has an active first-grade application (sent at the same moment).
+    DuplicateChild,
 }
 
 /// Numbers and submits the draft with its signature in one transaction: all happen or none
@@ -215,7 +219,7 @@ pub async fn submit(db: &Db, facts: SubmissionFacts<'_>) -> anyhow::Result<Submi
         let done = sqlx::query(
             "UPDATE applications SET status = $11, answers = $1, version = version + 1, updated_at = $2,
                     number = $3, submitted_at = $2, definition_sha256 = $4, organisation_id = $5, consent_at = $2,
-                    expected_result_date = $6, verification_code = $7, lang = $8
+                    expected_result_date = $6, verification_code = $7, lang = $8, first_grade_child = $12
              WHERE id = $9 AND version = $10 AND status = 'draft'",
         )
         .bind(&answers)
@@ -229,8 +233,16 @@ pub async fn submit(db: &Db, facts: SubmissionFacts<'_>) -> anyhow::Result<Submi
         .bind(facts.id)
         .bind(facts.version)
         .bind(facts.status.code())
+        .bind(facts.first_grade_child)
         .execute(&mut *tx)
-        .await?;
+        .await;
+        let done = match done {
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                tx.rollback().await?;
+                return Ok(Submitted::DuplicateChild);
+            }
+            other => other?,
+        };
         if done.rows_affected() == 1 {
             let g = &facts.signature;
             sqlx::query(

@@ -368,7 +368,14 @@ pub async fn serve_file(
         .content_type
         .as_deref()
         .unwrap_or("application/octet-stream");
-    serve_stored(state, &row.id, content_type, &row.file_name, request_headers).await
+    serve_stored(
+        state,
+        &row.id,
+        content_type,
+        &row.file_name,
+        request_headers,
+    )
+    .await
 }
 
 /// Streams a stored file (an attachment or a case file, by its id) as a private download.
@@ -393,10 +400,9 @@ pub async fn serve_stored(
         header::CONTENT_TYPE,
         HeaderValue::from_str(content_type).map_err(anyhow::Error::from)?,
     );
-    response.headers_mut().insert(
-        header::CONTENT_DISPOSITION,
-        content_disposition(file_name),
-    );
+    response
+        .headers_mut()
+        .insert(header::CONTENT_DISPOSITION, content_disposition(file_name));
     response.headers_mut().insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("private, no-store"),

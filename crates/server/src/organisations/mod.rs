@@ -66,7 +66,8 @@ impl OrganisationRow {
     }
 }
 
-const COLUMNS: &str = "id, kind, name, address, phone, hours, provider, pickup_place, territory, slot_capacity, demo";
+const COLUMNS: &str =
+    "id, kind, name, address, phone, hours, provider, pickup_place, territory, slot_capacity, demo";
 
 pub async fn get(db: &Db, id: &str) -> anyhow::Result<Option<Organisation>> {
     let sql = format!("SELECT {COLUMNS} FROM organisations WHERE id = $1");
@@ -329,7 +330,8 @@ async fn set_slot_capacity(
     }
     let capacity = i64::from(request.capacity);
     let now = now_millis();
-    on_db!(&state.db, |pool| async {
+    on_db!(&state.db, |pool| {
+        async {
         let mut tx = pool.begin().await?;
         sqlx::query("UPDATE organisations SET slot_capacity = $1 WHERE id = $2")
             .bind(capacity)
@@ -347,7 +349,8 @@ async fn set_slot_capacity(
         .await?;
         tx.commit().await
     }
-    .await)?;
+    .await
+    })?;
     tracing::info!(admin = %admin.user.id, organisation = %id, capacity, "slot capacity changed");
     Ok(Json(get(&state.db, &id).await?.ok_or_else(|| {
         anyhow::anyhow!("the organisation vanished")

@@ -72,13 +72,15 @@ async fn file_of(
     if !portal_domain::form::is_attachment_id(file_id) {
         return Ok(None);
     }
-    Ok(on_db!(&state.db, |pool| sqlx::query_as(
+    Ok(on_db!(&state.db, |pool| {
+        sqlx::query_as(
         "SELECT id, file_name, content_type, size, sha256, attached FROM case_files WHERE id = $1 AND application_id = $2"
     )
     .bind(file_id)
     .bind(application_id)
     .fetch_optional(pool)
-    .await)?)
+    .await
+    })?)
 }
 
 /// Uploads a document to attach to the next move on an application (PDF, JPEG or PNG by
@@ -175,7 +177,8 @@ async fn upload(
         size: received,
         sha256,
     };
-    on_db!(&state.db, |pool| sqlx::query(
+    on_db!(&state.db, |pool| {
+        sqlx::query(
         "INSERT INTO case_files (id, application_id, uploaded_by, file_name, content_type, size, sha256, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
     )
@@ -188,7 +191,8 @@ async fn upload(
     .bind(&file.sha256)
     .bind(now_millis())
     .execute(pool)
-    .await)?;
+    .await
+    })?;
     Ok((StatusCode::CREATED, Json(file)))
 }
 
@@ -255,7 +259,14 @@ async fn officer_download(
     let file = file_of(&state, &row.id, &file_id)
         .await?
         .ok_or(ApiError::NotFound(Msg::ErrorNotFound))?;
-    serve_stored(&state, &file.id, &file.content_type, &file.file_name, &headers).await
+    serve_stored(
+        &state,
+        &file.id,
+        &file.content_type,
+        &file.file_name,
+        &headers,
+    )
+    .await
 }
 
 /// A document attached to a move on the caller's application.
@@ -282,5 +293,12 @@ async fn citizen_download(
         .await?
         .filter(|f| f.attached)
         .ok_or(ApiError::NotFound(Msg::ErrorNotFound))?;
-    serve_stored(&state, &file.id, &file.content_type, &file.file_name, &headers).await
+    serve_stored(
+        &state,
+        &file.id,
+        &file.content_type,
+        &file.file_name,
+        &headers,
+    )
+    .await
 }

@@ -189,7 +189,9 @@ async fn an_administrator_sets_how_many_people_a_pickup_slot_serves() {
         );
     }
     assert_eq!(
-        set("almaty-school-201", json!({"capacity": "many"})).await.status,
+        set("almaty-school-201", json!({"capacity": "many"}))
+            .await
+            .status,
         StatusCode::BAD_REQUEST
     );
     assert_eq!(
@@ -199,9 +201,14 @@ async fn an_administrator_sets_how_many_people_a_pickup_slot_serves() {
     let mut office = organisation("back-office-1", "school");
     office["pickup_place"] = json!(false);
     assert_eq!(
-        app.send(Method::POST, "/api/admin/organisations", Some(office), Some(&admin))
-            .await
-            .status,
+        app.send(
+            Method::POST,
+            "/api/admin/organisations",
+            Some(office),
+            Some(&admin)
+        )
+        .await
+        .status,
         StatusCode::CREATED
     );
     let not_a_place = set("back-office-1", json!({"capacity": 3})).await;

@@ -88,6 +88,11 @@ impl TestApp {
                 "PORTAL_CALENDAR_FILE".to_string(),
                 repo_root().join("calendar/kz.json").display().to_string(),
             ),
+            // Tests run on any day of the year; the window's own tests set theirs.
+            (
+                "PORTAL_FIRST_GRADE_WINDOW".to_string(),
+                "01-01..12-31".to_string(),
+            ),
         ]);
         for (k, v) in settings {
             vars.insert(k.to_string(), v.to_string());

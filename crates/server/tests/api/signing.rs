@@ -8,7 +8,7 @@ use portal_domain::eds::{KeyFile, KeyPurpose};
 use portal_server::signing::pki::now_seconds;
 
 use crate::applications::{
-    attach, demo, enrolment_answers, field_codes, new_draft, pdf_bytes, save,
+    attach, demo, enrolment_answers, field_codes, pdf_bytes, ready_enrolment,
 };
 use crate::helpers::{Session, TestApp, repo_root};
 
@@ -21,27 +21,7 @@ fn demo_key(file: &str, password: &str) -> KeyFile {
 
 /// Aigerim's complete first-grade draft: its id and version.
 async fn ready_draft(app: &TestApp, who: &Session) -> (String, i64) {
-    let id = new_draft(app, who, "school-enrollment").await["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    assert_eq!(
-        save(app, who, &id, 1, enrolment_answers()).await.status,
-        StatusCode::OK
-    );
-    assert_eq!(
-        attach(app, who, &id, "child-photo", "photo.pdf", pdf_bytes(1000))
-            .await
-            .status,
-        StatusCode::OK
-    );
-    let version = app
-        .get_as(&format!("/api/applications/{id}"), who)
-        .await
-        .json()["version"]
-        .as_i64()
-        .unwrap();
-    (id, version)
+    ready_enrolment(app, who, enrolment_answers()).await
 }
 
 async fn refusal(app: &TestApp, who: &Session, id: &str, version: i64, key: &KeyFile) -> String {

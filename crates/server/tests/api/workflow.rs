@@ -9,7 +9,9 @@ use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
-use crate::applications::{attach, demo, enrolment_answers, fill_in, new_draft, pdf_bytes, save};
+use crate::applications::{
+    demo, enrolment_answers, fill_in, new_draft, pdf_bytes, ready_enrolment, save,
+};
 use crate::helpers::{DEMO_ADMIN, DEMO_OFFICER_SCHOOL_201, Session, TestApp, TestResponse};
 use portal_server::on_db;
 
@@ -17,26 +19,7 @@ const OTHER_SCHOOL_OFFICER: (&str, &str) = ("800707362020", "Askhat-officer-2026
 
 /// A first-grade application to school No. 201 by `who`, signed and submitted: its id.
 async fn submitted_enrolment(app: &TestApp, who: &Session) -> String {
-    let id = new_draft(app, who, "school-enrollment").await["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    assert_eq!(
-        save(app, who, &id, 1, enrolment_answers()).await.status,
-        StatusCode::OK
-    );
-    assert_eq!(
-        attach(app, who, &id, "child-photo", "photo.pdf", pdf_bytes(1000))
-            .await
-            .status,
-        StatusCode::OK
-    );
-    let version = app
-        .get_as(&format!("/api/applications/{id}"), who)
-        .await
-        .json()["version"]
-        .as_i64()
-        .unwrap();
+    let (id, version) = ready_enrolment(app, who, enrolment_answers()).await;
     let sent = app.sign_and_submit(who, &id, version).await;
     assert_eq!(sent.status, StatusCode::CREATED, "{}", sent.text());
     id
@@ -214,7 +197,11 @@ async fn an_officer_carries_an_application_from_submission_to_issue() {
             .unwrap_or_else(|| panic!("no answer with {needle}: {rows:?}"))
             .clone()
     };
-    assert!(value_of("Абай даңғылы").1.starts_with("Алматы, Абай даңғылы, 10"));
+    assert!(
+        value_of("Абай даңғылы")
+            .1
+            .starts_with("Алматы, Абай даңғылы, 10")
+    );
     assert!(
         value_of("201").1.contains("школа") || value_of("201").1.contains("Школа"),
         "the school by its name: {rows:?}"
@@ -639,12 +626,19 @@ async fn a_home_inspection_comes_before_the_decision_and_a_refusal_cites_its_gro
         }
     };
     let not_pdf = upload("act.pdf", b"MZ\x90\x00 not a document".to_vec(), &officer).await;
-    assert_eq!(code(&not_pdf), "error.upload.file_type", "{}", not_pdf.text());
+    assert_eq!(
+        code(&not_pdf),
+        "error.upload.file_type",
+        "{}",
+        not_pdf.text()
+    );
     let empty = upload("act.pdf", vec![], &officer).await;
     assert_eq!(code(&empty), "error.upload.empty");
     let bad_name = upload("../act.pdf", pdf_bytes(500), &officer).await;
     assert_eq!(bad_name.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let other_org = app.sign_in(DEMO_OFFICER_SCHOOL_201.0, DEMO_OFFICER_SCHOOL_201.1).await;
+    let other_org = app
+        .sign_in(DEMO_OFFICER_SCHOOL_201.0, DEMO_OFFICER_SCHOOL_201.1)
+        .await;
     assert_eq!(
         upload("act.pdf", pdf_bytes(500), &other_org).await.status,
         StatusCode::NOT_FOUND,
@@ -703,7 +697,10 @@ async fn a_home_inspection_comes_before_the_decision_and_a_refusal_cites_its_gro
         .get_as(&format!("/api/workspace/applications/{id}"), &officer)
         .await
         .json();
-    assert_eq!(case["history_intact"], true, "the file's hash is in the chain");
+    assert_eq!(
+        case["history_intact"], true,
+        "the file's hash is in the chain"
+    );
     assert_eq!(case["progress"]["allowed"], json!(["approve", "refuse"]));
 
     let no_grounds = act(
