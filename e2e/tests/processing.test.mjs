@@ -46,6 +46,10 @@ describe('processing', () => {
     await page.getByRole('button', { name: 'Sign and send the application' }).click();
     await page.getByRole('heading', { level: 1, name: 'Application sent' }).waitFor();
     const number = (await page.locator('.application-number').textContent()).trim();
+    // First grade: the place in the school's queue and its places.
+    await page.getByRole('heading', { name: 'Your place in the queue' }).waitFor();
+    await page.getByText(/^Place in the queue at School-gymnasium No\. 201 \(demo\) for the \d{4}–\d{4} school year: \d+\.$/).waitFor();
+    await page.getByText('First-grade places at this school: 100.').waitFor();
     await page.getByRole('heading', { name: 'Progress' }).waitFor();
     await page.getByText('Withdraw the application').waitFor();
     await expectNoAxeViolations(page, 'a sent application with its progress');
@@ -69,6 +73,7 @@ describe('processing', () => {
     await desk.getByRole('link', { name: number }).click();
     await desk.getByRole('heading', { name: 'Actions' }).waitFor();
     await desk.getByText('The history is intact').waitFor();
+    await desk.getByRole('definition').filter({ hasText: /^\d+ \/ 100$/ }).waitFor();
     await expectNoAxeViolations(desk, 'a case file');
     // The answers read as the form asks them, not as stored data.
     const answers = desk.locator('h2:has-text("Answers") ~ dl.summary-list');

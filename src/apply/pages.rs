@@ -630,6 +630,17 @@ fn Confirmation(draft: Draft) -> impl IntoView {
                     <div class="summary-list__row"><dt class="summary-list__key">{i18n.t(Msg::ApplyResultPlace)}</dt><dd class="summary-list__value">{s.result_place.get(lang).to_string()}</dd></div>
                     <div class="summary-list__row"><dt class="summary-list__key">{i18n.t(Msg::ApplicationStatusLabel)}</dt><dd class="summary-list__value"><strong class="tag">{move || i18n.t(draft.status.get().msg())}</strong></dd></div>
                 </dl>
+                {s.first_grade.map(|q| {
+                    let school = s.organisation_name.get(lang).to_string();
+                    view! {
+                        <section class="inset-text" aria-labelledby="queue-title">
+                            <h2 class="heading-m" id="queue-title">{i18n.t(Msg::FirstGradeQueueTitle)}</h2>
+                            <p>{i18n.tf(Msg::FirstGradeQueuePosition, &[("school", &school), ("year", &q.school_year.to_string()), ("next", &(q.school_year + 1).to_string()), ("position", &q.position.to_string())])}</p>
+                            {q.places.map(|places| view! { <p>{i18n.tf(Msg::FirstGradeQueuePlaces, &[("places", &places.to_string())])}</p> })}
+                            <p class="hint">{i18n.t(Msg::FirstGradeQueueNote)}</p>
+                        </section>
+                    }
+                })}
                 <p><a class="button" href=receipt download=format!("receipt-{}.pdf", s.number)>{i18n.t(Msg::ApplyDownloadReceipt)}</a></p>
                 {s.signature.clone().map(|signature| view! { <SignatureSection id=draft.id.get_value() number=s.number.clone() signature=signature/> })}
                 <super::progress::ApplicationProgress id=draft.id.get_value() status=draft.status/>

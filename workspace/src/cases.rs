@@ -247,6 +247,10 @@ fn CaseFile(case: CaseView, done: RwSignal<Option<Status>>, reload: Callback<()>
         <dl class="summary-list">
             <div class="summary-list__row"><dt class="summary-list__key">{i18n.t(Msg::ReceiptIin)}</dt><dd class="summary-list__value">{case.applicant.iin.clone()}</dd></div>
             <div class="summary-list__row"><dt class="summary-list__key">{i18n.t(Msg::CaseContacts)}</dt><dd class="summary-list__value">{contacts}</dd></div>
+            {app.submission.as_ref().and_then(|s| s.first_grade).map(|q| view! {
+                <div class="summary-list__row"><dt class="summary-list__key">{i18n.t(Msg::FirstGradeQueueLabel)}</dt><dd class="summary-list__value">
+                    {q.position}{q.places.map(|p| format!(" / {p}"))}</dd></div>
+            })}
             {case.progress.due.map(|d| view! {
                 <div class="summary-list__row"><dt class="summary-list__key">{i18n.t(Msg::QueueDue)}</dt><dd class="summary-list__value">{date_text(d)}
                     {case.progress.overdue.then(|| view! { " "<strong class="tag tag--overdue">{i18n.t(Msg::ProgressOverdue)}</strong> })}</dd></div>

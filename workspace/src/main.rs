@@ -361,6 +361,7 @@ fn NewOrganisationForm(#[prop(into)] on_created: Callback<()>) -> impl IntoView 
     let phone = RwSignal::new(String::new());
     let state_corporation_hours = RwSignal::new(false);
     let pickup = RwSignal::new(true);
+    let first_grade_places = RwSignal::new(String::new());
     let done = RwSignal::new(false);
     let kinds = Signal::derive(move || {
         OrganisationKind::ALL
@@ -386,6 +387,22 @@ fn NewOrganisationForm(#[prop(into)] on_created: Callback<()>) -> impl IntoView 
             hours: hours(state_corporation_hours.get_untracked()),
             pickup_place: pickup.get_untracked(),
             territory: Vec::new(),
+            first_grade_places: None,
+        };
+        let places = first_grade_places.get_untracked();
+        let new = match places.trim() {
+            "" => new,
+            typed => match typed.parse::<u32>() {
+                Ok(n) => NewOrganisation {
+                    first_grade_places: Some(n),
+                    ..new
+                },
+                Err(_) => NewOrganisation {
+                    // Out of range on purpose: the check below names the field.
+                    first_grade_places: Some(0),
+                    ..new
+                },
+            },
         };
         if let Err(issues) = new.check() {
             errors.show(issues);
@@ -436,6 +453,8 @@ fn NewOrganisationForm(#[prop(into)] on_created: Callback<()>) -> impl IntoView 
                 </div>
             </fieldset>
             <Checkbox errors=errors field="pickup_place" label=Msg::AdminPickupPlace value=pickup/>
+            <TextField errors=errors field="first_grade_places" label=Msg::AdminFirstGradePlaces value=first_grade_places
+                inputmode="numeric" maxlength=4 narrow=true/>
             <button class="button" type="submit">{move || i18n.t(Msg::AdminNewOrganisation)}</button>
         </form>
     }

@@ -205,6 +205,9 @@ pub struct Submission {
     pub verification_url: String,
     /// Who signed it and what the server's check established.
     pub signature: Option<SignatureInfo>,
+    /// A first-grade application's place in its school's queue.
+    #[serde(default)]
+    pub first_grade: Option<crate::first_grade::QueuePlace>,
 }
 
 /// The applicant's signature as the server verified it.

@@ -183,6 +183,18 @@ pub fn in_territory(address: &AddressAnswer, territory: &[Text]) -> bool {
         })
 }
 
+/// Where a first-grade application stands at its school.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct QueuePlace {
+    /// The school year it applies for (starting on 1 September of this year).
+    pub school_year: i32,
+    /// 1 for the first still-active application the school received, and so on.
+    pub position: u64,
+    /// The school's first-grade places, when it has said.
+    pub places: Option<u32>,
+}
+
 /// An application competing for a school's first-grade places.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Candidate {

@@ -189,6 +189,8 @@ pub struct Organisation {
     pub territory: Vec<Text>,
     /// How many people a pickup slot of this place serves at once.
     pub slot_capacity: u32,
+    /// A school's first-grade places for the coming school year.
+    pub first_grade_places: Option<u32>,
     pub demo: bool,
 }
 
@@ -218,7 +220,13 @@ pub struct NewOrganisation {
     pub pickup_place: bool,
     #[serde(default)]
     pub territory: Vec<Text>,
+    /// A school's first-grade places, 1 to [`MAX_FIRST_GRADE_PLACES`].
+    #[serde(default)]
+    pub first_grade_places: Option<u32>,
 }
+
+/// More first-grade places than the largest school has.
+pub const MAX_FIRST_GRADE_PLACES: u32 = 2000;
 
 impl NewOrganisation {
     pub fn check(&self) -> Result<(), Vec<FieldIssue>> {
@@ -260,6 +268,16 @@ impl NewOrganisation {
             issues.add(FieldIssue::new("phone", Msg::ErrorPhoneInvalid));
         }
         issues.check("hours", self.hours.validate());
+        if let Some(places) = self.first_grade_places {
+            if self.kind != OrganisationKind::School
+                || !(1..=MAX_FIRST_GRADE_PLACES).contains(&places)
+            {
+                issues.add(
+                    FieldIssue::new("first_grade_places", Msg::ErrorOrganisationFirstGradePlaces)
+                        .arg("max", MAX_FIRST_GRADE_PLACES.to_string()),
+                );
+            }
+        }
         if issues.is_empty() {
             Ok(())
         } else {

@@ -3,7 +3,7 @@
 //! child across all schools (also enforced by a unique index, for two sent at the same moment).
 
 use portal_domain::calendar::local_day_and_minute;
-use portal_domain::first_grade::{AgeRule, Window, WindowState};
+use portal_domain::first_grade::{AgeRule, QueuePlace, Window, WindowState};
 use portal_domain::form::{Answer, Answers};
 use portal_domain::iin::Iin;
 use portal_i18n::Msg;
@@ -43,13 +43,14 @@ pub fn window(state: &AppState, now: i64) -> (i32, Window) {
 }
 
 /// Refuses a first-grade application outside the window, for a child of the wrong age, or for
-/// a child who already has one; `application_id` is the one being sent.
+/// a child who already has one; `application_id` is the one being sent. Returns the school
+/// year it applies for.
 pub async fn check(
     state: &AppState,
     application_id: &str,
     child: &str,
     now: i64,
-) -> Result<(), ApiError> {
+) -> Result<i32, ApiError> {
     let (school_year, window) = window(state, now);
     if let WindowState::NotYetOpen { opens_at } = window.state(now) {
         return Err(ApiError::invalid(
@@ -72,7 +73,34 @@ pub async fn check(
     if let Some(number) = existing(state, application_id, child).await? {
         return Err(duplicate(number));
     }
-    Ok(())
+    Ok(school_year)
+}
+
+/// Statuses in which an application no longer holds a place or blocks another one.
+const INACTIVE: &str =
+    "('draft', 'withdrawn', 'refused', 'refused_to_accept', 'signature_rejected')";
+
+/// Where application `id` stands in its school's first-grade queue: the still-active
+/// applications sent before it, plus one. `None` for other applications and ended ones.
+pub async fn queue_place(state: &AppState, id: &str) -> anyhow::Result<Option<QueuePlace>> {
+    let sql = format!(
+        "SELECT a.first_grade_year,
+                (SELECT COUNT(*) FROM applications b
+                  WHERE b.organisation_id = a.organisation_id AND b.first_grade_year = a.first_grade_year
+                    AND b.first_grade_position <= a.first_grade_position AND b.status NOT IN {INACTIVE}),
+                o.first_grade_places
+         FROM applications a JOIN organisations o ON o.id = a.organisation_id
+         WHERE a.id = $1 AND a.first_grade_position IS NOT NULL AND a.status NOT IN {INACTIVE}"
+    );
+    let row: Option<(i64, i64, Option<i64>)> = on_db!(&state.db, |pool| sqlx::query_as(&sql)
+        .bind(id)
+        .fetch_optional(pool)
+        .await)?;
+    Ok(row.map(|(year, position, places)| QueuePlace {
+        school_year: year as i32,
+        position: position.max(1) as u64,
+        places: places.map(|p| p.clamp(0, i64::from(u32::MAX)) as u32),
+    }))
 }
 
 /// The number of the child's active first-grade application other than `application_id`.
@@ -81,15 +109,15 @@ pub async fn existing(
     application_id: &str,
     child: &str,
 ) -> anyhow::Result<Option<String>> {
+    let sql = format!(
+        "SELECT number FROM applications WHERE first_grade_child = $1 AND id <> $2 AND status NOT IN {INACTIVE}"
+    );
     Ok(on_db!(&state.db, |pool| {
-        sqlx::query_scalar(
-        "SELECT number FROM applications WHERE first_grade_child = $1 AND id <> $2
-           AND status NOT IN ('draft', 'withdrawn', 'refused', 'refused_to_accept', 'signature_rejected')"
-    )
-    .bind(child)
-    .bind(application_id)
-    .fetch_optional(pool)
-    .await
+        sqlx::query_scalar(&sql)
+            .bind(child)
+            .bind(application_id)
+            .fetch_optional(pool)
+            .await
     })?)
 }
 

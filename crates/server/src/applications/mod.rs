@@ -111,6 +111,7 @@ pub async fn view(state: &AppState, row: &ApplicationRow) -> Result<ApplicationV
                     row.verification_code.as_deref().unwrap_or_default()
                 ),
                 signature: crate::signing::documents::info(state, &row.id).await?,
+                first_grade: crate::first_grade::queue_place(state, &row.id).await?,
             })
         }
         _ => None,
@@ -414,9 +415,10 @@ async fn submit(
         .ok_or_else(|| anyhow::anyhow!("a complete form names its provider"))?;
     let first_grade_child =
         crate::first_grade::child_of(&row.service_id, &kept).map(str::to_string);
-    if let Some(child) = &first_grade_child {
-        crate::first_grade::check(&state, &row.id, child, now_millis()).await?;
-    }
+    let first_grade_year = match &first_grade_child {
+        Some(child) => Some(crate::first_grade::check(&state, &row.id, child, now_millis()).await?),
+        None => None,
+    };
     let signature = crate::signing::check_submission(
         &state,
         &row,
@@ -443,7 +445,7 @@ async fn submit(
         lang: lang.code(),
         status: signature.status(),
         signature: signature.record(),
-        first_grade_child: first_grade_child.as_deref(),
+        first_grade: first_grade_child.as_deref().zip(first_grade_year),
     };
     let status = match store::submit(&state.db, facts).await? {
         Submitted::Now => StatusCode::CREATED,

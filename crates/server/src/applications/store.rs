@@ -171,8 +171,9 @@ pub struct SubmissionFacts<'a> {
     /// `submitted`, or `signature_pending` while the signature's revocation is unknown.
     pub status: Status,
     pub signature: SignatureRecord<'a>,
-    /// The child's IIN, for a first-grade application (one per child).
-    pub first_grade_child: Option<&'a str>,
+    /// The child's IIN and the school year, for a first-grade application (one per child;
+    /// it takes the next place in the school's queue).
+    pub first_grade: Option<(&'a str, i32)>,
 }
 
 /// The signature stored with a submission, and what its verification established.
@@ -219,7 +220,11 @@ pub async fn submit(db: &Db, facts: SubmissionFacts<'_>) -> anyhow::Result<Submi
         let done = sqlx::query(
             "UPDATE applications SET status = $11, answers = $1, version = version + 1, updated_at = $2,
                     number = $3, submitted_at = $2, definition_sha256 = $4, organisation_id = $5, consent_at = $2,
-                    expected_result_date = $6, verification_code = $7, lang = $8, first_grade_child = $12
+                    expected_result_date = $6, verification_code = $7, lang = $8, first_grade_child = $12,
+                    first_grade_year = $13,
+                    first_grade_position = CASE WHEN $13 IS NULL THEN NULL ELSE
+                        (SELECT COALESCE(MAX(first_grade_position), 0) + 1 FROM applications
+                          WHERE organisation_id = $5 AND first_grade_year = $13) END
              WHERE id = $9 AND version = $10 AND status = 'draft'",
         )
         .bind(&answers)
@@ -233,7 +238,8 @@ pub async fn submit(db: &Db, facts: SubmissionFacts<'_>) -> anyhow::Result<Submi
         .bind(facts.id)
         .bind(facts.version)
         .bind(facts.status.code())
-        .bind(facts.first_grade_child)
+        .bind(facts.first_grade.map(|(child, _)| child))
+        .bind(facts.first_grade.map(|(_, year)| year))
         .execute(&mut *tx)
         .await;
         let done = match done {

@@ -44,6 +44,7 @@ struct OrganisationRow {
     pickup_place: bool,
     territory: String,
     slot_capacity: i64,
+    first_grade_places: Option<i64>,
     demo: bool,
 }
 
@@ -61,13 +62,15 @@ impl OrganisationRow {
             provider: self.provider,
             pickup_place: self.pickup_place,
             slot_capacity: self.slot_capacity.clamp(0, i64::from(u32::MAX)) as u32,
+            first_grade_places: self
+                .first_grade_places
+                .map(|n| n.clamp(0, i64::from(u32::MAX)) as u32),
             demo: self.demo,
         })
     }
 }
 
-const COLUMNS: &str =
-    "id, kind, name, address, phone, hours, provider, pickup_place, territory, slot_capacity, demo";
+const COLUMNS: &str = "id, kind, name, address, phone, hours, provider, pickup_place, territory, slot_capacity, first_grade_places, demo";
 
 pub async fn get(db: &Db, id: &str) -> anyhow::Result<Option<Organisation>> {
     let sql = format!("SELECT {COLUMNS} FROM organisations WHERE id = $1");
@@ -126,8 +129,8 @@ pub async fn create(
     let provider = new.kind.provider_kind().is_some();
     let result = on_db!(db, |pool| {
         sqlx::query(
-            "INSERT INTO organisations (id, kind, name, address, phone, hours, provider, pickup_place, territory, demo, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            "INSERT INTO organisations (id, kind, name, address, phone, hours, provider, pickup_place, territory, demo, created_at, first_grade_places)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
         .bind(&new.id)
         .bind(new.kind.code())
@@ -140,6 +143,7 @@ pub async fn create(
         .bind(serde_json::to_string(&new.territory).map_err(anyhow::Error::from)?)
         .bind(demo)
         .bind(now_millis())
+        .bind(new.first_grade_places.map(i64::from))
         .execute(pool)
         .await
         .map_err(CreateError::from_sqlx)

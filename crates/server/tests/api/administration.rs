@@ -121,6 +121,32 @@ async fn organisations_are_validated() {
         .map(|f| f["field"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(fields, vec!["id", "name.kk", "hours"]);
+    let mut office = organisation("almaty-office-1", "city_education_department");
+    office["first_grade_places"] = json!(30);
+    let not_a_school = app
+        .send(
+            Method::POST,
+            "/api/admin/organisations?lang=en",
+            Some(office),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(
+        not_a_school.json()["fields"][0]["message"],
+        "Only a school has first-grade places: a whole number from 1 to 2000."
+    );
+    let mut school = organisation("almaty-school-888", "school");
+    school["first_grade_places"] = json!(120);
+    let created = app
+        .send(
+            Method::POST,
+            "/api/admin/organisations",
+            Some(school),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+    assert_eq!(created.json()["first_grade_places"], 120);
     let duplicate = app
         .send(
             Method::POST,

@@ -236,3 +236,63 @@ async fn two_applications_for_one_child_sent_at_the_same_instant_make_one() {
         "a unique index guards one application per child"
     );
 }
+
+#[tokio::test]
+async fn each_application_shows_its_place_in_the_schools_queue() {
+    let app = TestApp::with(&[("PORTAL_DEMO", "1")]).await;
+    let mut sent = Vec::new();
+    for school in [
+        "almaty-school-201",
+        "almaty-school-201",
+        "almaty-school-202",
+        "almaty-school-201",
+    ] {
+        let parent = app.citizen().await;
+        let mut answers = with_child(&child_born(this_year() - 6));
+        answers["school"] = json!(school);
+        let (id, version) = ready_enrolment(&app, &parent, answers).await;
+        let response = app.sign_and_submit(&parent, &id, version).await;
+        assert_eq!(response.status, StatusCode::CREATED, "{}", response.text());
+        sent.push((parent, id));
+    }
+    let place = |i: usize| {
+        let (parent, id) = &sent[i];
+        let (app, parent, id) = (&app, parent.clone(), id.clone());
+        async move {
+            app.get_as(&format!("/api/applications/{id}"), &parent)
+                .await
+                .json()["submission"]["first_grade"]
+                .clone()
+        }
+    };
+    assert_eq!(
+        place(0).await,
+        json!({"school_year": this_year(), "position": 1, "places": 100})
+    );
+    assert_eq!(place(1).await["position"], 2);
+    assert_eq!(
+        place(2).await["position"],
+        1,
+        "another school has its own queue"
+    );
+    assert_eq!(place(2).await["places"], 75);
+    assert_eq!(place(3).await["position"], 3);
+    // The first withdraws: those after it move up; the order among them stays.
+    let (parent, first) = &sent[0];
+    let withdrawn = app
+        .send(
+            Method::POST,
+            &format!("/api/applications/{first}/withdrawal"),
+            None,
+            Some(parent),
+        )
+        .await;
+    assert_eq!(withdrawn.status, StatusCode::OK);
+    assert_eq!(
+        place(0).await,
+        Value::Null,
+        "a withdrawn application holds no place"
+    );
+    assert_eq!(place(1).await["position"], 1);
+    assert_eq!(place(3).await["position"], 2);
+}
