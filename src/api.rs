@@ -506,6 +506,10 @@ pub async fn save_calendar_year(
     with_body(Request::put(&format!("/api/admin/calendar/{year}")), data).await
 }
 
+pub async fn first_grade_window() -> Result<portal_domain::first_grade::WindowView, ApiFailure> {
+    get_json("/api/first-grade/window").await
+}
+
 pub async fn officer_slots(id: &str) -> Result<Vec<portal_domain::workflow::SlotView>, ApiFailure> {
     get_json(&format!("/api/workspace/applications/{id}/slots")).await
 }

@@ -38,6 +38,7 @@ describe('processing', () => {
     const page = await citizen.newPage();
     const errors = watchErrors(page);
     await page.goto(`${portal.server.url}/applications/${id}/check?lang=en`);
+    await page.getByText(/^Applications for first grade \(\d{4}–\d{4} school year\) are open until 31\.12\.\d{4} at 23:59 \(Astana time\)\.$/).waitFor();
     await page.getByLabel(/I agree to the use of my personal data/).check();
     await page.getByLabel('Key file for signing (.p12)').setInputFiles(join(process.env.PORTAL_DEMO_DIR, 'keys', '880314412019-signing.p12'));
     await page.getByLabel('Key file password').fill('Aigerim-key-2026');

@@ -502,6 +502,12 @@ pub fn CheckAnswersPage() -> impl IntoView {
             <ErrorSummary errors=errors/>
             <span class="caption">{title}</span>
             <h1>{move || i18n.t(Msg::ApplyCheckTitle)}</h1>
+            <Show when=move || {
+                draft.service.with_value(|s| s.id == "school-enrollment")
+                    && draft.answers.with(|a| matches!(a.get("grade"), Some(Answer::Text(g)) if g.trim() == "1"))
+            }>
+                <super::progress::FirstGradeWindow/>
+            </Show>
             <Applicant/>
             {rows}
             <h2 class="heading-m">{move || i18n.t(Msg::ApplyOtherDocuments)}</h2>

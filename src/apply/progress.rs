@@ -62,6 +62,33 @@ pub fn hours_text(lang: Lang, hours: &OpeningHours) -> String {
         .join("; ")
 }
 
+/// When first-grade applications are sent: open until…, or opening on… (Astana time).
+#[component]
+pub fn FirstGradeWindow() -> impl IntoView {
+    let i18n = use_i18n();
+    let window = LocalResource::new(api::first_grade_window);
+    move || {
+        window.get().and_then(Result::ok).map(|w| {
+            let lang = i18n.lang();
+            // The last open minute reads better than the first closed one.
+            let (msg, at) = if w.open {
+                (Msg::FirstGradeWindowOpen, w.closes_at - 60_000)
+            } else {
+                (Msg::FirstGradeWindowNotOpen, w.opens_at)
+            };
+            let text = i18n.tf(
+                msg,
+                &[
+                    ("year", &w.school_year.to_string()),
+                    ("next", &(w.school_year + 1).to_string()),
+                    ("date", &astana_time(lang, at)),
+                ],
+            );
+            view! { <div class="inset-text first-grade-window"><p>{text}</p></div> }
+        })
+    }
+}
+
 /// The documents attached to a move, as download links (`url` of a file id).
 pub fn event_files(files: &[CaseFile], url: impl Fn(&str) -> String) -> Option<AnyView> {
     let i18n = use_i18n();

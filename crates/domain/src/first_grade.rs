@@ -61,6 +61,73 @@ impl Window {
     }
 }
 
+/// `GET /api/first-grade/window` and the administrators' view of a school year's window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WindowView {
+    pub school_year: i32,
+    /// Unix milliseconds.
+    pub opens_at: i64,
+    /// Unix milliseconds; the first moment it is closed.
+    pub closes_at: i64,
+    /// Applications are sent now.
+    pub open: bool,
+    /// Set by an administrator for this year (else the portal's default days).
+    pub edited: bool,
+}
+
+/// `PUT /api/admin/first-grade/{year}`: the exact opening and closing moments of a year.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct WindowEdit {
+    /// Unix milliseconds.
+    pub opens_at: i64,
+    /// Unix milliseconds; the first moment it is closed.
+    pub closes_at: i64,
+}
+
+impl WindowEdit {
+    /// A window for `school_year` opens in that year or the one before, closes after it opens
+    /// and no later than the end of the year.
+    pub fn check(&self, school_year: i32) -> Result<Window, Vec<crate::validation::FieldIssue>> {
+        use crate::validation::FieldIssue;
+        let start = |y: i32| {
+            Date::from_ymd(y, 1, 1)
+                .map(local_midnight)
+                .unwrap_or(i64::MAX)
+        };
+        let mut issues = Vec::new();
+        if self.opens_at < start(school_year - 1) || self.opens_at >= start(school_year + 1) {
+            issues.push(
+                FieldIssue::new("opens_at", Msg::ErrorFirstGradeWindowYear)
+                    .arg("year", school_year.to_string())
+                    .arg("next", (school_year + 1).to_string()),
+            );
+        }
+        if self.closes_at <= self.opens_at {
+            issues.push(FieldIssue::new(
+                "closes_at",
+                Msg::ErrorFirstGradeWindowOrder,
+            ));
+        } else if self.closes_at > start(school_year + 1) {
+            issues.push(
+                FieldIssue::new("closes_at", Msg::ErrorFirstGradeWindowYear)
+                    .arg("year", school_year.to_string())
+                    .arg("next", (school_year + 1).to_string()),
+            );
+        }
+        if issues.is_empty() {
+            Ok(Window {
+                opens_at: self.opens_at,
+                closes_at: self.closes_at,
+            })
+        } else {
+            Err(issues)
+        }
+    }
+}
+
 /// Who may start first grade in a school year: children who turn `youngest` (6) in that
 /// calendar year at the latest, and are at most `oldest` (7) on 1 September.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -264,6 +331,30 @@ mod tests {
         assert_eq!(w.closes_at - w.opens_at, 153 * 24 * 3_600_000);
         assert!(Window::for_year(2026, md("08-31"), md("04-01")).is_none());
         assert!(Window::for_year(2026, md("02-29"), md("08-31")).is_none());
+    }
+
+    #[test]
+    fn an_edited_window_stays_around_its_school_year() {
+        let day = |s: &str| local_midnight(d(s));
+        let edit = |from: &str, to: &str| WindowEdit {
+            opens_at: day(from),
+            closes_at: day(to),
+        };
+        assert!(edit("2027-04-01", "2027-09-01").check(2027).is_ok());
+        assert!(
+            edit("2026-12-01", "2027-01-15").check(2027).is_ok(),
+            "it may open the year before"
+        );
+        let fields = |e: WindowEdit| -> Vec<String> {
+            e.check(2027)
+                .unwrap_err()
+                .into_iter()
+                .map(|i| i.field)
+                .collect()
+        };
+        assert_eq!(fields(edit("2027-05-01", "2027-04-01")), ["closes_at"]);
+        assert_eq!(fields(edit("2025-12-31", "2027-04-01")), ["opens_at"]);
+        assert_eq!(fields(edit("2027-04-01", "2028-01-02")), ["closes_at"]);
     }
 
     #[test]

@@ -24,8 +24,8 @@ use crate::error::{api_not_found, render_errors};
 use crate::security::{self, SecurityHeaders};
 use crate::static_files::{self, StaticFiles};
 use crate::{
-    accounts, applications, attachments, calendar, demo, health, notifications, openapi,
-    organisations, signing, workflow,
+    accounts, applications, attachments, calendar, demo, first_grade, health, notifications,
+    openapi, organisations, signing, workflow,
 };
 
 #[derive(Clone)]
@@ -52,6 +52,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .merge(signing::routes())
         .merge(workflow::routes())
         .merge(calendar::routes())
+        .merge(first_grade::routes())
 }
 
 pub fn router(state: AppState) -> Router {

@@ -2,14 +2,23 @@
 //! only inside the year's window, for a child of first-grade age (from the IIN), and once per
 //! child across all schools (also enforced by a unique index, for two sent at the same moment).
 
+use axum::Json;
+use axum::extract::{Path, State};
+use portal_domain::api::ErrorBody;
 use portal_domain::calendar::local_day_and_minute;
-use portal_domain::first_grade::{AgeRule, QueuePlace, Window, WindowState};
+use portal_domain::first_grade::{
+    AgeRule, QueuePlace, Window, WindowEdit, WindowState, WindowView,
+};
 use portal_domain::form::{Answer, Answers};
 use portal_domain::iin::Iin;
 use portal_i18n::Msg;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use crate::accounts::auth::Admin;
 use crate::app::AppState;
-use crate::error::{ApiError, FieldProblem};
+use crate::db::now_millis;
+use crate::error::{ApiError, ApiJson, FieldProblem};
 use crate::on_db;
 
 pub const SERVICE: &str = "school-enrollment";
@@ -27,19 +36,141 @@ pub fn child_of<'a>(service_id: &str, answers: &'a Answers) -> Option<&'a str> {
     }
 }
 
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(current_window))
+        .routes(routes!(get_window, put_window))
+}
+
+/// School year `year`'s window: an administrator's, or the configured days.
+async fn window_of(state: &AppState, year: i32) -> anyhow::Result<(Window, bool)> {
+    let stored: Option<(i64, i64)> = on_db!(&state.db, |pool| sqlx::query_as(
+        "SELECT opens_at, closes_at FROM first_grade_windows WHERE school_year = $1"
+    )
+    .bind(i64::from(year))
+    .fetch_optional(pool)
+    .await)?;
+    Ok(match stored {
+        Some((opens_at, closes_at)) => (
+            Window {
+                opens_at,
+                closes_at,
+            },
+            true,
+        ),
+        None => {
+            let (first, last) = state.config.first_grade_window;
+            let window = Window::for_year(year, first, last)
+                .expect("the configured window exists every year");
+            (window, false)
+        }
+    })
+}
+
 /// The school year applications are taken for at `now`, and its window: this year's until it
 /// closes, then next year's.
-pub fn window(state: &AppState, now: i64) -> (i32, Window) {
+pub async fn window(state: &AppState, now: i64) -> anyhow::Result<(i32, Window, bool)> {
     let year = local_day_and_minute(now).0.year();
-    let (first, last) = state.config.first_grade_window;
-    let of =
-        |y: i32| Window::for_year(y, first, last).expect("the configured window exists every year");
-    let this = of(year);
-    if now >= this.closes_at {
-        (year + 1, of(year + 1))
-    } else {
-        (year, this)
+    let (this, edited) = window_of(state, year).await?;
+    if now < this.closes_at {
+        return Ok((year, this, edited));
     }
+    let (next, edited) = window_of(state, year + 1).await?;
+    Ok((year + 1, next, edited))
+}
+
+fn view(school_year: i32, window: Window, edited: bool, now: i64) -> WindowView {
+    WindowView {
+        school_year,
+        opens_at: window.opens_at,
+        closes_at: window.closes_at,
+        open: window.state(now) == WindowState::Open,
+        edited,
+    }
+}
+
+/// When first-grade applications are sent: the coming school year's window, and whether it
+/// is open now. Public.
+#[utoipa::path(
+    get,
+    path = "/api/first-grade/window",
+    tag = "first grade",
+    responses((status = 200, body = WindowView))
+)]
+async fn current_window(State(state): State<AppState>) -> Result<Json<WindowView>, ApiError> {
+    let now = now_millis();
+    let (year, window, edited) = window(&state, now).await?;
+    Ok(Json(view(year, window, edited, now)))
+}
+
+fn school_year(year: i32) -> Result<i32, ApiError> {
+    if (2000..=2100).contains(&year) {
+        Ok(year)
+    } else {
+        Err(ApiError::NotFound(Msg::ErrorCalendarYear))
+    }
+}
+
+/// A school year's window, as set or by default.
+#[utoipa::path(
+    get,
+    path = "/api/admin/first-grade/{year}",
+    tag = "administration",
+    security(("session" = [])),
+    params(("year" = i32, Path, description = "The school year, by the year it starts in")),
+    responses((status = 200, body = WindowView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
+)]
+async fn get_window(
+    State(state): State<AppState>,
+    _admin: Admin,
+    Path(year): Path<i32>,
+) -> Result<Json<WindowView>, ApiError> {
+    let year = school_year(year)?;
+    let (window, edited) = window_of(&state, year).await?;
+    Ok(Json(view(year, window, edited, now_millis())))
+}
+
+/// Sets a school year's window to the minute, as the government announces it.
+#[utoipa::path(
+    put,
+    path = "/api/admin/first-grade/{year}",
+    tag = "administration",
+    security(("session" = [])),
+    params(("year" = i32, Path, description = "The school year, by the year it starts in")),
+    request_body = WindowEdit,
+    responses(
+        (status = 200, body = WindowView),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 422, description = "Closes before it opens, or outside the school year", body = ErrorBody),
+    )
+)]
+async fn put_window(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    Path(year): Path<i32>,
+    ApiJson(edit): ApiJson<WindowEdit>,
+) -> Result<Json<WindowView>, ApiError> {
+    let year = school_year(year)?;
+    let window = edit.check(year).map_err(ApiError::Invalid)?;
+    on_db!(&state.db, |pool| {
+        sqlx::query(
+        "INSERT INTO first_grade_windows (school_year, opens_at, closes_at, updated_at, updated_by)
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (school_year) DO UPDATE SET opens_at = excluded.opens_at, closes_at = excluded.closes_at,
+             updated_at = excluded.updated_at, updated_by = excluded.updated_by"
+    )
+    .bind(i64::from(year))
+    .bind(window.opens_at)
+    .bind(window.closes_at)
+    .bind(now_millis())
+    .bind(&admin.user.id)
+    .execute(pool)
+    .await
+    })?;
+    tracing::info!(admin = %admin.user.id, year, "first-grade window set");
+    Ok(Json(view(year, window, true, now_millis())))
 }
 
 /// Refuses a first-grade application outside the window, for a child of the wrong age, or for
@@ -51,7 +182,7 @@ pub async fn check(
     child: &str,
     now: i64,
 ) -> Result<i32, ApiError> {
-    let (school_year, window) = window(state, now);
+    let (school_year, window, _) = window(state, now).await?;
     if let WindowState::NotYetOpen { opens_at } = window.state(now) {
         return Err(ApiError::invalid(
             FieldProblem::new("grade", Msg::ErrorFirstGradeNotOpen)

@@ -26,6 +26,7 @@ use crate::app::AppState;
         (name = "applications", description = "Drafts, attachments, submission and receipts"),
         (name = "notifications", description = "The notification centre"),
         (name = "workspace", description = "The provider workspace"),
+        (name = "first grade", description = "First-grade enrolment: the window"),
         (name = "administration", description = "Organisations and officers"),
         (name = "operations", description = "Health and API description"),
     ),

@@ -339,6 +339,17 @@ const ACCESS: &[(&str, &str, Access)] = &[
     ),
     ("GET", "/api/providers", Access::Public),
     ("GET", "/api/verify/{code}", Access::Public),
+    ("GET", "/api/first-grade/window", Access::Public),
+    (
+        "GET",
+        "/api/admin/first-grade/{year}",
+        Access::Only("administrator"),
+    ),
+    (
+        "PUT",
+        "/api/admin/first-grade/{year}",
+        Access::Only("administrator"),
+    ),
     ("GET", "/api/applications", Access::Only("citizen")),
     ("POST", "/api/applications", Access::Only("citizen")),
     ("GET", "/api/applications/{id}", Access::Only("citizen")),

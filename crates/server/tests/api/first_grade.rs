@@ -296,3 +296,69 @@ async fn each_application_shows_its_place_in_the_schools_queue() {
     assert_eq!(place(1).await["position"], 1);
     assert_eq!(place(3).await["position"], 2);
 }
+
+#[tokio::test]
+async fn administrators_set_the_window_to_the_minute_and_everyone_sees_it() {
+    let app = TestApp::with(&[("PORTAL_DEMO", "1")]).await;
+    let year = this_year();
+    let public = app.get("/api/first-grade/window").await.json();
+    assert_eq!(
+        (&public["school_year"], &public["open"], &public["edited"]),
+        (&json!(year), &json!(true), &json!(false)),
+        "the demo's default: open all year"
+    );
+    let admin = app
+        .sign_in(crate::helpers::DEMO_ADMIN.0, crate::helpers::DEMO_ADMIN.1)
+        .await;
+    let set = |body: Value| {
+        let (app, admin, uri) = (
+            &app,
+            &admin,
+            format!("/api/admin/first-grade/{year}?lang=en"),
+        );
+        async move { app.send(Method::PUT, &uri, Some(body), Some(admin)).await }
+    };
+    let now = portal_server::db::now_millis();
+    let backwards = set(json!({"opens_at": now + 3_600_000, "closes_at": now})).await;
+    let (field, _, message) = problem(&backwards);
+    assert_eq!(field, "closes_at");
+    assert_eq!(message, "The window must close after it opens.");
+    assert_eq!(
+        set(json!({"opens_at": now, "closes_at": now + 1, "extra": 1}))
+            .await
+            .status,
+        StatusCode::BAD_REQUEST
+    );
+    // It opens in ten minutes: sending now is refused, naming that minute.
+    let opens_at = now + 600_000;
+    let saved = set(json!({"opens_at": opens_at, "closes_at": opens_at + 3_600_000})).await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.text());
+    assert_eq!(saved.json()["edited"], true);
+    let public = app.get("/api/first-grade/window").await.json();
+    assert_eq!(public["open"], false);
+    assert_eq!(public["opens_at"], opens_at);
+    let parent = app.citizen().await;
+    let (id, version) = ready_enrolment(&app, &parent, enrolment_answers()).await;
+    let refused = app.sign_and_submit(&parent, &id, version).await;
+    let (field, code, message) = problem(&refused);
+    assert_eq!(
+        (field.as_str(), code.as_str()),
+        ("grade", "error.first_grade.not_open")
+    );
+    assert!(
+        message.contains(&portal_server::pdf::local_date_time(opens_at)),
+        "{message}"
+    );
+    assert_eq!(
+        app.get_as(&format!("/api/admin/first-grade/{year}"), &admin)
+            .await
+            .json()["opens_at"],
+        opens_at
+    );
+    assert_eq!(
+        app.get_as("/api/admin/first-grade/1999", &admin)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+}
