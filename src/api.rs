@@ -506,6 +506,26 @@ pub async fn save_calendar_year(
     with_body(Request::put(&format!("/api/admin/calendar/{year}")), data).await
 }
 
+pub async fn schedule_submission(
+    id: &str,
+    request: &SubmitRequest,
+) -> Result<ApplicationView, ApiFailure> {
+    with_body(
+        Request::post(&application_path(id, "/scheduled-submission")?),
+        request,
+    )
+    .await
+}
+
+pub async fn unschedule_submission(id: &str) -> Result<ApplicationView, ApiFailure> {
+    send(
+        Request::delete(&application_path(id, "/scheduled-submission")?),
+        None,
+    )
+    .await?
+    .ok_or(ApiFailure::Network)
+}
+
 pub async fn first_grade_window() -> Result<portal_domain::first_grade::WindowView, ApiFailure> {
     get_json("/api/first-grade/window").await
 }

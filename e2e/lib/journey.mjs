@@ -182,3 +182,14 @@ export async function readyEnrolmentDraft(request, url, who) {
   if (uploaded.status() !== 200) throw new Error(`uploading: ${await uploaded.text()}`);
   return draft.id;
 }
+
+/// Signs `who` (an officer) in on `desk` and searches the queue for application `number`.
+export async function findInQueue(desk, url, who, number) {
+  await desk.goto(`${url}/login?lang=en`);
+  await desk.getByLabel('IIN', { exact: true }).fill(who.iin);
+  await desk.getByLabel('Password', { exact: true }).fill(who.password);
+  await desk.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await desk.getByRole('heading', { name: 'Applications' }).waitFor();
+  await desk.getByLabel('Number or IIN').fill(number);
+  await desk.getByRole('button', { name: 'Show' }).click();
+}

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 
 import { expectNoAxeViolations, watchErrors } from '../lib/browser.mjs';
-import { readyEnrolmentDraft, usePortal } from '../lib/journey.mjs';
+import { findInQueue, readyEnrolmentDraft, usePortal } from '../lib/journey.mjs';
 
 const portal = usePortal({ PORTAL_DEMO: '1' });
 const AIGERIM = { iin: '880314412019', password: 'Aigerim-demo-2026' };
@@ -63,13 +63,7 @@ describe('processing', () => {
     const staff = await portal.browser.newContext({ locale: 'en-GB' });
     const desk = await staff.newPage();
     const deskErrors = watchErrors(desk);
-    await desk.goto(`${portal.server.url}/login?lang=en`);
-    await desk.getByLabel('IIN', { exact: true }).fill(GULNAR.iin);
-    await desk.getByLabel('Password', { exact: true }).fill(GULNAR.password);
-    await desk.getByRole('button', { name: 'Sign in', exact: true }).click();
-    await desk.getByRole('heading', { name: 'Applications' }).waitFor();
-    await desk.getByLabel('Number or IIN').fill(number);
-    await desk.getByRole('button', { name: 'Show' }).click();
+    await findInQueue(desk, portal.server.url, GULNAR, number);
     await expectNoAxeViolations(desk, 'the officer queue');
     await desk.getByRole('link', { name: number }).click();
     await desk.getByRole('heading', { name: 'Actions' }).waitFor();

@@ -42,6 +42,8 @@ pub struct Draft {
     pub limits: StoredValue<UploadLimits>,
     pub status: RwSignal<Status>,
     pub submission: RwSignal<Option<Submission>>,
+    /// A signed first-grade draft the portal sends when applications open: that moment.
+    pub scheduled_for: RwSignal<Option<i64>>,
     pub save_state: RwSignal<SaveState>,
     /// The server's copy, when it moved on while this browser had unsaved answers.
     pub conflict: RwSignal<Option<ApplicationView>>,
@@ -83,6 +85,7 @@ impl Draft {
             limits: StoredValue::new(view.limits),
             status: RwSignal::new(view.status),
             submission: RwSignal::new(view.submission.clone()),
+            scheduled_for: RwSignal::new(view.scheduled_for),
             save_state: RwSignal::new(SaveState::Idle),
             conflict: RwSignal::new(None),
             restored: RwSignal::new(false),
@@ -346,6 +349,7 @@ impl Draft {
         self.status.set(view.status);
         self.attachments.set(view.attachments);
         self.submission.set(view.submission);
+        self.scheduled_for.set(view.scheduled_for);
         if view.status != Status::Draft {
             self.forget_local();
         }

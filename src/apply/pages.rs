@@ -355,6 +355,42 @@ pub fn CheckAnswersPage() -> impl IntoView {
     let title = service_title(draft);
     use_title(move || i18n.t(Msg::ApplyCheckTitle).to_string());
     let id = draft.id.get_value();
+    // First grade before the window opens: signing schedules the sending at the opening.
+    let first_grade = move || {
+        draft.service.with_value(|s| s.id == "school-enrollment")
+            && draft
+                .answers
+                .with(|a| matches!(a.get("grade"), Some(Answer::Text(g)) if g.trim() == "1"))
+    };
+    let opening = LocalResource::new(api::first_grade_window);
+    let at_opening =
+        move || first_grade() && opening.get().and_then(Result::ok).is_some_and(|w| !w.open);
+    // Once scheduled, the page follows the live notifications: when the portal sends it, the
+    // confirmation replaces this page.
+    let live = crate::live::use_live();
+    Effect::new(move |_| {
+        live.tick.track();
+        if draft.scheduled_for.get_untracked().is_none() {
+            return;
+        }
+        let id = draft.id.get_value();
+        leptos::task::spawn_local(async move {
+            if let Ok(view) = api::application(&id).await {
+                if draft.alive() {
+                    draft.apply_view(view);
+                }
+            }
+        });
+    });
+    let cancel_schedule = move |_| {
+        let id = draft.id.get_value();
+        leptos::task::spawn_local(async move {
+            match api::unschedule_submission(&id).await {
+                Ok(view) => draft.apply_view(view),
+                Err(failure) => errors.show_failure(failure, "signature"),
+            }
+        });
+    };
     // Signs with the opened key file, or through NCALayer, and sends.
     let send = move |via: Via| {
         if sending.get_untracked().is_some() {
@@ -427,7 +463,17 @@ pub fn CheckAnswersPage() -> impl IntoView {
                 consent: consent.get_untracked(),
                 signature,
             };
-            match api::submit_application(&id, &request).await {
+            let scheduling = at_opening();
+            let sent = if scheduling {
+                api::schedule_submission(&id, &request).await
+            } else {
+                api::submit_application(&id, &request).await
+            };
+            match sent {
+                Ok(view) if scheduling => {
+                    errors.clear();
+                    draft.apply_view(view);
+                }
                 Ok(view) => {
                     draft.apply_view(view);
                     go_to(&format!("/applications/{id}"), &navigate, false);
@@ -502,12 +548,15 @@ pub fn CheckAnswersPage() -> impl IntoView {
             <ErrorSummary errors=errors/>
             <span class="caption">{title}</span>
             <h1>{move || i18n.t(Msg::ApplyCheckTitle)}</h1>
-            <Show when=move || {
-                draft.service.with_value(|s| s.id == "school-enrollment")
-                    && draft.answers.with(|a| matches!(a.get("grade"), Some(Answer::Text(g)) if g.trim() == "1"))
-            }>
+            <Show when=first_grade>
                 <super::progress::FirstGradeWindow/>
             </Show>
+            {move || draft.scheduled_for.get().map(|at| view! {
+                <div class="notice notice--success" role="status">
+                    <p>{i18n.tf(Msg::FirstGradeScheduled, &[("date", &super::progress::astana_time(i18n.lang(), at))])}</p>
+                    <p><button class="button button--secondary" type="button" on:click=cancel_schedule>{i18n.t(Msg::FirstGradeUnschedule)}</button></p>
+                </div>
+            })}
             <Applicant/>
             {rows}
             <h2 class="heading-m">{move || i18n.t(Msg::ApplyOtherDocuments)}</h2>
@@ -533,7 +582,7 @@ pub fn CheckAnswersPage() -> impl IntoView {
                 </fieldset>
                 <KeyFilePicker signer=signer errors=errors application_id=id.clone()/>
                 <button type="submit" class="button" disabled=move || sending.get().is_some()>
-                    {move || i18n.t(if sending.get() == Some(Via::KeyFile) { Msg::SignSigning } else { Msg::SignSignAndSend })}
+                    {move || i18n.t(if sending.get() == Some(Via::KeyFile) { Msg::SignSigning } else if at_opening() { Msg::FirstGradeScheduleButton } else { Msg::SignSignAndSend })}
                 </button>
                 <h2 class="heading-s">{move || i18n.t(Msg::SignNcalayerTitle)}</h2>
                 <p class="hint">{move || i18n.t(Msg::SignNcalayerHint)}</p>

@@ -186,6 +186,10 @@ pub struct ApplicationView {
     pub created_at: i64,
     pub updated_at: i64,
     pub submission: Option<Submission>,
+    /// A signed first-grade draft the portal sends at the window's opening: that moment (Unix
+    /// milliseconds).
+    #[serde(default)]
+    pub scheduled_for: Option<i64>,
 }
 
 /// What the applicant gets on submitting: the receipt's facts.

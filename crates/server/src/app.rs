@@ -169,6 +169,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     tokio::spawn(housekeeping(state.db.clone()));
     tokio::spawn(workflow::storage::run(state.clone()));
     tokio::spawn(signing::recheck::run(state.clone()));
+    tokio::spawn(first_grade::run(state.clone()));
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
         .with_context(|| format!("cannot listen on {} (PORTAL_ADDR)", config.addr))?;

@@ -130,7 +130,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(get_year, put_year))
 }
 
-fn checked_year(year: i32) -> Result<i32, ApiError> {
+/// A year the portal keeps data for (calendars, first-grade windows), or 404.
+pub fn checked_year(year: i32) -> Result<i32, ApiError> {
     if (2000..=2100).contains(&year) {
         Ok(year)
     } else {

@@ -4,7 +4,9 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use portal_domain::api::ErrorBody;
+use portal_domain::application::{ApplicationView, SubmitRequest};
 use portal_domain::calendar::local_day_and_minute;
 use portal_domain::first_grade::{
     AgeRule, QueuePlace, Window, WindowEdit, WindowState, WindowView,
@@ -15,10 +17,12 @@ use portal_i18n::Msg;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::accounts::auth::Admin;
+use crate::accounts::auth::{Admin, Citizen};
 use crate::app::AppState;
+use crate::applications::Sending;
 use crate::db::now_millis;
 use crate::error::{ApiError, ApiJson, FieldProblem};
+use crate::lang::RequestLang;
 use crate::on_db;
 
 pub const SERVICE: &str = "school-enrollment";
@@ -40,6 +44,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(current_window))
         .routes(routes!(get_window, put_window))
+        .routes(routes!(schedule, unschedule))
 }
 
 /// School year `year`'s window: an administrator's, or the configured days.
@@ -103,14 +108,6 @@ async fn current_window(State(state): State<AppState>) -> Result<Json<WindowView
     Ok(Json(view(year, window, edited, now)))
 }
 
-fn school_year(year: i32) -> Result<i32, ApiError> {
-    if (2000..=2100).contains(&year) {
-        Ok(year)
-    } else {
-        Err(ApiError::NotFound(Msg::ErrorCalendarYear))
-    }
-}
-
 /// A school year's window, as set or by default.
 #[utoipa::path(
     get,
@@ -125,7 +122,7 @@ async fn get_window(
     _admin: Admin,
     Path(year): Path<i32>,
 ) -> Result<Json<WindowView>, ApiError> {
-    let year = school_year(year)?;
+    let year = crate::calendar::checked_year(year)?;
     let (window, edited) = window_of(&state, year).await?;
     Ok(Json(view(year, window, edited, now_millis())))
 }
@@ -152,7 +149,7 @@ async fn put_window(
     Path(year): Path<i32>,
     ApiJson(edit): ApiJson<WindowEdit>,
 ) -> Result<Json<WindowView>, ApiError> {
-    let year = school_year(year)?;
+    let year = crate::calendar::checked_year(year)?;
     let window = edit.check(year).map_err(ApiError::Invalid)?;
     on_db!(&state.db, |pool| {
         sqlx::query(
@@ -181,13 +178,20 @@ pub async fn check(
     application_id: &str,
     child: &str,
     now: i64,
+    sending: Sending,
 ) -> Result<i32, ApiError> {
     let (school_year, window, _) = window(state, now).await?;
-    if let WindowState::NotYetOpen { opens_at } = window.state(now) {
-        return Err(ApiError::invalid(
-            FieldProblem::new("grade", Msg::ErrorFirstGradeNotOpen)
-                .arg("date", crate::pdf::local_date_time(opens_at)),
-        ));
+    match (window.state(now), sending) {
+        (WindowState::NotYetOpen { opens_at }, Sending::Now | Sending::AtOpening) => {
+            return Err(ApiError::invalid(
+                FieldProblem::new("grade", Msg::ErrorFirstGradeNotOpen)
+                    .arg("date", crate::pdf::local_date_time(opens_at)),
+            ));
+        }
+        (WindowState::Open | WindowState::Closed, Sending::CheckForOpening) => {
+            return Err(ApiError::Conflict(Msg::ErrorFirstGradeAlreadyOpen));
+        }
+        _ => {}
     }
     let iin = Iin::parse(child)
         .map_err(|e| ApiError::invalid(FieldProblem::new("subject_iin", e.message())))?;
@@ -256,4 +260,182 @@ pub fn duplicate(number: String) -> ApiError {
     ApiError::invalid(
         FieldProblem::new("subject_iin", Msg::ErrorFirstGradeDuplicate).arg("number", number),
     )
+}
+
+/// Schedules a signed first-grade draft to be sent by the portal at the window's opening: it
+/// is checked now as if sent (complete, the child's age, no other application, the signature),
+/// and sent at the opening in the order of scheduling. Any change to the draft, or signing it
+/// again, cancels the schedule.
+#[utoipa::path(
+    post,
+    path = "/api/applications/{id}/scheduled-submission",
+    tag = "first grade",
+    security(("session" = [])),
+    params(("id" = String, Path)),
+    request_body = SubmitRequest,
+    responses(
+        (status = 202, description = "Scheduled; `scheduled_for` says when", body = ApplicationView),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "Applications are open (send it now), not a first-grade application, or the draft changed", body = ErrorBody),
+        (status = 422, description = "Incomplete, the child's age, another application, or the signature", body = ErrorBody),
+    )
+)]
+async fn schedule(
+    State(state): State<AppState>,
+    Citizen(auth): Citizen,
+    RequestLang(lang): RequestLang,
+    Path(id): Path<String>,
+    ApiJson(request): ApiJson<SubmitRequest>,
+) -> Result<(StatusCode, Json<ApplicationView>), ApiError> {
+    let row = crate::applications::owned_draft(&state, &id, &auth.user.id).await?;
+    crate::applications::send(
+        &state,
+        &auth.user,
+        lang,
+        row.clone(),
+        &request,
+        Sending::CheckForOpening,
+    )
+    .await?;
+    let now = now_millis();
+    let (_, window, _) = window(&state, now).await?;
+    let request = serde_json::to_string(&request).map_err(anyhow::Error::from)?;
+    on_db!(&state.db, |pool| {
+        sqlx::query(
+        "INSERT INTO scheduled_submissions (application_id, user_id, lang, request, scheduled_at, sends_at)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (application_id) DO UPDATE SET lang = excluded.lang, request = excluded.request,
+             scheduled_at = excluded.scheduled_at, sends_at = excluded.sends_at"
+    )
+    .bind(&row.id)
+    .bind(&auth.user.id)
+    .bind(lang.code())
+    .bind(&request)
+    .bind(now)
+    .bind(window.opens_at)
+    .execute(pool)
+    .await
+    })?;
+    tracing::info!(application = %row.id, sends_at = window.opens_at, "first-grade application scheduled");
+    let row = crate::applications::owned(&state, &id, &auth.user.id).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(crate::applications::view(&state, &row).await?),
+    ))
+}
+
+/// Cancels a scheduled sending; the draft stays.
+#[utoipa::path(
+    delete,
+    path = "/api/applications/{id}/scheduled-submission",
+    tag = "first grade",
+    security(("session" = [])),
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, body = ApplicationView),
+        (status = 404, description = "No such draft of the caller", body = ErrorBody),
+    )
+)]
+async fn unschedule(
+    State(state): State<AppState>,
+    Citizen(auth): Citizen,
+    Path(id): Path<String>,
+) -> Result<Json<ApplicationView>, ApiError> {
+    let row = crate::applications::owned_draft(&state, &id, &auth.user.id).await?;
+    crate::applications::store::unschedule(&state.db, &row.id).await?;
+    Ok(Json(crate::applications::view(&state, &row).await?))
+}
+
+/// When the portal will send application `id`, if scheduled.
+pub async fn scheduled_for(state: &AppState, id: &str) -> anyhow::Result<Option<i64>> {
+    Ok(on_db!(&state.db, |pool| sqlx::query_scalar(
+        "SELECT sends_at FROM scheduled_submissions WHERE application_id = $1"
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await)?)
+}
+
+#[derive(sqlx::FromRow)]
+struct Due {
+    application_id: String,
+    user_id: String,
+    lang: String,
+    request: String,
+}
+
+/// Sends the scheduled applications whose moment has come, in the order they were scheduled.
+/// Each is sent as its applicant would send it; one that cannot be sent any more (its child
+/// got another application meanwhile, its key was revoked) is dropped and its applicant told.
+/// Returns how many were sent.
+pub async fn send_due(state: &AppState, now: i64) -> anyhow::Result<usize> {
+    let (_, window, _) = window(state, now).await?;
+    if let WindowState::NotYetOpen { opens_at } = window.state(now) {
+        // The window moved later: the schedules follow it.
+        on_db!(&state.db, |pool| sqlx::query(
+            "UPDATE scheduled_submissions SET sends_at = $1 WHERE sends_at <= $2"
+        )
+        .bind(opens_at)
+        .bind(now)
+        .execute(pool)
+        .await)?;
+        return Ok(0);
+    }
+    let due: Vec<Due> = on_db!(&state.db, |pool| sqlx::query_as(
+        "SELECT application_id, user_id, lang, request FROM scheduled_submissions
+         WHERE sends_at <= $1 ORDER BY scheduled_at, application_id LIMIT 5000"
+    )
+    .bind(now)
+    .fetch_all(pool)
+    .await)?;
+    let mut sent = 0;
+    for d in due {
+        let outcome = send_one(state, &d).await;
+        crate::applications::store::unschedule(&state.db, &d.application_id).await?;
+        match outcome {
+            Ok(()) => sent += 1,
+            Err(e) => {
+                tracing::warn!(application = %d.application_id, error = ?e, "a scheduled application could not be sent");
+                if let Some(row) =
+                    crate::applications::store::owned(&state.db, &d.application_id, &d.user_id)
+                        .await?
+                {
+                    crate::applications::notify_about(
+                        state,
+                        &row,
+                        Msg::NotificationsScheduleFailedTitle,
+                        Msg::NotificationsScheduleFailedBody,
+                    )
+                    .await?;
+                }
+            }
+        }
+    }
+    Ok(sent)
+}
+
+async fn send_one(state: &AppState, d: &Due) -> Result<(), ApiError> {
+    let request: SubmitRequest = serde_json::from_str(&d.request).map_err(anyhow::Error::from)?;
+    let user = crate::accounts::users::by_id(&state.db, &d.user_id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("the applicant vanished"))?;
+    let row = crate::applications::store::owned(&state.db, &d.application_id, &d.user_id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("the application vanished"))?;
+    let lang = portal_i18n::Lang::parse(&d.lang).unwrap_or(portal_i18n::Lang::Kk);
+    crate::applications::send(state, &user, lang, row, &request, Sending::AtOpening).await?;
+    Ok(())
+}
+
+/// The background task: checks every second, so the scheduled go within a second of opening.
+pub async fn run(state: AppState) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(1));
+    loop {
+        every.tick().await;
+        match send_due(&state, now_millis()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(applications = n, "scheduled first-grade applications sent"),
+            Err(e) => tracing::warn!(error = %e, "cannot send scheduled applications"),
+        }
+    }
 }

@@ -127,6 +127,7 @@ pub async fn view(state: &AppState, row: &ApplicationRow) -> Result<ApplicationV
         created_at: row.created_at,
         updated_at: row.updated_at,
         submission,
+        scheduled_for: crate::first_grade::scheduled_for(state, &row.id).await?,
     })
 }
 
@@ -382,8 +383,37 @@ async fn submit(
     ApiJson(request): ApiJson<SubmitRequest>,
 ) -> Result<(StatusCode, Json<ApplicationView>), ApiError> {
     let row = owned(&state, &id, &auth.user.id).await?;
+    let (status, view) = send(&state, &auth.user, lang, row, &request, Sending::Now).await?;
+    Ok((
+        status,
+        Json(view.expect("sending now answers with the application")),
+    ))
+}
+
+/// How a submission is made.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Sending {
+    /// By the applicant, now: the signing challenge must be fresh.
+    Now,
+    /// Everything checked for sending at the first-grade window's opening; nothing stored.
+    CheckForOpening,
+    /// By the portal at the opening, as scheduled: the signature was made (and checked) then,
+    /// so its challenge may be old; revocation is checked again now.
+    AtOpening,
+}
+
+/// Checks and submits `row` (a draft of `user`) with `request`. With
+/// [`Sending::CheckForOpening`] it stops before storing anything and answers no view.
+pub async fn send(
+    state: &AppState,
+    user: &crate::accounts::users::UserRow,
+    lang: portal_i18n::Lang,
+    row: ApplicationRow,
+    request: &SubmitRequest,
+    sending: Sending,
+) -> Result<(StatusCode, Option<ApplicationView>), ApiError> {
     if row.status() != Status::Draft {
-        return Ok((StatusCode::OK, Json(view(&state, &row).await?)));
+        return Ok((StatusCode::OK, Some(view(state, &row).await?)));
     }
     if !request.consent {
         return Err(ApiError::invalid(FieldProblem::new(
@@ -398,7 +428,7 @@ async fn submit(
         .catalogue
         .get(&row.service_id)
         .ok_or(ApiError::NotFound(Msg::ErrorApplicationNotOnline))?;
-    let form = form_of(&state, &row.service_id)?;
+    let form = form_of(state, &row.service_id)?;
     let attachments = store::attachments(&state.db, &row.id).await?;
     if attachments.iter().any(|a| !a.complete) {
         return Err(ApiError::invalid(FieldProblem::new(
@@ -410,22 +440,31 @@ async fn submit(
     let kept = form
         .validate(&answers, Strictness::Complete, context())
         .map_err(ApiError::Invalid)?;
-    let provider = check_provider(&state, form, &kept)
+    let provider = check_provider(state, form, &kept)
         .await?
         .ok_or_else(|| anyhow::anyhow!("a complete form names its provider"))?;
     let first_grade_child =
         crate::first_grade::child_of(&row.service_id, &kept).map(str::to_string);
     let first_grade_year = match &first_grade_child {
-        Some(child) => Some(crate::first_grade::check(&state, &row.id, child, now_millis()).await?),
+        Some(child) => {
+            Some(crate::first_grade::check(state, &row.id, child, now_millis(), sending).await?)
+        }
+        None if sending == Sending::CheckForOpening => {
+            return Err(ApiError::Conflict(Msg::ErrorFirstGradeScheduleOnly));
+        }
         None => None,
     };
     let signature = crate::signing::check_submission(
-        &state,
+        state,
         &row,
-        &auth.user.iin,
+        &user.iin,
         request.signature.as_deref(),
+        sending != Sending::AtOpening,
     )
     .await?;
+    if sending == Sending::CheckForOpening {
+        return Ok((StatusCode::ACCEPTED, None));
+    }
     let now = now_millis();
     let term = service
         .definition
@@ -434,7 +473,7 @@ async fn submit(
         .or(service.definition.term.derived);
     let facts = store::SubmissionFacts {
         id: &row.id,
-        user_id: &auth.user.id,
+        user_id: &user.id,
         version: row.version,
         answers: &kept,
         definition_sha256: &service.sha256,
@@ -452,17 +491,17 @@ async fn submit(
         Submitted::NotTheDraft => StatusCode::OK,
         Submitted::DuplicateChild => {
             let child = first_grade_child.as_deref().unwrap_or_default();
-            let number = crate::first_grade::existing(&state, &row.id, child)
+            let number = crate::first_grade::existing(state, &row.id, child)
                 .await?
                 .unwrap_or_default();
             return Err(crate::first_grade::duplicate(number));
         }
     };
-    let row = owned(&state, &id, &auth.user.id).await?;
+    let row = owned(state, &row.id, &user.id).await?;
     if row.status() == Status::Draft {
         return Err(ApiError::Conflict(Msg::ErrorApplicationConflict));
     }
-    let view = view(&state, &row).await?;
+    let view = view(state, &row).await?;
     if status == StatusCode::CREATED {
         tracing::info!(application = %row.id, number = row.number.as_deref().unwrap_or(""), service = %row.service_id, "application submitted");
         let (title, body) = match row.status() {
@@ -475,9 +514,9 @@ async fn submit(
                 Msg::NotificationsSubmittedBody,
             ),
         };
-        notify_about(&state, &row, title, body).await?;
+        notify_about(state, &row, title, body).await?;
     }
-    Ok((status, Json(view)))
+    Ok((status, Some(view)))
 }
 
 /// Tells the applicant about `row` (its number, service and provider fill `title` and `body`).

@@ -131,7 +131,21 @@ pub async fn save_answers(
             .execute(pool)
             .await
     })?;
+    if done.rows_affected() == 1 {
+        unschedule(db, id).await?;
+    }
     Ok((done.rows_affected() == 1).then_some(version + 1))
+}
+
+/// Forgets a draft's scheduled sending: what was signed is no longer what the draft holds.
+pub async fn unschedule(db: &Db, id: &str) -> anyhow::Result<bool> {
+    let done = on_db!(db, |pool| {
+        sqlx::query("DELETE FROM scheduled_submissions WHERE application_id = $1")
+            .bind(id)
+            .execute(pool)
+            .await
+    })?;
+    Ok(done.rows_affected() > 0)
 }
 
 /// Marks that the application changed (an attachment came or went). The version guards the
@@ -144,6 +158,7 @@ pub async fn touch(db: &Db, id: &str) -> anyhow::Result<()> {
             .execute(pool)
             .await
     })?;
+    unschedule(db, id).await?;
     Ok(())
 }
 

@@ -166,6 +166,8 @@ async fn challenge(
         .execute(pool)
         .await
     })?;
+    // A scheduled sending carried a signature over the previous challenge.
+    store::unschedule(&state.db, &row.id).await?;
     let attachments = store::attachments(&state.db, &row.id).await?;
     let document = document(&row, &auth.user.iin, &attachments, &nonce, issued_at)?;
     Ok(Json(SigningChallenge {
@@ -281,12 +283,14 @@ impl Accepted {
 }
 
 /// Checks the signature sent with a submission against the document the server rebuilds from
-/// what it stores. Refusals name their reason under the `signature` field.
+/// what it stores. Refusals name their reason under the `signature` field. A signature made
+/// for sending at a later moment was checked fresh when it was made: `fresh_challenge` false.
 pub async fn check_submission(
     state: &AppState,
     row: &ApplicationRow,
     user_iin: &str,
     signature: Option<&str>,
+    fresh_challenge: bool,
 ) -> Result<Accepted, ApiError> {
     let refuse = |msg: Msg| ApiError::invalid(FieldProblem::new("signature", msg));
     let cms = decode_signature(signature).map_err(refuse)?;
@@ -297,7 +301,7 @@ pub async fn check_submission(
             .await
     })?;
     let (nonce, issued_at) = challenge.ok_or(refuse(Msg::ErrorEdsChallengeExpired))?;
-    if now_seconds() - issued_at > CHALLENGE_SECONDS {
+    if fresh_challenge && now_seconds() - issued_at > CHALLENGE_SECONDS {
         return Err(refuse(Msg::ErrorEdsChallengeExpired));
     }
     let attachments = store::attachments(&state.db, &row.id).await?;

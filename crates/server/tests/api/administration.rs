@@ -341,6 +341,16 @@ const ACCESS: &[(&str, &str, Access)] = &[
     ("GET", "/api/verify/{code}", Access::Public),
     ("GET", "/api/first-grade/window", Access::Public),
     (
+        "POST",
+        "/api/applications/{id}/scheduled-submission",
+        Access::Only("citizen"),
+    ),
+    (
+        "DELETE",
+        "/api/applications/{id}/scheduled-submission",
+        Access::Only("citizen"),
+    ),
+    (
         "GET",
         "/api/admin/first-grade/{year}",
         Access::Only("administrator"),

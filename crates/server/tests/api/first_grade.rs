@@ -362,3 +362,178 @@ async fn administrators_set_the_window_to_the_minute_and_everyone_sees_it() {
         StatusCode::NOT_FOUND
     );
 }
+
+#[tokio::test]
+async fn signed_drafts_are_sent_by_the_portal_at_the_opening_in_the_order_scheduled() {
+    let app = TestApp::with(&[("PORTAL_DEMO", "1")]).await;
+    let year = this_year();
+    let twin = child_born(year - 6);
+    // Five parents prepare and sign before the window opens: the last two for the same child.
+    let mut ready = Vec::new();
+    for child in [
+        child_born(year - 6),
+        child_born(year - 6),
+        child_born(year - 7),
+        twin.clone(),
+        twin.clone(),
+    ] {
+        let parent = app.citizen().await;
+        let (id, version) = ready_enrolment(&app, &parent, with_child(&child)).await;
+        let key = app.key_for(&parent.iin, portal_domain::eds::KeyPurpose::Signing);
+        let signature = app.sign(&parent, &id, &key).await;
+        ready.push((parent, id, version, signature));
+    }
+    let admin = app
+        .sign_in(crate::helpers::DEMO_ADMIN.0, crate::helpers::DEMO_ADMIN.1)
+        .await;
+    let opens_at = portal_server::db::now_millis() + 8_000;
+    let window = app
+        .send(
+            Method::PUT,
+            &format!("/api/admin/first-grade/{year}"),
+            Some(json!({"opens_at": opens_at, "closes_at": opens_at + 3_600_000})),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(window.status, StatusCode::OK, "{}", window.text());
+    let schedule = |i: usize| {
+        let (parent, id, version, signature) = ready[i].clone();
+        let app = &app;
+        async move {
+            app.send(
+                Method::POST,
+                &format!("/api/applications/{id}/scheduled-submission?lang=en"),
+                Some(json!({"version": version, "consent": true, "signature": signature})),
+                Some(&parent),
+            )
+            .await
+        }
+    };
+    for i in 0..5 {
+        let scheduled = schedule(i).await;
+        assert_eq!(
+            scheduled.status,
+            StatusCode::ACCEPTED,
+            "{}",
+            scheduled.text()
+        );
+        assert_eq!(scheduled.json()["scheduled_for"], opens_at);
+        assert_eq!(scheduled.json()["status"], "draft");
+    }
+    // The third parent changes an answer: the signature no longer matches, the schedule goes.
+    let (parent, id, version, _) = &ready[2];
+    let mut changed = with_child(&child_born(year - 7));
+    changed["study_form"] = json!("evening");
+    assert_eq!(
+        crate::applications::save(&app, parent, id, *version, changed)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.get_as(&format!("/api/applications/{id}"), parent)
+            .await
+            .json()["scheduled_for"],
+        Value::Null
+    );
+    // Another class cannot be scheduled.
+    let other = app.citizen().await;
+    let mut third_grade = with_child(&child_born(year - 9));
+    third_grade["grade"] = json!("3");
+    let (other_id, other_version) = ready_enrolment(&app, &other, third_grade).await;
+    let key = app.key_for(&other.iin, portal_domain::eds::KeyPurpose::Signing);
+    let signature = app.sign(&other, &other_id, &key).await;
+    let not_first = app
+        .send(
+            Method::POST,
+            &format!("/api/applications/{other_id}/scheduled-submission"),
+            Some(json!({"version": other_version, "consent": true, "signature": signature})),
+            Some(&other),
+        )
+        .await;
+    assert_eq!(not_first.status, StatusCode::CONFLICT);
+    assert_eq!(not_first.json()["code"], "error.first_grade.schedule_only");
+
+    // Before the opening nothing goes.
+    assert_eq!(
+        portal_server::first_grade::send_due(&app.state, portal_server::db::now_millis())
+            .await
+            .unwrap(),
+        0
+    );
+    let wait = opens_at - portal_server::db::now_millis();
+    assert!(
+        wait > 0,
+        "the test prepared too slowly to schedule before the opening"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(wait as u64 + 50)).await;
+    let sent = portal_server::first_grade::send_due(&app.state, portal_server::db::now_millis())
+        .await
+        .unwrap();
+    assert_eq!(sent, 3, "the first, the second and one of the twins' two");
+    let view = |i: usize| {
+        let (parent, id, _, _) = ready[i].clone();
+        let app = &app;
+        async move {
+            app.get_as(&format!("/api/applications/{id}"), &parent)
+                .await
+                .json()
+        }
+    };
+    let first = view(0).await;
+    assert_eq!(first["status"], "submitted");
+    assert_eq!(first["scheduled_for"], Value::Null);
+    assert_eq!(first["submission"]["first_grade"]["position"], 1);
+    assert_eq!(view(1).await["submission"]["first_grade"]["position"], 2);
+    assert_eq!(
+        view(2).await["status"],
+        "draft",
+        "the changed one waits for its parent"
+    );
+    assert_eq!(view(3).await["status"], "submitted", "scheduled first");
+    let late_twin = view(4).await;
+    assert_eq!(late_twin["status"], "draft");
+    assert_eq!(late_twin["scheduled_for"], Value::Null);
+    let told = app
+        .get_as("/api/notifications?lang=en", &ready[4].0)
+        .await
+        .json();
+    assert_eq!(
+        told[0]["title"]["en"], "Your application could not be sent automatically",
+        "{told}"
+    );
+    let sent_notice = app
+        .get_as("/api/notifications?lang=en", &ready[0].0)
+        .await
+        .json();
+    assert!(
+        sent_notice[0]["title"]["en"]
+            .as_str()
+            .unwrap()
+            .ends_with("sent"),
+        "{sent_notice}"
+    );
+    // Once open, scheduling is refused: send it now.
+    let (parent, id, _, _) = &ready[2];
+    let version = app
+        .get_as(&format!("/api/applications/{id}"), parent)
+        .await
+        .json()["version"]
+        .as_i64()
+        .unwrap();
+    let key = app.key_for(&parent.iin, portal_domain::eds::KeyPurpose::Signing);
+    let signature = app.sign(parent, id, &key).await;
+    let open_now = app
+        .send(
+            Method::POST,
+            &format!("/api/applications/{id}/scheduled-submission"),
+            Some(json!({"version": version, "consent": true, "signature": signature})),
+            Some(parent),
+        )
+        .await;
+    assert_eq!(open_now.json()["code"], "error.first_grade.already_open");
+    assert_eq!(
+        app.submit(parent, id, version, &signature).await.status,
+        StatusCode::CREATED
+    );
+}

@@ -1,0 +1,82 @@
+// First grade on opening day: a parent prepares and signs before the window opens and lets the
+// portal send it at the opening; the open page turns into the confirmation with the queue
+// position; an officer enrols the child; the parent downloads the signed notice.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+
+import { expectNoAxeViolations, watchErrors } from '../lib/browser.mjs';
+import { findInQueue, readyEnrolmentDraft, usePortal } from '../lib/journey.mjs';
+
+const portal = usePortal({ PORTAL_DEMO: '1' });
+const AIGERIM = { iin: '880314412019', password: 'Aigerim-demo-2026' };
+const GULNAR = { iin: '830217461010', password: 'Gulnar-officer-2026' };
+const ADMIN = { iin: '840808477071', password: 'Saule-admin-2026' };
+
+describe('first grade', () => {
+  test('a draft signed before the window opens is sent by the portal at the opening', async () => {
+    // The administrator sets this year's window to open in a little while.
+    const office = await portal.browser.newContext();
+    const session = await (await office.request.post(`${portal.server.url}/api/session`, { data: ADMIN })).json();
+    const year = Number(new Intl.DateTimeFormat('en', { timeZone: 'Asia/Almaty', year: 'numeric' }).format(new Date()));
+    const opensAt = Date.now() + 25_000;
+    const set = await office.request.put(`${portal.server.url}/api/admin/first-grade/${year}`, {
+      data: { opens_at: opensAt, closes_at: Math.max(opensAt + 3_600_000, opensAt + 1) },
+      headers: { 'x-csrf-token': session.csrf_token },
+    });
+    assert.equal(set.status(), 200, await set.text());
+
+    const parent = await portal.browser.newContext({ locale: 'en-GB', acceptDownloads: true });
+    const id = await readyEnrolmentDraft(parent.request, portal.server.url, AIGERIM);
+    const page = await parent.newPage();
+    const errors = watchErrors(page);
+    await page.goto(`${portal.server.url}/applications/${id}/check?lang=en`);
+    await page.getByText(/^Applications for first grade \(\d{4}–\d{4} school year\) open on .* You can fill in and sign the application now\.$/).waitFor();
+    await page.getByLabel(/I agree to the use of my personal data/).check();
+    await page.getByLabel('Key file for signing (.p12)').setInputFiles(join(process.env.PORTAL_DEMO_DIR, 'keys', '880314412019-signing.p12'));
+    await page.getByLabel('Key file password').fill('Aigerim-key-2026');
+    await page.getByRole('button', { name: 'Open the key' }).click();
+    await page.getByRole('status').filter({ hasText: 'valid until' }).waitFor();
+    await page.getByRole('button', { name: 'Sign and send automatically when applications open' }).click();
+    await page.getByRole('status').filter({ hasText: 'The portal will send your application automatically on' }).waitFor();
+    await expectNoAxeViolations(page, 'a first-grade application scheduled for the opening');
+    assert.ok(Date.now() < opensAt, 'scheduled before the opening');
+
+    // At the opening the portal sends it; the open page follows without a reload.
+    await page.getByRole('heading', { level: 1, name: 'Application sent' }).waitFor({ timeout: 60_000 });
+    assert.ok(Date.now() >= opensAt - 1000, 'not before the opening');
+    await page.getByText(/^Place in the queue at School-gymnasium No\. 201 \(demo\) for the \d{4}–\d{4} school year: 1\.$/).waitFor();
+    await expectNoAxeViolations(page, 'sent at the opening, with the queue position');
+    const number = (await page.locator('.application-number').textContent()).trim();
+
+    // An officer enrols the child.
+    const staff = await portal.browser.newContext({ locale: 'en-GB' });
+    const desk = await staff.newPage();
+    const deskErrors = watchErrors(desk);
+    await findInQueue(desk, portal.server.url, GULNAR, number);
+    await desk.getByRole('link', { name: number }).click();
+    await desk.getByRole('definition').filter({ hasText: /^1 \/ 100$/ }).waitFor();
+    await expectNoAxeViolations(desk, 'a first-grade case file with its queue place');
+    await desk.getByRole('button', { name: 'Register the application' }).click();
+    await desk.getByRole('status').filter({ hasText: 'Done: Registered' }).waitFor();
+    await desk.getByRole('button', { name: 'Assign the executor' }).click();
+    await desk.getByRole('status').filter({ hasText: 'Done: Under review' }).waitFor();
+    await desk.getByLabel('Text of the decision').fill('Enrol in class 1 "B" from 1 September.');
+    await desk.getByRole('button', { name: 'Approve and issue the signed result' }).click();
+    await desk.getByRole('status').filter({ hasText: 'Done: Result ready' }).waitFor();
+
+    // The parent's page shows the signed enrolment notice.
+    const link = page.getByRole('link', { name: 'Download the document (PDF)' });
+    await link.waitFor();
+    const [file] = await Promise.all([page.waitForEvent('download'), link.click()]);
+    const pdf = readFileSync(await file.path());
+    assert.equal(pdf.subarray(0, 5).toString(), '%PDF-');
+    await expectNoAxeViolations(page, 'the enrolment notice ready');
+    assert.deepEqual(errors, []);
+    assert.deepEqual(deskErrors, []);
+    await staff.close();
+    await parent.close();
+    await office.close();
+  });
+});
