@@ -365,6 +365,8 @@ mod applying {
             created_at: 0,
             updated_at: 0,
             submission: None,
+            scheduled_for: None,
+            first_grade_school: None,
         };
         Draft::new(view, service)
     }

@@ -33,6 +33,8 @@ describe('first grade', () => {
     const errors = watchErrors(page);
     await page.goto(`${portal.server.url}/applications/${id}/check?lang=en`);
     await page.getByText(/^Applications for first grade \(\d{4}–\d{4} school year\) open on .* You can fill in and sign the application now\.$/).waitFor();
+    await page.getByText(/^School-gymnasium No\. 201 \(demo\): 100 first-grade places; \d+ applications sent so far\.$/).waitFor();
+    await page.getByText("The address you gave is in the school's service territory.").waitFor();
     await page.getByLabel(/I agree to the use of my personal data/).check();
     await page.getByLabel('Key file for signing (.p12)').setInputFiles(join(process.env.PORTAL_DEMO_DIR, 'keys', '880314412019-signing.p12'));
     await page.getByLabel('Key file password').fill('Aigerim-key-2026');

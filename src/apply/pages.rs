@@ -341,6 +341,50 @@ pub fn QuestionPage() -> impl IntoView {
     }
 }
 
+/// The chosen school's places and applications, and whether the address is in its territory,
+/// as the server sees the saved draft.
+#[component]
+fn SchoolCheckNotice(draft: Draft) -> impl IntoView {
+    let i18n = use_i18n();
+    let check = LocalResource::new(move || async move {
+        draft.flush().await;
+        api::application(&draft.id.get_value())
+            .await
+            .ok()
+            .and_then(|v| v.first_grade_school)
+    });
+    move || {
+        check.get().flatten().map(|c| {
+            let lang = i18n.lang();
+            let school = c.school.get(lang).to_string();
+            let applications = c.applications.to_string();
+            let counts = match c.places {
+                Some(places) => i18n.tf(
+                    Msg::FirstGradeSchoolPlaces,
+                    &[
+                        ("school", &school),
+                        ("places", &places.to_string()),
+                        ("applications", &applications),
+                    ],
+                ),
+                None => i18n.tf(
+                    Msg::FirstGradeSchoolApplications,
+                    &[("school", &school), ("applications", &applications)],
+                ),
+            };
+            let territory = c.in_territory.map(|inside| {
+                if inside {
+                    view! { <p>{i18n.t(Msg::FirstGradeInTerritory)}</p> }.into_any()
+                } else {
+                    view! { <p><strong>{i18n.t(Msg::FirstGradeOutsideTerritory)}</strong></p> }
+                        .into_any()
+                }
+            });
+            view! { <div class="inset-text school-check"><p>{counts}</p>{territory}</div> }
+        })
+    }
+}
+
 /// `/applications/:id/check`: every answer with a change link, consent, and "Send".
 #[component]
 pub fn CheckAnswersPage() -> impl IntoView {
@@ -550,6 +594,7 @@ pub fn CheckAnswersPage() -> impl IntoView {
             <h1>{move || i18n.t(Msg::ApplyCheckTitle)}</h1>
             <Show when=first_grade>
                 <super::progress::FirstGradeWindow/>
+                <SchoolCheckNotice draft=draft/>
             </Show>
             {move || draft.scheduled_for.get().map(|at| view! {
                 <div class="notice notice--success" role="status">

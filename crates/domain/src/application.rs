@@ -190,6 +190,10 @@ pub struct ApplicationView {
     /// milliseconds).
     #[serde(default)]
     pub scheduled_for: Option<i64>,
+    /// For a first-grade draft: the chosen school's places, the applications it has, and
+    /// whether the address is in its territory.
+    #[serde(default)]
+    pub first_grade_school: Option<crate::first_grade::SchoolCheck>,
 }
 
 /// What the applicant gets on submitting: the receipt's facts.

@@ -223,6 +223,9 @@ const STREET_KINDS: &[&str] = &[
     "тұйық",
     "lane",
     "бульвар",
+    "бульвары",
+    "boulevard",
+    "blvd",
 ];
 
 /// A street or microdistrict name reduced to its words: lower case, no punctuation, no word
@@ -260,6 +263,19 @@ pub struct QueuePlace {
     pub position: u64,
     /// The school's first-grade places, when it has said.
     pub places: Option<u32>,
+}
+
+/// What a parent choosing a school sees: its places, how many applications it has for the
+/// school year, and whether the family's address is in its territory.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SchoolCheck {
+    pub school: Text,
+    pub places: Option<u32>,
+    /// Active applications sent to it for the school year.
+    pub applications: u64,
+    /// `None` when the school lists no territory or no address is given yet.
+    pub in_territory: Option<bool>,
 }
 
 /// An application competing for a school's first-grade places.

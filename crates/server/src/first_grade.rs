@@ -9,7 +9,7 @@ use portal_domain::api::ErrorBody;
 use portal_domain::application::{ApplicationView, SubmitRequest};
 use portal_domain::calendar::local_day_and_minute;
 use portal_domain::first_grade::{
-    AgeRule, QueuePlace, Window, WindowEdit, WindowState, WindowView,
+    AgeRule, QueuePlace, SchoolCheck, Window, WindowEdit, WindowState, WindowView,
 };
 use portal_domain::form::{Answer, Answers};
 use portal_domain::iin::Iin;
@@ -344,6 +344,47 @@ async fn unschedule(
     let row = crate::applications::owned_draft(&state, &id, &auth.user.id).await?;
     crate::applications::store::unschedule(&state.db, &row.id).await?;
     Ok(Json(crate::applications::view(&state, &row).await?))
+}
+
+/// For a first-grade draft with a school chosen: the school's places, its active applications
+/// for the coming school year, and whether the draft's address is in its territory.
+pub async fn school_check(
+    state: &AppState,
+    row: &crate::applications::store::ApplicationRow,
+) -> anyhow::Result<Option<SchoolCheck>> {
+    let answers = row.answers()?;
+    let first_grade = matches!(answers.get("grade"), Some(Answer::Text(g)) if g.trim() == "1");
+    if row.service_id != SERVICE || !first_grade {
+        return Ok(None);
+    }
+    let Some(Answer::Text(school_id)) = answers.get("school") else {
+        return Ok(None);
+    };
+    let Some(school) = crate::organisations::get(&state.db, school_id).await? else {
+        return Ok(None);
+    };
+    let (year, _, _) = window(state, now_millis()).await?;
+    let sql = format!(
+        "SELECT COUNT(*) FROM applications WHERE organisation_id = $1 AND first_grade_year = $2
+           AND first_grade_position IS NOT NULL AND status NOT IN {INACTIVE}"
+    );
+    let applications: i64 = on_db!(&state.db, |pool| sqlx::query_scalar(&sql)
+        .bind(&school.id)
+        .bind(i64::from(year))
+        .fetch_one(pool)
+        .await)?;
+    let in_territory = match answers.get("residence") {
+        Some(Answer::Address(address)) if !school.territory.is_empty() => Some(
+            portal_domain::first_grade::in_territory(address, &school.territory),
+        ),
+        _ => None,
+    };
+    Ok(Some(SchoolCheck {
+        school: school.name,
+        places: school.first_grade_places,
+        applications: applications.max(0) as u64,
+        in_territory,
+    }))
 }
 
 /// When the portal will send application `id`, if scheduled.

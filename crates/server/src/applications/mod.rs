@@ -128,6 +128,10 @@ pub async fn view(state: &AppState, row: &ApplicationRow) -> Result<ApplicationV
         updated_at: row.updated_at,
         submission,
         scheduled_for: crate::first_grade::scheduled_for(state, &row.id).await?,
+        first_grade_school: match row.status() {
+            Status::Draft => crate::first_grade::school_check(state, row).await?,
+            _ => None,
+        },
     })
 }
 

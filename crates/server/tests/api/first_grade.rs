@@ -537,3 +537,47 @@ async fn signed_drafts_are_sent_by_the_portal_at_the_opening_in_the_order_schedu
         StatusCode::CREATED
     );
 }
+
+#[tokio::test]
+async fn a_first_grade_draft_shows_the_schools_places_and_whether_the_address_is_its_territory() {
+    let app = TestApp::with(&[("PORTAL_DEMO", "1"), ("PORTAL_MAX_FILE_MB", "2")]).await;
+    // One application already sent to school No. 201.
+    let earlier = app.citizen().await;
+    let (id, version) = ready_enrolment(&app, &earlier, enrolment_answers()).await;
+    assert_eq!(
+        app.sign_and_submit(&earlier, &id, version).await.status,
+        StatusCode::CREATED
+    );
+    let parent = app.citizen().await;
+    let (draft, version) = ready_enrolment(&app, &parent, enrolment_answers()).await;
+    let seen = school_check(&app, &parent, &draft).await;
+    assert_eq!(seen["places"], 100);
+    assert_eq!(seen["applications"], 1);
+    assert_eq!(seen["school"]["en"], "School-gymnasium No. 201 (demo)");
+    assert_eq!(
+        seen["in_territory"], false,
+        "Abay Avenue is school No. 202's"
+    );
+    let mut answers = enrolment_answers();
+    answers["residence"]["street"] = json!("ул. Тимирязева");
+    let saved = crate::applications::save(&app, &parent, &draft, version, answers.clone()).await;
+    assert_eq!(saved.status, StatusCode::OK);
+    assert_eq!(
+        school_check(&app, &parent, &draft).await["in_territory"],
+        true
+    );
+    answers["grade"] = json!("4");
+    crate::applications::save(&app, &parent, &draft, version + 1, answers).await;
+    assert_eq!(
+        school_check(&app, &parent, &draft).await,
+        Value::Null,
+        "only for first grade"
+    );
+}
+
+async fn school_check(app: &TestApp, parent: &Session, draft: &str) -> Value {
+    app.get_as(&format!("/api/applications/{draft}"), parent)
+        .await
+        .json()["first_grade_school"]
+        .clone()
+}
