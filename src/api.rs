@@ -530,6 +530,16 @@ pub async fn first_grade_window() -> Result<portal_domain::first_grade::WindowVi
     get_json("/api/first-grade/window").await
 }
 
+pub async fn enrol_first_grade(
+    request: &portal_domain::first_grade::EnrolmentRequest,
+) -> Result<portal_domain::first_grade::EnrolmentOutcome, ApiFailure> {
+    with_body(
+        Request::post("/api/workspace/first-grade/enrolment"),
+        request,
+    )
+    .await
+}
+
 pub async fn officer_slots(id: &str) -> Result<Vec<portal_domain::workflow::SlotView>, ApiFailure> {
     get_json(&format!("/api/workspace/applications/{id}/slots")).await
 }

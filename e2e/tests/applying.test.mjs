@@ -156,7 +156,7 @@ describe('applying', () => {
     assert.equal(combined.file_name, 'page-1.pdf');
 
     await p2.getByRole('link', { name: 'Check your answers and send' }).click();
-    await p2.getByText('School-gymnasium No. 201 (demo)').waitFor();
+    await p2.getByText('School-gymnasium No. 201 (demo)', { exact: true }).waitFor();
     await p2.getByText('IMG_2041.jpg').waitFor();
     // A change link goes to the page and comes back.
     await p2.getByRole('link', { name: 'Change Class to enrol in' }).click();

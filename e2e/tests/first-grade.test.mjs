@@ -1,6 +1,6 @@
 // First grade on opening day: a parent prepares and signs before the window opens and lets the
 // portal send it at the opening; the open page turns into the confirmation with the queue
-// position; an officer enrols the child; the parent downloads the signed notice.
+// position; the school enrols by the queue; the parent downloads the signed notice.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -60,13 +60,17 @@ describe('first grade', () => {
     await desk.getByRole('link', { name: number }).click();
     await desk.getByRole('definition').filter({ hasText: /^1 \/ 100$/ }).waitFor();
     await expectNoAxeViolations(desk, 'a first-grade case file with its queue place');
-    await desk.getByRole('button', { name: 'Register the application' }).click();
-    await desk.getByRole('status').filter({ hasText: 'Done: Registered' }).waitFor();
-    await desk.getByRole('button', { name: 'Assign the executor' }).click();
-    await desk.getByRole('status').filter({ hasText: 'Done: Under review' }).waitFor();
-    await desk.getByLabel('Text of the decision').fill('Enrol in class 1 "B" from 1 September.');
-    await desk.getByRole('button', { name: 'Approve and issue the signed result' }).click();
-    await desk.getByRole('status').filter({ hasText: 'Done: Result ready' }).waitFor();
+    // The school decides its first grade by the queue.
+    await desk.goto(`${portal.server.url}/workspace/?lang=en`);
+    await desk.getByRole('heading', { name: 'Decide first grade by the queue' }).waitFor();
+    await desk.getByRole('button', { name: 'Enrol by the queue' }).click();
+    await desk.getByRole('alert').filter({ hasText: 'There is a problem' }).waitFor();
+    await expectNoAxeViolations(desk, 'enrolment by the queue, without the texts');
+    await desk.getByLabel('Text of the enrolment notice').fill('Enrol in class 1 "B" from 1 September.');
+    await desk.getByLabel('Explanation in the refusal').fill('All first-grade places are taken.');
+    await desk.getByRole('button', { name: 'Enrol by the queue' }).click();
+    await desk.getByRole('status').filter({ hasText: 'Done: 1 enrolled, 0 refused for lack of places.' }).waitFor();
+    await expectNoAxeViolations(desk, 'enrolment by the queue, done');
 
     // The parent's page shows the signed enrolment notice.
     const link = page.getByRole('link', { name: 'Download the document (PDF)' });

@@ -512,3 +512,76 @@ fn Actions(case: CaseView, done: RwSignal<Option<Status>>, reload: Callback<()>)
         </section>
     }
 }
+
+/// A school decides its first grade by the queue: enrol while places last, refuse the rest.
+#[component]
+pub fn FirstGradeEnrolment(places: u32) -> impl IntoView {
+    let i18n = use_i18n();
+    let errors = FormErrors::new("enrol");
+    let year = RwSignal::new(String::new());
+    let decision = RwSignal::new(String::new());
+    let refusal = RwSignal::new(String::new());
+    let done = RwSignal::new(None::<portal_domain::first_grade::EnrolmentOutcome>);
+    let busy = RwSignal::new(false);
+    // The coming school year, as the window says.
+    leptos::task::spawn_local(async move {
+        if let Ok(w) = api::first_grade_window().await {
+            let _ = year.try_set(w.school_year.to_string());
+        }
+    });
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Ok(school_year) = year.get_untracked().trim().parse::<i32>() else {
+            errors.show(vec![portal_domain::validation::FieldIssue::new(
+                "school_year",
+                Msg::ErrorCalendarYear,
+            )]);
+            return;
+        };
+        let request = portal_domain::first_grade::EnrolmentRequest {
+            school_year,
+            decision: decision.get_untracked(),
+            refusal: refusal.get_untracked(),
+        };
+        busy.set(true);
+        done.set(None);
+        leptos::task::spawn_local(async move {
+            match api::enrol_first_grade(&request).await {
+                Ok(outcome) => {
+                    errors.clear();
+                    let _ = done.try_set(Some(outcome));
+                }
+                Err(failure) => errors.show_failure(failure, "decision"),
+            }
+            let _ = busy.try_set(false);
+        });
+    };
+    let textarea = move |field: &'static str, label: Msg, value: RwSignal<String>| {
+        let error = errors.for_field(field);
+        view! {
+            <div class="form-group" class:form-group--error=move || error.get().is_some()>
+                <label class="label" for=errors.id(field)>{move || i18n.t(label)}</label>
+                {move || error.get().map(|text| view! { <p class="error-message" id=format!("enrol-{field}-error")>{text}</p> })}
+                <textarea class="textarea" id=errors.id(field) rows="2" maxlength="2000"
+                    aria-describedby=move || error.get().map(|_| format!("enrol-{field}-error"))
+                    prop:value=move || value.get() on:input=move |ev| value.set(event_target_value(&ev))></textarea>
+            </div>
+        }
+    };
+    view! {
+        <section class="card" aria-labelledby="enrol-title">
+            <h2 id="enrol-title">{move || i18n.t(Msg::FirstGradeEnrolTitle)}</h2>
+            <p>{move || i18n.tf(Msg::FirstGradeEnrolIntro, &[("places", &places.to_string())])}</p>
+            <ErrorSummary errors=errors/>
+            {move || done.get().map(|o| view! {
+                <div class="notice notice--success" role="status"><p>{i18n.tf(Msg::FirstGradeEnrolDone, &[("enrolled", &o.enrolled.to_string()), ("refused", &o.refused.to_string())])}</p></div>
+            })}
+            <form on:submit=submit novalidate=true>
+                <TextField errors=errors field="school_year" label=Msg::FirstGradeEnrolYear value=year inputmode="numeric" maxlength=4 narrow=true/>
+                {textarea("decision", Msg::FirstGradeEnrolDecision, decision)}
+                {textarea("refusal", Msg::FirstGradeEnrolRefusal, refusal)}
+                <button class="button" type="submit" disabled=move || busy.get()>{move || i18n.t(Msg::FirstGradeEnrolButton)}</button>
+            </form>
+        </section>
+    }
+}

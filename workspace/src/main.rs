@@ -100,7 +100,10 @@ fn OfficerOrAdmin() -> impl IntoView {
                 {move || match organisation.get() {
                     None => view! { <Loading message=Msg::CommonLoading/> }.into_any(),
                     Some(Err(failure)) => view! { <Failure failure=failure retry=move |_| organisation.refetch()/> }.into_any(),
-                    Some(Ok(org)) => view! { <OrganisationCard organisation=org/> }.into_any(),
+                    Some(Ok(org)) => view! {
+                        <OrganisationCard organisation=org.clone()/>
+                        {org.first_grade_places.map(|places| view! { <cases::FirstGradeEnrolment places=places/> })}
+                    }.into_any(),
                 }}
                 <cases::Queue/>
             }

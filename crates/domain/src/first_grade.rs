@@ -278,6 +278,38 @@ pub struct SchoolCheck {
     pub in_territory: Option<bool>,
 }
 
+/// The refusal ground when a school's first grade is full (general knowledge: the seed lists
+/// no grounds; a school cannot enrol beyond its places).
+pub fn no_places_ground() -> crate::service::RefusalGround {
+    crate::service::RefusalGround {
+        id: "first-grade-no-places".into(),
+        text: Text {
+            kk: "Мектептің бірінші сыныптарында бос орын жоқ.".into(),
+            ru: "В первых классах школы нет свободных мест.".into(),
+            en: "There are no free places in the school's first grade.".into(),
+        },
+    }
+}
+
+/// `POST /api/workspace/first-grade/enrolment`: decide a school year's first grade by the
+/// queue, with the text of the enrolment notice and of the refusal for lack of places.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EnrolmentRequest {
+    pub school_year: i32,
+    pub decision: String,
+    pub refusal: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EnrolmentOutcome {
+    pub places: u32,
+    pub enrolled: u32,
+    pub refused: u32,
+}
+
 /// An application competing for a school's first-grade places.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Candidate {

@@ -6,24 +6,27 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use portal_domain::api::ErrorBody;
-use portal_domain::application::{ApplicationView, SubmitRequest};
+use portal_domain::application::{ApplicationView, Status, SubmitRequest};
 use portal_domain::calendar::local_day_and_minute;
 use portal_domain::first_grade::{
-    AgeRule, QueuePlace, SchoolCheck, Window, WindowEdit, WindowState, WindowView,
+    AgeRule, Candidate, EnrolmentOutcome, EnrolmentRequest, Placement, QueuePlace, SchoolCheck,
+    Window, WindowEdit, WindowState, WindowView, allocate, no_places_ground,
 };
 use portal_domain::form::{Answer, Answers};
 use portal_domain::iin::Iin;
+use portal_domain::workflow::{ActionRequest, OfficerAction};
 use portal_i18n::Msg;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::accounts::auth::{Admin, Citizen};
+use crate::accounts::auth::{Admin, Citizen, Officer};
 use crate::app::AppState;
 use crate::applications::Sending;
 use crate::db::now_millis;
 use crate::error::{ApiError, ApiJson, FieldProblem};
 use crate::lang::RequestLang;
 use crate::on_db;
+use crate::workflow::officer::perform;
 
 pub const SERVICE: &str = "school-enrollment";
 
@@ -45,6 +48,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(current_window))
         .routes(routes!(get_window, put_window))
         .routes(routes!(schedule, unschedule))
+        .routes(routes!(enrol))
 }
 
 /// School year `year`'s window: an administrator's, or the configured days.
@@ -479,4 +483,149 @@ pub async fn run(state: AppState) {
             Err(e) => tracing::warn!(error = %e, "cannot send scheduled applications"),
         }
     }
+}
+
+#[derive(sqlx::FromRow)]
+struct Waiting {
+    id: String,
+    status: String,
+    first_grade_position: i64,
+}
+
+/// Decides the school's first grade for a school year in one go: the applications still
+/// waiting are enrolled in the order of the queue (priority categories first, when proved)
+/// while places last, each with the signed enrolment notice; the rest are refused, citing that
+/// there are no places. Each goes through the regulated moves (register, assign, decide), each
+/// recorded and told to the parent.
+#[utoipa::path(
+    post,
+    path = "/api/workspace/first-grade/enrolment",
+    tag = "workspace",
+    security(("session" = [])),
+    request_body = EnrolmentRequest,
+    responses(
+        (status = 200, body = EnrolmentOutcome),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 409, description = "Not a school, or its first-grade places are not set", body = ErrorBody),
+        (status = 422, description = "No decision text", body = ErrorBody),
+    )
+)]
+async fn enrol(
+    State(state): State<AppState>,
+    officer: Officer,
+    ApiJson(request): ApiJson<EnrolmentRequest>,
+) -> Result<Json<EnrolmentOutcome>, ApiError> {
+    let school = crate::organisations::get(&state.db, &officer.organisation_id)
+        .await?
+        .ok_or(ApiError::Forbidden(Msg::ErrorForbidden))?;
+    let Some(places) = school.first_grade_places else {
+        return Err(ApiError::Conflict(Msg::ErrorFirstGradeNoPlacesSet));
+    };
+    let decision = crate::workflow::required_text(
+        "decision",
+        &request.decision,
+        Msg::ErrorWorkflowDecisionRequired,
+        crate::workflow::MAX_REASON_CHARS,
+    )
+    .map_err(ApiError::invalid)?;
+    let refusal = crate::workflow::required_text(
+        "refusal",
+        &request.refusal,
+        Msg::ErrorWorkflowReasonRequired,
+        crate::workflow::MAX_REASON_CHARS,
+    )
+    .map_err(ApiError::invalid)?;
+    let year = crate::calendar::checked_year(request.school_year)?;
+    let taken: i64 = on_db!(&state.db, |pool| {
+        sqlx::query_scalar(
+        "SELECT COUNT(*) FROM applications WHERE organisation_id = $1 AND first_grade_year = $2
+           AND first_grade_position IS NOT NULL AND status IN ('result_ready', 'issued', 'returned_to_storage')"
+    )
+    .bind(&school.id)
+    .bind(i64::from(year))
+    .fetch_one(pool)
+    .await
+    })?;
+    let waiting: Vec<Waiting> = on_db!(&state.db, |pool| {
+        sqlx::query_as(
+        "SELECT id, status, first_grade_position FROM applications WHERE organisation_id = $1 AND first_grade_year = $2
+           AND first_grade_position IS NOT NULL AND status IN ('submitted', 'registered', 'in_review')
+         ORDER BY first_grade_position"
+    )
+    .bind(&school.id)
+    .bind(i64::from(year))
+    .fetch_all(pool)
+    .await
+    })?;
+    let candidates: Vec<Candidate> = waiting
+        .iter()
+        .map(|w| Candidate {
+            id: w.id.clone(),
+            position: w.first_grade_position.max(0) as u64,
+            priority: None,
+        })
+        .collect();
+    let left = (i64::from(places) - taken).max(0) as u32;
+    let mut outcome = EnrolmentOutcome {
+        places,
+        enrolled: 0,
+        refused: 0,
+    };
+    for (id, placement) in allocate(&candidates, left) {
+        let status = waiting
+            .iter()
+            .find(|w| w.id == id)
+            .and_then(|w| Status::parse(&w.status))
+            .unwrap_or(Status::Submitted);
+        decide(
+            &state, &officer, &id, status, placement, &decision, &refusal,
+        )
+        .await?;
+        match placement {
+            Placement::Enrolled => outcome.enrolled += 1,
+            Placement::NoPlaces => outcome.refused += 1,
+        }
+    }
+    tracing::info!(school = %school.id, year, enrolled = outcome.enrolled, refused = outcome.refused, "first grade decided");
+    Ok(Json(outcome))
+}
+
+/// Carries one application from `status` to its decision through the regulated moves.
+async fn decide(
+    state: &AppState,
+    officer: &Officer,
+    id: &str,
+    mut status: Status,
+    placement: Placement,
+    decision: &str,
+    refusal: &str,
+) -> Result<(), ApiError> {
+    let act = |expected: Status, action: OfficerAction| ActionRequest {
+        expected,
+        action,
+        files: Vec::new(),
+    };
+    if status == Status::Submitted {
+        let case = perform(state, officer, id, act(status, OfficerAction::Register {})).await?;
+        status = case.application.status;
+    }
+    if status == Status::Registered {
+        let assign = OfficerAction::Assign {
+            officer_id: officer.auth.user.id.clone(),
+        };
+        let case = perform(state, officer, id, act(status, assign)).await?;
+        status = case.application.status;
+    }
+    let last = match placement {
+        Placement::Enrolled => OfficerAction::Approve {
+            decision: decision.to_string(),
+        },
+        Placement::NoPlaces => OfficerAction::Refuse {
+            grounds: vec![no_places_ground().id],
+            reason: refusal.to_string(),
+        },
+    };
+    perform(state, officer, id, act(status, last)).await?;
+    Ok(())
 }

@@ -14,7 +14,7 @@ pub mod storage;
 use portal_domain::application::Status;
 use portal_domain::calendar::local_day_and_minute;
 use portal_domain::date::Date;
-use portal_domain::service::{ResultForm, StepChannel};
+use portal_domain::service::{RefusalGround, ResultForm, StepChannel};
 use portal_domain::text::Text;
 use portal_domain::workflow::{
     self as flow, Action, Actor, Deadline, EventView, Forbidden, Progress, Rules,
@@ -203,13 +203,24 @@ async fn try_announce(
     crate::applications::notify_with(state, row, Msg::NotificationsStatusTitle, body, &extra).await
 }
 
+/// The grounds a refusal of `service_id` may cite: the service's own, the law's general ones,
+/// and for school enrolment that the first grade has no places left.
+pub fn refusal_grounds(state: &AppState, service_id: &str) -> Vec<RefusalGround> {
+    let mut grounds = state
+        .catalogue
+        .get(service_id)
+        .map(|s| s.definition.refusal_grounds.items.clone())
+        .unwrap_or_default();
+    grounds.extend(flow::general_refusal_grounds());
+    if service_id == crate::first_grade::SERVICE {
+        grounds.push(portal_domain::first_grade::no_places_ground());
+    }
+    grounds
+}
+
 /// The refusal's grounds and explanation in each language, for notices and documents.
 pub fn reason_text(state: &AppState, service_id: &str, details: &EventDetails) -> Text {
-    let definition = state.catalogue.get(service_id).map(|s| &s.definition);
-    let mut grounds = flow::general_refusal_grounds();
-    if let Some(d) = definition {
-        grounds.extend(d.refusal_grounds.items.iter().cloned());
-    }
+    let grounds = refusal_grounds(state, service_id);
     Text::from_fn(|lang| {
         let mut parts: Vec<String> = details
             .grounds

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use portal_domain::api::ErrorBody;
 use portal_domain::application::Status;
 use portal_domain::workflow::{
-    self as flow, Action, ActionRequest, Actor, ApplicantView, CaseView, Colleague, Decision,
+    Action, ActionRequest, Actor, ApplicantView, CaseView, Colleague, Decision,
     OfficerAction, QueueFilter, QueueItem, SlotView,
 };
 use portal_i18n::Msg;
@@ -192,10 +192,7 @@ async fn case_view(
     .fetch_one(pool)
     .await)?;
     let definition = state.catalogue.get(&row.service_id).map(|s| &s.definition);
-    let mut refusal_grounds = definition
-        .map(|d| d.refusal_grounds.items.clone())
-        .unwrap_or_default();
-    refusal_grounds.extend(flow::general_refusal_grounds());
+    let refusal_grounds = super::refusal_grounds(state, &row.service_id);
     let answers = match definition.and_then(|d| d.form.as_ref()) {
         Some(form) => {
             let organisations = crate::organisations::list(&state.db).await?;
@@ -280,6 +277,18 @@ async fn act(
     Path(id): Path<String>,
     ApiJson(request): ApiJson<ActionRequest>,
 ) -> Result<Json<CaseView>, ApiError> {
+    Ok(Json(perform(&state, &officer, &id, request).await?))
+}
+
+/// Makes `officer`'s move on application `id` of their organisation: the case as it is after.
+pub async fn perform(
+    state: &AppState,
+    officer: &Officer,
+    id: &str,
+    request: ActionRequest,
+) -> Result<CaseView, ApiError> {
+    let state = state.clone();
+    let id = id.to_string();
     let row = of_organisation(&state, &id, &officer.organisation_id).await?;
     let officer_id = officer.auth.user.id.as_str();
     let action = request.action.action();
@@ -387,9 +396,7 @@ async fn act(
             let pickup = pickup::book(&state, &row, &slot, Actor::Officer, officer_id).await?;
             pickup::announce(&state, &row, &pickup).await;
             let row = of_organisation(&state, &id, &officer.organisation_id).await?;
-            return Ok(Json(
-                case_view(&state, &row, &officer.organisation_id).await?,
-            ));
+            return case_view(&state, &row, &officer.organisation_id).await;
         }
         OfficerAction::MarkIssued { shown, recipient } => {
             let recipient = required_text(
@@ -452,9 +459,7 @@ async fn act(
     }
     super::announce(&state, &row, to, &details).await;
     let row = of_organisation(&state, &id, &officer.organisation_id).await?;
-    Ok(Json(
-        case_view(&state, &row, &officer.organisation_id).await?,
-    ))
+    case_view(&state, &row, &officer.organisation_id).await
 }
 
 fn reason_field(reason: &str) -> Result<String, ApiError> {
@@ -499,10 +504,7 @@ fn known_grounds(
     row: &ApplicationRow,
     grounds: Vec<String>,
 ) -> Result<Vec<String>, ApiError> {
-    let mut known = flow::general_refusal_grounds();
-    if let Some(s) = state.catalogue.get(&row.service_id) {
-        known.extend(s.definition.refusal_grounds.items.iter().cloned());
-    }
+    let known = super::refusal_grounds(state, &row.service_id);
     if grounds.is_empty() {
         return Err(ApiError::invalid(FieldProblem::new(
             "grounds",

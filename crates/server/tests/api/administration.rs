@@ -342,6 +342,11 @@ const ACCESS: &[(&str, &str, Access)] = &[
     ("GET", "/api/first-grade/window", Access::Public),
     (
         "POST",
+        "/api/workspace/first-grade/enrolment",
+        Access::Only("officer"),
+    ),
+    (
+        "POST",
         "/api/applications/{id}/scheduled-submission",
         Access::Only("citizen"),
     ),

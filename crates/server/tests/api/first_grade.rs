@@ -581,3 +581,153 @@ async fn school_check(app: &TestApp, parent: &Session, draft: &str) -> Value {
         .json()["first_grade_school"]
         .clone()
 }
+
+#[tokio::test]
+async fn a_school_enrols_by_the_queue_while_places_last_and_refuses_the_rest() {
+    let app = TestApp::with(&[("PORTAL_DEMO", "1")]).await;
+    let mut sent = Vec::new();
+    for _ in 0..4 {
+        let parent = app.citizen().await;
+        let (id, version) =
+            ready_enrolment(&app, &parent, with_child(&child_born(this_year() - 6))).await;
+        assert_eq!(
+            app.sign_and_submit(&parent, &id, version).await.status,
+            StatusCode::CREATED
+        );
+        sent.push((parent, id));
+    }
+    // A small school for the test: two places.
+    portal_server::on_db!(&app.state.db, |pool| sqlx::query(
+        "UPDATE organisations SET first_grade_places = 2 WHERE id = 'almaty-school-201'"
+    )
+    .execute(pool)
+    .await
+    .unwrap());
+    let officer = app
+        .sign_in(
+            crate::helpers::DEMO_OFFICER_SCHOOL_201.0,
+            crate::helpers::DEMO_OFFICER_SCHOOL_201.1,
+        )
+        .await;
+    // The first was already enrolled by hand.
+    let act = |id: &str, body: Value| {
+        let (app, officer, uri) = (
+            &app,
+            officer.clone(),
+            format!("/api/workspace/applications/{id}/actions"),
+        );
+        async move {
+            app.send(Method::POST, &uri, Some(body), Some(&officer))
+                .await
+        }
+    };
+    let first = sent[0].1.clone();
+    act(
+        &first,
+        json!({"expected": "submitted", "action": "register"}),
+    )
+    .await;
+    let me = app
+        .get_as(&format!("/api/workspace/applications/{first}"), &officer)
+        .await
+        .json()["colleagues"][0]["id"]
+        .clone();
+    act(
+        &first,
+        json!({"expected": "registered", "action": "assign", "officer_id": me}),
+    )
+    .await;
+    let approved = act(
+        &first,
+        json!({"expected": "in_review", "action": "approve", "decision": "Зачислить в 1 «А»"}),
+    )
+    .await;
+    assert_eq!(approved.status, StatusCode::OK, "{}", approved.text());
+
+    let enrol = |body: Value, who: Session| {
+        let app = &app;
+        async move {
+            app.send(
+                Method::POST,
+                "/api/workspace/first-grade/enrolment?lang=en",
+                Some(body),
+                Some(&who),
+            )
+            .await
+        }
+    };
+    let year = this_year();
+    let no_text = enrol(
+        json!({"school_year": year, "decision": " ", "refusal": "Мест нет"}),
+        officer.clone(),
+    )
+    .await;
+    assert_eq!(problem(&no_text).0, "decision");
+    let department = app.sign_in("860119465056", "Zhanar-officer-2026").await;
+    let not_a_school = enrol(
+        json!({"school_year": year, "decision": "x", "refusal": "y"}),
+        department,
+    )
+    .await;
+    assert_eq!(not_a_school.status, StatusCode::CONFLICT);
+    assert_eq!(
+        not_a_school.json()["code"],
+        "error.first_grade.no_places_set"
+    );
+
+    let decided = enrol(
+        json!({"school_year": year, "decision": "Зачислить в 1 «Б» с 1 сентября.", "refusal": "Все места в первых классах заняты."}),
+        officer.clone(),
+    )
+    .await;
+    assert_eq!(decided.status, StatusCode::OK, "{}", decided.text());
+    assert_eq!(
+        decided.json(),
+        json!({"places": 2, "enrolled": 1, "refused": 2})
+    );
+    let status = |i: usize| {
+        let (parent, id) = sent[i].clone();
+        let app = &app;
+        async move {
+            app.get_as(&format!("/api/applications/{id}"), &parent)
+                .await
+                .json()["status"]
+                .clone()
+        }
+    };
+    assert_eq!(status(0).await, "result_ready");
+    assert_eq!(
+        status(1).await,
+        "result_ready",
+        "next in the queue takes the last place"
+    );
+    assert_eq!(status(2).await, "refused");
+    assert_eq!(status(3).await, "refused");
+    let told = app
+        .get_as("/api/notifications?lang=en", &sent[3].0)
+        .await
+        .json();
+    assert!(
+        told[0]["body"]["en"]
+            .as_str()
+            .unwrap()
+            .contains("no free places in the school's first grade"),
+        "{told}"
+    );
+    // The moves are on the record, as if made one by one.
+    let timeline = app
+        .get_as(
+            &format!("/api/workspace/applications/{}", sent[3].1),
+            &officer,
+        )
+        .await
+        .json()["progress"]["timeline"]
+        .clone();
+    let actions: Vec<&str> = timeline
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["submit", "register", "assign", "refuse"]);
+}
