@@ -526,6 +526,11 @@ pub async fn unschedule_submission(id: &str) -> Result<ApplicationView, ApiFailu
     .ok_or(ApiFailure::Network)
 }
 
+pub async fn population_children()
+-> Result<Vec<portal_domain::population::RegisterChild>, ApiFailure> {
+    get_json("/api/population/children").await
+}
+
 pub async fn first_grade_window() -> Result<portal_domain::first_grade::WindowView, ApiFailure> {
     get_json("/api/first-grade/window").await
 }

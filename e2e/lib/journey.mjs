@@ -170,16 +170,19 @@ export async function readyEnrolmentDraft(request, url, who) {
   };
   const saved = await request.put(api(`/api/applications/${draft.id}`), { data: { version: 1, answers }, headers });
   if (saved.status() !== 200) throw new Error(`saving the draft: ${await saved.text()}`);
-  const photo = scanPdf('photo');
-  const announced = await (await request.post(api(`/api/applications/${draft.id}/attachments`), {
-    data: { slot: 'child-photo', file_name: 'photo.pdf', size: photo.length },
-    headers,
-  })).json();
-  const uploaded = await request.patch(api(`/api/applications/${draft.id}/attachments/${announced.id}/content`), {
-    data: photo,
-    headers: { ...headers, 'upload-offset': '0', 'content-type': 'application/offset+octet-stream' },
-  });
-  if (uploaded.status() !== 200) throw new Error(`uploading: ${await uploaded.text()}`);
+  // The child is not in the demo population register: the birth certificate copy goes too.
+  for (const [slot, name] of [['child-photo', 'photo'], ['child-birth-certificate', 'birth-certificate']]) {
+    const file = scanPdf(name);
+    const announced = await (await request.post(api(`/api/applications/${draft.id}/attachments`), {
+      data: { slot, file_name: `${name}.pdf`, size: file.length },
+      headers,
+    })).json();
+    const uploaded = await request.patch(api(`/api/applications/${draft.id}/attachments/${announced.id}/content`), {
+      data: file,
+      headers: { ...headers, 'upload-offset': '0', 'content-type': 'application/offset+octet-stream' },
+    });
+    if (uploaded.status() !== 200) throw new Error(`uploading: ${await uploaded.text()}`);
+  }
   return draft.id;
 }
 

@@ -85,4 +85,37 @@ describe('first grade', () => {
     await parent.close();
     await office.close();
   });
+
+  test("a parent fills in the child's details from the population register", async () => {
+    const parent = await portal.browser.newContext({ locale: 'en-GB' });
+    const session = await (await parent.request.post(`${portal.server.url}/api/session`, { data: AIGERIM })).json();
+    const headers = { 'x-csrf-token': session.csrf_token };
+    const children = await (await parent.request.get(`${portal.server.url}/api/population/children`)).json();
+    const aisha = children.find((c) => c.first_name === 'Айша');
+    const draft = await (await parent.request.post(`${portal.server.url}/api/applications`, { data: { service_id: 'school-enrollment' }, headers })).json();
+    const page = await parent.newPage();
+    const errors = watchErrors(page);
+    await page.goto(`${portal.server.url}/applications/${draft.id}/pages/subject?lang=en`);
+    await page.getByLabel('My child (as a parent or guardian)').check();
+    await page.getByRole('heading', { name: 'Your children in the population register' }).waitFor();
+    await expectNoAxeViolations(page, 'the subject page with the register children');
+    const [day, month, year] = aisha.birth_date.split('-').reverse();
+    await page.getByRole('button', { name: `Fill in for Сәрсенова Айша Нұрланқызы, born ${day}.${month}.${year}` }).click();
+    await page.getByRole('status').filter({ hasText: 'Filled in from the population register' }).waitFor();
+    assert.equal(await page.getByLabel('Their IIN').inputValue(), aisha.iin);
+    assert.equal(await page.getByLabel('Their surname').inputValue(), 'Сәрсенова');
+    await page.getByRole('button', { name: 'Save and continue' }).click();
+    await page.getByRole('heading', { level: 1, name: 'School and class' }).waitFor();
+    // Autosave is debounced: wait until the server has the answers.
+    let saved;
+    for (let tries = 0; tries < 50; tries++) {
+      saved = await (await parent.request.get(`${portal.server.url}/api/applications/${draft.id}`)).json();
+      if (saved.answers.subject_iin) break;
+      await page.waitForTimeout(200);
+    }
+    assert.equal(saved.answers.subject_iin, aisha.iin);
+    assert.equal(saved.answers.residence.street, 'Тимирязев көшесі', 'the registered address too');
+    assert.deepEqual(errors, []);
+    await parent.close();
+  });
 });

@@ -320,6 +320,9 @@ pub fn QuestionPage() -> impl IntoView {
                     <span class="caption">{title}</span>
                     <h1>{page.title.get(i18n.lang()).to_string()}</h1>
                     {page.intro.as_ref().map(|t| view! { <p class="lead">{t.get(i18n.lang()).to_string()}</p> })}
+                    {(page.id == portal_domain::form::SUBJECT_PAGE
+                        && draft.service.with_value(|s| s.id == "school-enrollment"))
+                        .then(|| view! { <RegisterChildren draft=draft/> })}
                     <form novalidate on:submit=on_submit.clone()>
                         {fields.into_iter().map(|field| {
                             let condition = field.visible_if.clone();
@@ -338,6 +341,57 @@ pub fn QuestionPage() -> impl IntoView {
                 }.into_any()
             }
         }}
+    }
+}
+
+/// A parent's children as the population register knows them: one button fills in the child's
+/// IIN, names and home address. Shown when applying for one's own child; nothing when the
+/// register is not connected or knows no children of the parent.
+#[component]
+fn RegisterChildren(draft: Draft) -> impl IntoView {
+    let i18n = use_i18n();
+    let children = LocalResource::new(api::population_children);
+    let filled = RwSignal::new(None::<String>);
+    let for_child = move || {
+        draft
+            .answers
+            .with(|a| matches!(a.get("on_behalf"), Some(Answer::Text(w)) if w == "child"))
+    };
+    move || {
+        let list = children.get().and_then(Result::ok).unwrap_or_default();
+        (for_child() && !list.is_empty()).then(|| {
+            let buttons = list
+                .into_iter()
+                .map(|child| {
+                    let name = [Some(child.last_name.clone()), Some(child.first_name.clone()), child.middle_name.clone()]
+                        .into_iter()
+                        .flatten()
+                        .collect::<Vec<_>>()
+                        .join(" ");
+                    let born = super::progress::date_text(child.birth_date);
+                    let label = i18n.tf(Msg::FirstGradeRegisterFill, &[("name", &name), ("date", &born)]);
+                    let fill = move |_| {
+                        draft.set_answer("subject_iin", Some(Answer::Text(child.iin.clone())));
+                        draft.set_answer("subject_last_name", Some(Answer::Text(child.last_name.clone())));
+                        draft.set_answer("subject_first_name", Some(Answer::Text(child.first_name.clone())));
+                        draft.set_answer(
+                            "subject_middle_name",
+                            child.middle_name.clone().map(Answer::Text),
+                        );
+                        draft.set_answer("residence", Some(Answer::Address(child.address.clone())));
+                        filled.set(Some(name.clone()));
+                    };
+                    view! { <li><button class="button button--secondary" type="button" on:click=fill>{label}</button></li> }
+                })
+                .collect_view();
+            view! {
+                <section class="inset-text" aria-labelledby="register-title">
+                    <h2 class="heading-s" id="register-title">{i18n.t(Msg::FirstGradeRegisterTitle)}</h2>
+                    <ul class="list">{buttons}</ul>
+                    {move || filled.get().map(|name| view! { <p role="status">{i18n.tf(Msg::FirstGradeRegisterFilled, &[("name", &name)])}</p> })}
+                </section>
+            }
+        })
     }
 }
 

@@ -55,6 +55,7 @@ pub mod notifications;
 pub mod organisation;
 pub mod pattern;
 pub mod pdf;
+pub mod population;
 pub mod service;
 pub mod text;
 pub mod validation;

@@ -25,7 +25,7 @@ use crate::security::{self, SecurityHeaders};
 use crate::static_files::{self, StaticFiles};
 use crate::{
     accounts, applications, attachments, calendar, demo, first_grade, health, notifications,
-    openapi, organisations, signing, workflow,
+    openapi, organisations, population, signing, workflow,
 };
 
 #[derive(Clone)]
@@ -36,6 +36,8 @@ pub struct AppState {
     pub calendar: Arc<CalendarStore>,
     pub signing: Arc<signing::Signing>,
     pub live: Arc<notifications::live::Live>,
+    /// The population register, when one is connected (the demo one in demo mode).
+    pub population: Option<Arc<dyn population::PopulationRegister>>,
 }
 
 /// Every documented API route. Feature modules add theirs here.
@@ -53,6 +55,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .merge(workflow::routes())
         .merge(calendar::routes())
         .merge(first_grade::routes())
+        .merge(population::routes())
 }
 
 pub fn router(state: AppState) -> Router {
@@ -142,7 +145,17 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
             .context("recording the demo key files")?;
         tracing::info!(keys, "demo key files recorded");
     }
+    let population: Option<Arc<dyn population::PopulationRegister>> = if config.demo {
+        let path = config.demo_dir.join("population.json");
+        let today = portal_domain::calendar::local_day_and_minute(crate::db::now_millis()).0;
+        let register = population::DemoRegister::load(&path, today)
+            .with_context(|| format!("loading the demo population register {}", path.display()))?;
+        Some(Arc::new(register))
+    } else {
+        None
+    };
     Ok(AppState {
+        population,
         db,
         catalogue: Arc::new(catalogue),
         config: Arc::new(config),

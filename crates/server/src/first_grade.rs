@@ -174,16 +174,30 @@ async fn put_window(
     Ok(Json(view(year, window, true, now_millis())))
 }
 
-/// Refuses a first-grade application outside the window, for a child of the wrong age, or for
-/// a child who already has one; `application_id` is the one being sent. Returns the school
-/// year it applies for.
+/// Who applies, for which child, with which answers (the file fields holding attachment ids).
+pub struct Applying<'a> {
+    pub application_id: &'a str,
+    pub applicant_iin: &'a str,
+    pub answers: &'a Answers,
+    pub child: &'a str,
+}
+
+/// Refuses a first-grade application outside the window, for a child of the wrong age, for a
+/// child the applicant is not registered as a parent of (unless applying as a representative),
+/// for a child the register does not know without a birth certificate copy, or for a child who
+/// already has one. Returns the school year it applies for.
 pub async fn check(
     state: &AppState,
-    application_id: &str,
-    child: &str,
+    applying: Applying<'_>,
     now: i64,
     sending: Sending,
 ) -> Result<i32, ApiError> {
+    let Applying {
+        application_id,
+        applicant_iin,
+        answers,
+        child,
+    } = applying;
     let (school_year, window, _) = window(state, now).await?;
     match (window.state(now), sending) {
         (WindowState::NotYetOpen { opens_at }, Sending::Now | Sending::AtOpening) => {
@@ -208,6 +222,29 @@ pub async fn check(
             problem = problem.arg(name, value);
         }
         return Err(ApiError::invalid(problem));
+    }
+    if let Some(register) = &state.population {
+        match register.child(child) {
+            Some(record) => {
+                let as_parent =
+                    matches!(answers.get("on_behalf"), Some(Answer::Text(w)) if w == "child");
+                if as_parent && !record.parents.iter().any(|p| p == applicant_iin) {
+                    return Err(ApiError::invalid(FieldProblem::new(
+                        "subject_iin",
+                        Msg::ErrorFirstGradeNotParent,
+                    )));
+                }
+            }
+            None => {
+                let copy = matches!(answers.get("birth_certificate_copy"), Some(Answer::List(ids)) if !ids.is_empty());
+                if !copy {
+                    return Err(ApiError::invalid(FieldProblem::new(
+                        "birth_certificate_copy",
+                        Msg::ErrorFirstGradeBirthCertificate,
+                    )));
+                }
+            }
+        }
     }
     if let Some(number) = existing(state, application_id, child).await? {
         return Err(duplicate(number));

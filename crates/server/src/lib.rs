@@ -18,6 +18,7 @@ pub mod notifications;
 pub mod openapi;
 pub mod organisations;
 pub mod pdf;
+pub mod population;
 pub mod security;
 pub mod signing;
 pub mod static_files;

@@ -451,7 +451,13 @@ pub async fn send(
         crate::first_grade::child_of(&row.service_id, &kept).map(str::to_string);
     let first_grade_year = match &first_grade_child {
         Some(child) => {
-            Some(crate::first_grade::check(state, &row.id, child, now_millis(), sending).await?)
+            let applying = crate::first_grade::Applying {
+                application_id: &row.id,
+                applicant_iin: &user.iin,
+                answers: &kept,
+                child,
+            };
+            Some(crate::first_grade::check(state, applying, now_millis(), sending).await?)
         }
         None if sending == Sending::CheckForOpening => {
             return Err(ApiError::Conflict(Msg::ErrorFirstGradeScheduleOnly));

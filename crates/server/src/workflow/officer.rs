@@ -8,8 +8,8 @@ use axum::response::{IntoResponse, Response};
 use portal_domain::api::ErrorBody;
 use portal_domain::application::Status;
 use portal_domain::workflow::{
-    Action, ActionRequest, Actor, ApplicantView, CaseView, Colleague, Decision,
-    OfficerAction, QueueFilter, QueueItem, SlotView,
+    Action, ActionRequest, Actor, ApplicantView, CaseView, Colleague, Decision, OfficerAction,
+    QueueFilter, QueueItem, SlotView,
 };
 use portal_i18n::Msg;
 use utoipa_axum::router::OpenApiRouter;

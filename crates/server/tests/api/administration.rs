@@ -340,6 +340,7 @@ const ACCESS: &[(&str, &str, Access)] = &[
     ("GET", "/api/providers", Access::Public),
     ("GET", "/api/verify/{code}", Access::Public),
     ("GET", "/api/first-grade/window", Access::Public),
+    ("GET", "/api/population/children", Access::Only("citizen")),
     (
         "POST",
         "/api/workspace/first-grade/enrolment",

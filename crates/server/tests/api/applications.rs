@@ -27,20 +27,43 @@ pub(crate) async fn new_draft(app: &TestApp, who: &Session, service: &str) -> Va
 }
 
 /// A complete set of answers for first-grade enrolment, for a child born in 2019.
-/// A complete first-grade draft of `who` with `answers` and the child's photo: its id and
+/// A complete first-grade draft of `who` with `answers`, the child's photo and a copy of the
+/// birth certificate (the test children are not in the demo population register): its id and
 /// version, ready to sign.
 pub(crate) async fn ready_enrolment(app: &TestApp, who: &Session, answers: Value) -> (String, i64) {
+    enrolment_draft(
+        app,
+        who,
+        answers,
+        &[
+            ("child-photo", "photo.pdf"),
+            ("child-birth-certificate", "birth-certificate.pdf"),
+        ],
+    )
+    .await
+}
+
+/// A first-grade draft of `who` with `answers` and a small PDF in each of `files` (slot, file
+/// name): its id and version.
+pub(crate) async fn enrolment_draft(
+    app: &TestApp,
+    who: &Session,
+    answers: Value,
+    files: &[(&str, &str)],
+) -> (String, i64) {
     let id = new_draft(app, who, "school-enrollment").await["id"]
         .as_str()
         .unwrap()
         .to_string();
     assert_eq!(save(app, who, &id, 1, answers).await.status, StatusCode::OK);
-    assert_eq!(
-        attach(app, who, &id, "child-photo", "photo.pdf", pdf_bytes(1000))
-            .await
-            .status,
-        StatusCode::OK
-    );
+    for (slot, name) in files {
+        assert_eq!(
+            attach(app, who, &id, slot, name, pdf_bytes(1000))
+                .await
+                .status,
+            StatusCode::OK
+        );
+    }
     let version = app
         .get_as(&format!("/api/applications/{id}"), who)
         .await
@@ -758,6 +781,17 @@ async fn submission_needs_everything_and_consent_then_numbers_once() {
     )
     .await;
     assert_eq!(photo.status, StatusCode::OK);
+    // The test child is not in the demo population register: the certificate copy is needed.
+    let certificate = attach(
+        &app,
+        &citizen,
+        &id,
+        "child-birth-certificate",
+        "birth-certificate.pdf",
+        pdf_bytes(1000),
+    )
+    .await;
+    assert_eq!(certificate.status, StatusCode::OK);
     let version = app
         .get_as(&format!("/api/applications/{id}"), &citizen)
         .await

@@ -731,3 +731,70 @@ async fn a_school_enrols_by_the_queue_while_places_last_and_refuses_the_rest() {
         .collect();
     assert_eq!(actions, ["submit", "register", "assign", "refuse"]);
 }
+
+/// A first-grade draft without attachments (no birth certificate copy).
+async fn without_certificate(app: &TestApp, who: &Session, answers: Value) -> (String, i64) {
+    crate::applications::enrolment_draft(app, who, answers, &[]).await
+}
+
+#[tokio::test]
+async fn the_population_register_fills_in_children_and_knows_their_parents() {
+    let app = TestApp::with(&[("PORTAL_DEMO", "1")]).await;
+    let aigerim = app.sign_in("880314412019", "Aigerim-demo-2026").await;
+    let children = app.get_as("/api/population/children", &aigerim).await;
+    assert_eq!(children.status, StatusCode::OK);
+    let children = children.json();
+    assert_eq!(children.as_array().unwrap().len(), 2, "{children}");
+    let aisha = children
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["first_name"] == "Айша")
+        .unwrap()
+        .clone();
+    assert_eq!(aisha["birth_certificate"], true);
+    assert!(
+        aisha.get("parents").is_none(),
+        "the other parent's IIN is not shown"
+    );
+    let stranger = app.citizen().await;
+    assert_eq!(
+        app.get_as("/api/population/children", &stranger)
+            .await
+            .json(),
+        json!([])
+    );
+
+    // Someone who is not her parent cannot apply for her as their child…
+    let mut for_aisha = enrolment_answers();
+    for_aisha["subject_iin"] = aisha["iin"].clone();
+    let (id, version) = without_certificate(&app, &stranger, for_aisha.clone()).await;
+    let refused = app.sign_and_submit(&stranger, &id, version).await;
+    let (field, code, _) = problem(&refused);
+    assert_eq!(
+        (field.as_str(), code.as_str()),
+        ("subject_iin", "error.first_grade.not_parent")
+    );
+    // …her mother can, without a birth certificate copy: the register has it.
+    let (id, version) = without_certificate(&app, &aigerim, for_aisha).await;
+    let sent = app.sign_and_submit(&aigerim, &id, version).await;
+    assert_eq!(sent.status, StatusCode::CREATED, "{}", sent.text());
+
+    // A child the register does not know needs the certificate copy.
+    let (id, version) = without_certificate(&app, &stranger, enrolment_answers()).await;
+    let refused = app.sign_and_submit(&stranger, &id, version).await;
+    let (field, code, _) = problem(&refused);
+    assert_eq!(
+        (field.as_str(), code.as_str()),
+        (
+            "birth_certificate_copy",
+            "error.first_grade.birth_certificate"
+        )
+    );
+
+    // Without a connected register the portal says so.
+    let plain = TestApp::spawn().await;
+    let someone = plain.citizen().await;
+    let none = plain.get_as("/api/population/children", &someone).await;
+    assert_eq!(none.status, StatusCode::SERVICE_UNAVAILABLE);
+}
