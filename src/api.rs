@@ -531,6 +531,23 @@ pub async fn population_children()
     get_json("/api/population/children").await
 }
 
+pub async fn first_grade_admin_window(
+    year: i32,
+) -> Result<portal_domain::first_grade::WindowView, ApiFailure> {
+    get_json(&format!("/api/admin/first-grade/{year}")).await
+}
+
+pub async fn set_first_grade_window(
+    year: i32,
+    edit: &portal_domain::first_grade::WindowEdit,
+) -> Result<portal_domain::first_grade::WindowView, ApiFailure> {
+    with_body(
+        Request::put(&format!("/api/admin/first-grade/{year}")),
+        edit,
+    )
+    .await
+}
+
 pub async fn first_grade_window() -> Result<portal_domain::first_grade::WindowView, ApiFailure> {
     get_json("/api/first-grade/window").await
 }

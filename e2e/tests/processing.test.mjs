@@ -136,7 +136,7 @@ describe('processing', () => {
     await citizen.close();
   });
 
-  test('an administrator edits the working-day calendar and a place\'s pickup capacity', async () => {
+  test('an administrator edits the working-day calendar, a first-grade window and a place\'s pickup capacity', async () => {
     const context = await portal.browser.newContext({ locale: 'en-GB' });
     const page = await context.newPage();
     const errors = watchErrors(page);
@@ -181,6 +181,18 @@ describe('processing', () => {
     await page.getByLabel('Year', { exact: true }).selectOption('2027');
     await page.getByRole('button', { name: 'Remove 24.11.2027' }).waitFor();
     await expectNoAxeViolations(page, 'administration: an edited calendar');
+    // The first-grade window of the same year, to the minute.
+    await page.getByRole('heading', { name: 'First-grade applications' }).waitFor();
+    await page.getByLabel('Opens (Astana time)').fill('2027-05-01T09:00');
+    await page.getByLabel('Closes (Astana time)').fill('2027-04-01T09:00');
+    await page.getByRole('button', { name: 'Save the window' }).click();
+    await page.getByRole('alert').getByText('The window must close after it opens.').waitFor();
+    await expectNoAxeViolations(page, 'administration: a first-grade window error');
+    await page.getByLabel('Opens (Astana time)').fill('2027-04-01T09:00');
+    await page.getByLabel('Closes (Astana time)').fill('2027-09-01T00:00');
+    await page.getByRole('button', { name: 'Save the window' }).click();
+    await page.getByRole('status').getByText('The first-grade window is saved.').waitFor();
+    await page.getByText('For the 2027–2028 school year: from 01.04.2027 at 09:00 (Astana time) to 31.08.2027 at 23:59 (Astana time). Set by an administrator.').waitFor();
     assert.deepEqual(errors, []);
     await context.close();
   });

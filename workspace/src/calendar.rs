@@ -4,11 +4,12 @@
 use leptos::prelude::*;
 use portal_domain::calendar::{CalendarYear, CalendarYearView, DayKind, DayNote, Holiday};
 use portal_domain::date::Date;
+use portal_domain::first_grade::{WindowEdit, WindowView, parse_local_moment};
 use portal_domain::text::Text;
 use portal_domain::validation::FieldIssue;
 use portal_i18n::{Lang, Msg};
 use portal_web::api;
-use portal_web::apply::progress::date_text;
+use portal_web::apply::progress::{astana_time, date_text};
 use portal_web::components::{Failure, Loading};
 use portal_web::forms::{Checkbox, ErrorSummary, FormErrors, SelectField, TextField};
 use portal_web::i18n::use_i18n;
@@ -39,8 +40,89 @@ pub fn CalendarEditor() -> impl IntoView {
         {move || match loaded.get() {
             None => view! { <Loading message=Msg::CommonLoading/> }.into_any(),
             Some(Err(failure)) => view! { <Failure failure=failure retry=move |_| loaded.refetch()/> }.into_any(),
-            Some(Ok(view)) => view! { <YearEditor view=view/> }.into_any(),
+            Some(Ok(view)) => view! {
+                <YearEditor view=view.clone()/>
+                <FirstGradeWindowEditor year=view.year/>
+            }.into_any(),
         }}
+    }
+}
+
+/// The year's first-grade window, to the minute (Astana time).
+#[component]
+fn FirstGradeWindowEditor(year: i32) -> impl IntoView {
+    let i18n = use_i18n();
+    let errors = FormErrors::new("first-grade");
+    let current = RwSignal::new(None::<WindowView>);
+    let opens = RwSignal::new(String::new());
+    let closes = RwSignal::new(String::new());
+    let saved = RwSignal::new(false);
+    let typed = |millis: i64| {
+        let (day, minute) = portal_domain::calendar::local_day_and_minute(millis);
+        format!("{day}T{:02}:{:02}", minute / 60, minute % 60)
+    };
+    leptos::task::spawn_local(async move {
+        if let Ok(w) = api::first_grade_admin_window(year).await {
+            let _ = opens.try_set(typed(w.opens_at));
+            let _ = closes.try_set(typed(w.closes_at));
+            let _ = current.try_set(Some(w));
+        }
+    });
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        saved.set(false);
+        let moment = |field: &'static str, value: RwSignal<String>| {
+            parse_local_moment(&value.get_untracked())
+                .ok_or_else(|| FieldIssue::new(field, Msg::ErrorFirstGradeMoment))
+        };
+        let (opens_at, closes_at) = match (moment("opens_at", opens), moment("closes_at", closes)) {
+            (Ok(o), Ok(c)) => (o, c),
+            (o, c) => {
+                errors.show([o.err(), c.err()].into_iter().flatten().collect());
+                return;
+            }
+        };
+        let edit = WindowEdit {
+            opens_at,
+            closes_at,
+        };
+        if let Err(issues) = edit.check(year) {
+            errors.show(issues);
+            return;
+        }
+        leptos::task::spawn_local(async move {
+            match api::set_first_grade_window(year, &edit).await {
+                Ok(w) => {
+                    errors.clear();
+                    let _ = current.try_set(Some(w));
+                    let _ = saved.try_set(true);
+                }
+                Err(failure) => errors.show_failure(failure, "opens_at"),
+            }
+        });
+    };
+    view! {
+        <h3>{move || i18n.t(Msg::AdminFirstGradeTitle)}</h3>
+        <ErrorSummary errors=errors/>
+        {move || current.get().map(|w| {
+            let lang = i18n.lang();
+            let text = i18n.tf(Msg::AdminFirstGradeCurrent, &[
+                ("year", &year.to_string()),
+                ("next", &(year + 1).to_string()),
+                ("opens", &astana_time(lang, w.opens_at)),
+                ("closes", &astana_time(lang, w.closes_at - 60_000)),
+            ]);
+            let source = i18n.t(if w.edited { Msg::AdminFirstGradeEdited } else { Msg::AdminFirstGradeDefault });
+            view! { <p>{text}" "{source}</p> }
+        })}
+        <Show when=move || saved.get()>
+            <div class="notice notice--success" role="status"><p>{move || i18n.t(Msg::AdminFirstGradeSaved)}</p></div>
+        </Show>
+        <form class="narrow" on:submit=save novalidate=true>
+            <TextField errors=errors field="opens_at" label=Msg::AdminFirstGradeOpens value=opens input_type="datetime-local" narrow=true/>
+            <TextField errors=errors field="closes_at" label=Msg::AdminFirstGradeCloses value=closes input_type="datetime-local" narrow=true/>
+            <button class="button" type="submit">{move || i18n.t(Msg::AdminFirstGradeSave)}</button>
+        </form>
     }
 }
 

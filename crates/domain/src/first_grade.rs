@@ -33,7 +33,21 @@ pub enum WindowState {
 
 /// Unix milliseconds of a local day's midnight.
 fn local_midnight(day: Date) -> i64 {
-    (i64::from(day.days_since_epoch()) * 24 * 60 - UTC_OFFSET_MINUTES) * 60_000
+    local_moment(day, 0)
+}
+
+/// Unix milliseconds of a local (Astana) day and minute of the day.
+pub fn local_moment(day: Date, minute: u32) -> i64 {
+    (i64::from(day.days_since_epoch()) * 24 * 60 + i64::from(minute) - UTC_OFFSET_MINUTES) * 60_000
+}
+
+/// `2027-04-01T09:00` (an HTML date-and-time input, Astana time) as Unix milliseconds.
+pub fn parse_local_moment(s: &str) -> Option<i64> {
+    let (day, time) = s.trim().split_once('T')?;
+    let day: Date = day.parse().ok()?;
+    let (h, m) = time.get(..5)?.split_once(':')?;
+    let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
+    (h < 24 && m < 60).then(|| local_moment(day, h * 60 + m))
 }
 
 impl Window {
@@ -403,6 +417,21 @@ mod tests {
         assert_eq!(fields(edit("2027-05-01", "2027-04-01")), ["closes_at"]);
         assert_eq!(fields(edit("2025-12-31", "2027-04-01")), ["opens_at"]);
         assert_eq!(fields(edit("2027-04-01", "2028-01-02")), ["closes_at"]);
+    }
+
+    #[test]
+    fn a_typed_local_moment_is_astana_time() {
+        assert_eq!(
+            parse_local_moment("2026-04-01T00:00"),
+            Some(1_774_983_600_000)
+        );
+        assert_eq!(
+            parse_local_moment("2026-04-01T09:30"),
+            Some(1_774_983_600_000 + (9 * 60 + 30) * 60_000)
+        );
+        assert_eq!(parse_local_moment("2026-04-01"), None);
+        assert_eq!(parse_local_moment("2026-04-01T24:00"), None);
+        assert_eq!(parse_local_moment("2026-02-30T10:00"), None);
     }
 
     #[test]
