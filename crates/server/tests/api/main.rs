@@ -4,6 +4,7 @@ mod accounts;
 mod administration;
 mod applications;
 mod catalogue;
+mod crash;
 mod first_grade;
 mod health;
 mod helpers;
