@@ -20,7 +20,8 @@ describe('first grade', () => {
     const office = await portal.browser.newContext();
     const session = await (await office.request.post(`${portal.server.url}/api/session`, { data: ADMIN })).json();
     const year = Number(new Intl.DateTimeFormat('en', { timeZone: 'Asia/Almaty', year: 'numeric' }).format(new Date()));
-    const opensAt = Date.now() + 25_000;
+    // Room for preparing and signing first, even on a slow machine.
+    const opensAt = Date.now() + 40_000;
     const set = await office.request.put(`${portal.server.url}/api/admin/first-grade/${year}`, {
       data: { opens_at: opensAt, closes_at: Math.max(opensAt + 3_600_000, opensAt + 1) },
       headers: { 'x-csrf-token': session.csrf_token },
