@@ -66,6 +66,19 @@ const WEIGHTS_FIRST: [u32; 11] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
 const WEIGHTS_SECOND: [u32; 11] = [3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2];
 
 /// The control digit of the first 11 digits, or `None` when no number with them is issued.
+/// The IIN that the 11 digits `first_eleven` begin, with its control digit; `None` when they
+/// are not 11 digits or no IIN is issued with them (programs that make test numbers use it).
+pub fn complete(first_eleven: &str) -> Option<String> {
+    let digits: [u8; 11] = first_eleven
+        .bytes()
+        .map(|b| b.wrapping_sub(b'0'))
+        .filter(|d| *d <= 9)
+        .collect::<Vec<_>>()
+        .try_into()
+        .ok()?;
+    control_digit(&digits).map(|c| format!("{first_eleven}{c}"))
+}
+
 pub fn control_digit(first_eleven: &[u8; 11]) -> Option<u8> {
     let sum = |weights: &[u32; 11]| {
         first_eleven
@@ -193,15 +206,8 @@ impl<'de> Deserialize<'de> for Iin {
 mod tests {
     use super::*;
 
-    /// Completes 11 digits with their control digit (test helper).
     fn with_control(first: &str) -> String {
-        let digits: [u8; 11] = first
-            .bytes()
-            .map(|b| b - b'0')
-            .collect::<Vec<_>>()
-            .try_into()
-            .unwrap();
-        format!("{first}{}", control_digit(&digits).expect("issued"))
+        complete(first).expect("issued")
     }
 
     #[test]

@@ -256,14 +256,20 @@ pub async fn check(
 const INACTIVE: &str =
     "('draft', 'withdrawn', 'refused', 'refused_to_accept', 'signature_rejected')";
 
+/// The statuses of applications that left a queue (drafts never enter one). Written exactly as
+/// in the partial index `applications_first_grade_left`, so SQLite can use it.
+const LEFT_QUEUE: &str = "b.first_grade_position IS NOT NULL AND b.status IN ('withdrawn', 'refused', 'refused_to_accept', 'signature_rejected')";
+
 /// Where application `id` stands in its school's first-grade queue: the still-active
 /// applications sent before it, plus one. `None` for other applications and ended ones.
 pub async fn queue_place(state: &AppState, id: &str) -> anyhow::Result<Option<QueuePlace>> {
+    // Positions are given without gaps in commit order, so the place is the position less
+    // the applications before it that left the queue.
     let sql = format!(
         "SELECT a.first_grade_year,
-                (SELECT COUNT(*) FROM applications b
+                a.first_grade_position - (SELECT COUNT(*) FROM applications b
                   WHERE b.organisation_id = a.organisation_id AND b.first_grade_year = a.first_grade_year
-                    AND b.first_grade_position <= a.first_grade_position AND b.status NOT IN {INACTIVE}),
+                    AND b.first_grade_position < a.first_grade_position AND {LEFT_QUEUE}),
                 o.first_grade_places
          FROM applications a JOIN organisations o ON o.id = a.organisation_id
          WHERE a.id = $1 AND a.first_grade_position IS NOT NULL AND a.status NOT IN {INACTIVE}"
@@ -405,9 +411,12 @@ pub async fn school_check(
         return Ok(None);
     };
     let (year, _, _) = window(state, now_millis()).await?;
+    // The last position less those that left: no need to read every application.
     let sql = format!(
-        "SELECT COUNT(*) FROM applications WHERE organisation_id = $1 AND first_grade_year = $2
-           AND first_grade_position IS NOT NULL AND status NOT IN {INACTIVE}"
+        "SELECT COALESCE(MAX(a.first_grade_position), 0) - (SELECT COUNT(*) FROM applications b
+                  WHERE b.organisation_id = $1 AND b.first_grade_year = $2 AND {LEFT_QUEUE})
+         FROM applications a WHERE a.organisation_id = $1 AND a.first_grade_year = $2
+           AND a.first_grade_position IS NOT NULL"
     );
     let applications: i64 = on_db!(&state.db, |pool| sqlx::query_scalar(&sql)
         .bind(&school.id)

@@ -53,6 +53,19 @@ pub struct KeyFile {
 }
 
 impl KeyFile {
+    /// A key file made of a key and its certificate (what `open` finds inside a `.p12`), for
+    /// programs that issue many certificates to one key, as the load benchmark does.
+    pub fn from_parts(key: RsaPrivateKey, certificate: Certificate) -> Result<KeyFile, der::Error> {
+        let certificate_der = certificate.to_der()?;
+        let summary = summarize_certificate(&certificate);
+        Ok(KeyFile {
+            key,
+            certificate,
+            certificate_der,
+            summary,
+        })
+    }
+
     pub fn open(bytes: &[u8], password: &str) -> Result<KeyFile, KeyFileError> {
         let store = KeyStore::from_pkcs12(bytes, password, Pkcs12ImportPolicy::Relaxed).map_err(
             |e| match e {
@@ -73,13 +86,7 @@ impl KeyFile {
             .map_err(|_| KeyFileError::UnsupportedKey)?;
         let certificate =
             Certificate::from_der(&certificate_der).map_err(|_| KeyFileError::NotAKeyFile)?;
-        let summary = summarize_certificate(&certificate);
-        Ok(KeyFile {
-            key,
-            certificate,
-            certificate_der,
-            summary,
-        })
+        KeyFile::from_parts(key, certificate).map_err(|_| KeyFileError::NotAKeyFile)
     }
 
     pub fn summary(&self) -> &CertificateSummary {

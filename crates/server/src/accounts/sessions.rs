@@ -169,17 +169,26 @@ pub async fn extend(db: &Db, config: &Config, session: &mut SessionRow) -> anyho
     let now = now_millis();
     session.last_seen_at = now;
     session.idle_expires_at = (now + idle_millis(config)).min(session.absolute_expires_at);
-    on_db!(db, |pool| {
-        sqlx::query(
-            "UPDATE sessions SET last_seen_at = $1, idle_expires_at = $2 WHERE token_hash = $3",
-        )
-        .bind(session.last_seen_at)
-        .bind(session.idle_expires_at)
-        .bind(&session.token_hash)
-        .execute(pool)
-        .await
-    })?;
-    Ok(())
+    let (seen, idle, token_hash) = (
+        session.last_seen_at,
+        session.idle_expires_at,
+        session.token_hash.clone(),
+    );
+    // Grouped with other writes: every signed-in request may bring one.
+    db.write(Box::new(move |conn| {
+        Box::pin(async move {
+            sqlx::query(
+                "UPDATE sessions SET last_seen_at = $1, idle_expires_at = $2 WHERE token_hash = $3",
+            )
+            .bind(seen)
+            .bind(idle)
+            .bind(token_hash)
+            .execute(&mut *conn)
+            .await?;
+            Ok(((), true))
+        })
+    }))
+    .await
 }
 
 pub async fn delete(db: &Db, token_hash: &str) -> anyhow::Result<()> {

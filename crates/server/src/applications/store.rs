@@ -216,99 +216,128 @@ pub enum Submitted {
     DuplicateChild,
 }
 
-/// Numbers and submits the draft with its signature in one transaction: all happen or none
-/// does, and of concurrent attempts exactly one succeeds.
+/// Numbers and submits the draft with its signature, all or nothing, in the writer's next
+/// group commit (answered once it is on disk); of concurrent attempts exactly one succeeds.
 pub async fn submit(db: &Db, facts: SubmissionFacts<'_>) -> anyhow::Result<Submitted> {
     let answers = serde_json::to_string(facts.answers)?;
     let day = facts.local_day.to_string();
-    on_db!(db, |pool| {
-        let mut tx = pool.begin().await?;
-        let (sequence,): (i64,) = sqlx::query_as(
-            "INSERT INTO application_numbers (day, last) VALUES ($1, 1)
-             ON CONFLICT (day) DO UPDATE SET last = application_numbers.last + 1 RETURNING last",
-        )
-        .bind(&day)
-        .fetch_one(&mut *tx)
-        .await?;
-        let number =
-            portal_domain::application::application_number(facts.local_day, sequence as u32);
-        let done = sqlx::query(
-            "UPDATE applications SET status = $11, answers = $1, version = version + 1, updated_at = $2,
-                    number = $3, submitted_at = $2, definition_sha256 = $4, organisation_id = $5, consent_at = $2,
-                    expected_result_date = $6, verification_code = $7, lang = $8, first_grade_child = $12,
-                    first_grade_year = $13,
-                    first_grade_position = CASE WHEN $13 IS NULL THEN NULL ELSE
-                        (SELECT COALESCE(MAX(first_grade_position), 0) + 1 FROM applications
-                          WHERE organisation_id = $5 AND first_grade_year = $13) END
-             WHERE id = $9 AND version = $10 AND status = 'draft'",
-        )
-        .bind(&answers)
-        .bind(facts.submitted_at)
-        .bind(&number)
-        .bind(facts.definition_sha256)
-        .bind(facts.organisation_id)
-        .bind(facts.expected_result_date.map(|d| d.to_string()))
-        .bind(crate::db::random_hex(16))
-        .bind(facts.lang)
-        .bind(facts.id)
-        .bind(facts.version)
-        .bind(facts.status.code())
-        .bind(facts.first_grade.map(|(child, _)| child))
-        .bind(facts.first_grade.map(|(_, year)| year))
-        .execute(&mut *tx)
-        .await;
-        let done = match done {
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                tx.rollback().await?;
-                return Ok(Submitted::DuplicateChild);
+    let number_day = facts.local_day;
+    let id = facts.id.to_string();
+    let user_id = facts.user_id.to_string();
+    let version = facts.version;
+    let definition_sha256 = facts.definition_sha256.to_string();
+    let organisation_id = facts.organisation_id.to_string();
+    let submitted_at = facts.submitted_at;
+    let expected = facts.expected_result_date.map(|d| d.to_string());
+    let lang = facts.lang.to_string();
+    let status = facts.status;
+    let first_grade = facts
+        .first_grade
+        .map(|(child, year)| (child.to_string(), year));
+    let g = &facts.signature;
+    let signature = (
+        g.cms.to_vec(),
+        g.document.to_vec(),
+        g.signer_iin.to_string(),
+        g.signer_serial.to_string(),
+        g.certificate.to_vec(),
+        g.signed_at,
+        g.outcome.to_string(),
+        g.verified_at,
+        g.crl_number.map(str::to_string),
+        g.crl_this_update,
+        g.next_check_at,
+    );
+    db.write(Box::new(move |conn| {
+        Box::pin(async move {
+            let (sequence,): (i64,) = sqlx::query_as(
+                "INSERT INTO application_numbers (day, last) VALUES ($1, 1)
+                 ON CONFLICT (day) DO UPDATE SET last = application_numbers.last + 1 RETURNING last",
+            )
+            .bind(&day)
+            .fetch_one(&mut *conn)
+            .await?;
+            let number = portal_domain::application::application_number(number_day, sequence as u32);
+            let done = sqlx::query(
+                "UPDATE applications SET status = $11, answers = $1, version = version + 1, updated_at = $2,
+                        number = $3, submitted_at = $2, definition_sha256 = $4, organisation_id = $5, consent_at = $2,
+                        expected_result_date = $6, verification_code = $7, lang = $8, first_grade_child = $12,
+                        first_grade_year = $13,
+                        first_grade_position = CASE WHEN $13 IS NULL THEN NULL ELSE
+                            (SELECT COALESCE(MAX(first_grade_position), 0) + 1 FROM applications
+                              WHERE organisation_id = $5 AND first_grade_year = $13
+                                AND first_grade_position IS NOT NULL) END
+                 WHERE id = $9 AND version = $10 AND status = 'draft'",
+            )
+            .bind(&answers)
+            .bind(submitted_at)
+            .bind(&number)
+            .bind(&definition_sha256)
+            .bind(&organisation_id)
+            .bind(&expected)
+            .bind(crate::db::random_hex(16))
+            .bind(&lang)
+            .bind(&id)
+            .bind(version)
+            .bind(status.code())
+            .bind(first_grade.as_ref().map(|(child, _)| child))
+            .bind(first_grade.as_ref().map(|(_, year)| *year))
+            .execute(&mut *conn)
+            .await;
+            let done = match done {
+                // Rolled back to the savepoint: the number is given back.
+                Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                    return Ok((Submitted::DuplicateChild, false));
+                }
+                other => other?,
+            };
+            if done.rows_affected() != 1 {
+                return Ok((Submitted::NotTheDraft, false));
             }
-            other => other?,
-        };
-        if done.rows_affected() == 1 {
-            let g = &facts.signature;
+            let (cms, document, signer_iin, signer_serial, certificate, signed_at, outcome, verified_at, crl_number, crl_this_update, next_check_at) = signature;
             sqlx::query(
                 "INSERT INTO application_signatures (application_id, cms, document, signer_iin, signer_serial, certificate, signed_at,
                                                      outcome, verified_at, crl_number, crl_this_update, next_check_at)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
             )
-            .bind(facts.id)
-            .bind(g.cms)
-            .bind(g.document)
-            .bind(g.signer_iin)
-            .bind(g.signer_serial)
-            .bind(g.certificate)
-            .bind(g.signed_at)
-            .bind(g.outcome)
-            .bind(g.verified_at)
-            .bind(g.crl_number)
-            .bind(g.crl_this_update)
-            .bind(g.next_check_at)
-            .execute(&mut *tx)
+            .bind(&id)
+            .bind(cms)
+            .bind(document)
+            .bind(signer_iin)
+            .bind(signer_serial)
+            .bind(certificate)
+            .bind(signed_at)
+            .bind(outcome)
+            .bind(verified_at)
+            .bind(crl_number)
+            .bind(crl_this_update)
+            .bind(next_check_at)
+            .execute(&mut *conn)
             .await?;
-            let action = if facts.status == Status::SignaturePending {
+            let action = if status == Status::SignaturePending {
                 Action::SubmitUnconfirmed
             } else {
                 Action::Submit
             };
             let event = NewEvent {
-                application_id: facts.id,
-                at: facts.submitted_at,
-                actor_id: Some(facts.user_id),
+                application_id: &id,
+                at: submitted_at,
+                actor_id: Some(&user_id),
                 actor: Actor::Applicant,
                 action,
                 from: Status::Draft,
-                to: facts.status,
+                to: status,
                 details: &EventDetails::default(),
             };
-            crate::workflow::events::append(&mut tx, &event).await?;
-            tx.commit().await?;
-            Ok(Submitted::Now)
-        } else {
-            // Nothing to keep: the number is given back with the rollback.
-            tx.rollback().await?;
-            Ok(Submitted::NotTheDraft)
-        }
-    })
+            crate::workflow::events::append(&mut *conn, &event).await?;
+            sqlx::query("DELETE FROM scheduled_submissions WHERE application_id = $1")
+                .bind(&id)
+                .execute(&mut *conn)
+                .await?;
+            Ok((Submitted::Now, true))
+        })
+    }))
+    .await
 }
 
 #[derive(Clone, Debug, sqlx::FromRow)]

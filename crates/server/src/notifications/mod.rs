@@ -49,17 +49,31 @@ pub async fn deliver(
 ) -> anyhow::Result<String> {
     let id = new_id();
     let created_at = now_millis();
-    on_db!(&state.db, |pool| {
-        sqlx::query("INSERT INTO notifications (id, user_id, created_at, title, body, link) VALUES ($1, $2, $3, $4, $5, $6)")
-            .bind(&id)
-            .bind(user_id)
-            .bind(created_at)
-            .bind(serde_json::to_string(title)?)
-            .bind(serde_json::to_string(body)?)
-            .bind(link)
-            .execute(pool)
-            .await
-    })?;
+    let (row_id, row_user, row_title, row_body, row_link) = (
+        id.clone(),
+        user_id.to_string(),
+        serde_json::to_string(title)?,
+        serde_json::to_string(body)?,
+        link.map(str::to_string),
+    );
+    // Through the group-committing writer: on opening day every submission brings one.
+    state
+        .db
+        .write(Box::new(move |conn| {
+            Box::pin(async move {
+                sqlx::query("INSERT INTO notifications (id, user_id, created_at, title, body, link) VALUES ($1, $2, $3, $4, $5, $6)")
+                    .bind(row_id)
+                    .bind(row_user)
+                    .bind(created_at)
+                    .bind(row_title)
+                    .bind(row_body)
+                    .bind(row_link)
+                    .execute(&mut *conn)
+                    .await?;
+                Ok(((), true))
+            })
+        }))
+        .await?;
     let view = NotificationView {
         id: id.clone(),
         created_at,

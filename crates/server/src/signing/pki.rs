@@ -140,6 +140,21 @@ impl Authority {
         crl_url: &str,
     ) -> anyhow::Result<Issued> {
         let key = new_key()?;
+        let certificate = self.issue_to(person, purpose, &key, not_before, days, crl_url)?;
+        Ok(Issued { certificate, key })
+    }
+
+    /// Issues a personal certificate to an existing `key` (as [`Authority::issue`] does to a
+    /// new one).
+    pub fn issue_to(
+        &self,
+        person: &Person<'_>,
+        purpose: KeyPurpose,
+        key: &RsaPrivateKey,
+        not_before: i64,
+        days: u32,
+        crl_url: &str,
+    ) -> anyhow::Result<Certificate> {
         let subject = person_name(person)?;
         let validity = validity_from(not_before, i64::from(days) * 86_400)?;
         let signer = SigningKey::<Sha256>::new(self.key.clone());
@@ -150,7 +165,7 @@ impl Authority {
             random_serial(),
             validity,
             subject,
-            spki(&key)?,
+            spki(key)?,
             &signer,
         )?;
         let usages = match purpose {
@@ -182,8 +197,7 @@ impl Authority {
             reasons: None,
             crl_issuer: None,
         }]))?;
-        let certificate = builder.build::<rsa::pkcs1v15::Signature>()?;
-        Ok(Issued { certificate, key })
+        Ok(builder.build::<rsa::pkcs1v15::Signature>()?)
     }
 
     /// A password-protected PKCS#12 file with the key, its certificate and the chain
@@ -258,7 +272,7 @@ impl Authority {
     }
 }
 
-fn new_key() -> anyhow::Result<RsaPrivateKey> {
+pub fn new_key() -> anyhow::Result<RsaPrivateKey> {
     RsaPrivateKey::new(&mut OsRng, 2048).context("cannot generate an RSA key")
 }
 

@@ -397,7 +397,7 @@ async fn sign_out_everywhere_ends_every_session_of_the_account() {
 async fn an_idle_session_expires_and_says_so() {
     let app = TestApp::spawn().await;
     let session = app.citizen().await;
-    let portal_server::db::Db::Sqlite(pool) = &app.state.db;
+    let portal_server::db::Db::Sqlite(pool, _) = &app.state.db;
     sqlx::query("UPDATE sessions SET idle_expires_at = 0")
         .execute(pool)
         .await
@@ -436,7 +436,7 @@ async fn authenticated_responses_say_how_long_the_session_has_left() {
 async fn extending_pushes_the_idle_deadline() {
     let app = TestApp::with(&[("PORTAL_SESSION_IDLE_MINUTES", "5")]).await;
     let session = app.citizen().await;
-    let portal_server::db::Db::Sqlite(pool) = &app.state.db;
+    let portal_server::db::Db::Sqlite(pool, _) = &app.state.db;
     sqlx::query("UPDATE sessions SET idle_expires_at = idle_expires_at - 240000")
         .execute(pool)
         .await

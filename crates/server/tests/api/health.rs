@@ -15,7 +15,7 @@ async fn health_is_ok_with_a_reachable_database() {
 #[tokio::test]
 async fn health_reports_a_closed_database_as_degraded() {
     let app = TestApp::spawn().await;
-    let portal_server::db::Db::Sqlite(pool) = &app.state.db;
+    let portal_server::db::Db::Sqlite(pool, _) = &app.state.db;
     pool.close().await;
     let response = app.get("/api/health").await;
     assert_eq!(response.status, StatusCode::SERVICE_UNAVAILABLE);
@@ -25,7 +25,7 @@ async fn health_reports_a_closed_database_as_degraded() {
 #[tokio::test]
 async fn definitions_are_recorded_with_their_hash() {
     let app = TestApp::spawn().await;
-    let portal_server::db::Db::Sqlite(pool) = &app.state.db;
+    let portal_server::db::Db::Sqlite(pool, _) = &app.state.db;
     let rows: Vec<(String, String)> = sqlx::query_as(
         "SELECT service_id, sha256 FROM service_definition_versions ORDER BY service_id",
     )

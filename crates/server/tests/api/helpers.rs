@@ -441,15 +441,9 @@ pub fn iin_born(birth_and_century: &str) -> String {
     static SERIAL: AtomicU32 = AtomicU32::new(100);
     loop {
         let serial = SERIAL.fetch_add(1, Ordering::Relaxed);
-        let first = format!("{birth_and_century}{serial:04}");
-        let digits: [u8; 11] = first
-            .bytes()
-            .map(|b| b - b'0')
-            .collect::<Vec<_>>()
-            .try_into()
-            .unwrap();
-        if let Some(c) = portal_domain::iin::control_digit(&digits) {
-            return format!("{first}{c}");
+        if let Some(iin) = portal_domain::iin::complete(&format!("{birth_and_century}{serial:04}"))
+        {
+            return iin;
         }
     }
 }

@@ -106,7 +106,7 @@ async fn the_demo_key_files_show_each_refusal_and_the_valid_one_submits() {
     let sent = app.submit(&aigerim, &id, version, &signature).await;
     assert_eq!(sent.status, StatusCode::CREATED, "{}", sent.text());
     let stored: (Vec<u8>, String, String, Option<String>) = match &app.state.db {
-        portal_server::db::Db::Sqlite(pool) => sqlx::query_as("SELECT cms, signer_iin, signer_serial, crl_number FROM application_signatures WHERE application_id = $1")
+        portal_server::db::Db::Sqlite(pool, _) => sqlx::query_as("SELECT cms, signer_iin, signer_serial, crl_number FROM application_signatures WHERE application_id = $1")
             .bind(&id)
             .fetch_one(pool)
             .await
