@@ -343,6 +343,7 @@ mod applying {
     use super::*;
     use portal_domain::application::{ApplicationView, Status, UploadLimits};
     use portal_domain::form::{Answer, FieldKind};
+    use portal_domain::organisation::Organisation;
     use portal_web::apply::{Binding, Draft, FieldControl};
     use portal_web::forms::FormErrors;
 
@@ -382,6 +383,15 @@ mod applying {
         service: ServiceDefinition,
         id: &'static str,
     ) -> (Mounted, StoredValue<Option<Draft>>) {
+        mount_field_with(service, id, Vec::new())
+    }
+
+    /// [`mount_field`] with these organisations to choose from.
+    fn mount_field_with(
+        service: ServiceDefinition,
+        id: &'static str,
+        providers: Vec<Organisation>,
+    ) -> (Mounted, StoredValue<Option<Draft>>) {
         let field = service
             .form
             .as_ref()
@@ -398,9 +408,84 @@ mod applying {
             slot.set_value(Some(draft));
             let errors = FormErrors::new("f");
             let binding = Binding::top_level(draft, id.to_string());
-            view! { <FieldControl draft=draft field=field path=id.to_string() binding=binding errors=errors providers=Signal::stored(vec![])/> }
+            view! { <FieldControl draft=draft field=field path=id.to_string() binding=binding errors=errors providers=Signal::stored(providers)/> }
         });
         (mounted, slot)
+    }
+
+    /// A school as `/api/providers` lists it, with the demo categories of `categories`.
+    fn school(id: &str, categories: serde_json::Value) -> Organisation {
+        let t = |s: &str| serde_json::json!({"kk": s, "ru": s, "en": s});
+        serde_json::from_value(serde_json::json!({
+            "id": id, "kind": "school", "name": t(&format!("School {id}")), "address": t("Almaty"),
+            "phone": "+7 727 300 00 00", "hours": {"days": [null, null, null, null, null, null, null]},
+            "provider": true, "pickup_place": true, "territory": [], "slot_capacity": 1,
+            "first_grade_places": 100, "first_grade_priorities": categories, "demo": true
+        }))
+        .unwrap()
+    }
+
+    #[wasm_bindgen_test]
+    async fn the_priority_categories_are_the_chosen_schools_with_their_proof() {
+        window().local_storage().unwrap().unwrap().clear().unwrap();
+        let t = |s: &str| serde_json::json!({"kk": s, "ru": s, "en": s});
+        let schools = vec![
+            school(
+                "with-categories",
+                serde_json::json!([
+                    {"id": "special-needs", "name": t("Special educational needs"), "proof": t("The PMPK conclusion")},
+                    {"id": "sibling", "name": t("A sibling studies here"), "proof": t("A certificate from the school")},
+                ]),
+            ),
+            school("without-categories", serde_json::json!([])),
+        ];
+        let (mounted, draft) = mount_field_with(enrolment(), "priority", schools);
+        let draft = draft.get_value().unwrap();
+        settle().await;
+        let root = &mounted.root;
+        assert!(
+            text(root).contains("Choose the school first"),
+            "{}",
+            text(root)
+        );
+        draft.set_answer("school", Some(Answer::Text("with-categories".into())));
+        settle().await;
+        assert_eq!(
+            count(root, "input[type=radio]"),
+            3,
+            "two categories and none"
+        );
+        assert!(
+            text(root).contains("Proof: The PMPK conclusion"),
+            "{}",
+            text(root)
+        );
+        let sibling = query(root, "#f-priority-sibling");
+        assert_eq!(
+            sibling.get_attribute("aria-describedby").as_deref(),
+            Some("f-priority-sibling-proof"),
+            "the proof is read with its choice"
+        );
+        sibling.click();
+        settle().await;
+        assert_eq!(
+            draft.answers.get_untracked().get("priority"),
+            Some(&Answer::Text("sibling".into()))
+        );
+        // A school without categories: nothing to choose, the answer is "none".
+        draft.set_answer("school", Some(Answer::Text("without-categories".into())));
+        settle().await;
+        assert_eq!(count(root, "input[type=radio]"), 0);
+        assert!(
+            text(root).contains("has no priority categories"),
+            "{}",
+            text(root)
+        );
+        assert_eq!(
+            draft.answers.get_untracked().get("priority"),
+            Some(&Answer::Text("none".into()))
+        );
+        window().local_storage().unwrap().unwrap().clear().unwrap();
     }
 
     #[wasm_bindgen_test]

@@ -153,7 +153,8 @@ export function usePortal(env) {
 
 /// A complete first-grade draft of `who` (IIN and password), made through the API with
 /// `request` (a Playwright APIRequestContext, whose cookies then hold the session): its id.
-export async function readyEnrolmentDraft(request, url, who) {
+/// `priority` claims one of School No. 201's priority categories, with a proof attached.
+export async function readyEnrolmentDraft(request, url, who, { priority = 'none' } = {}) {
   const api = (path) => url + path;
   const session = await (await request.post(api('/api/session'), { data: who })).json();
   const headers = { 'x-csrf-token': session.csrf_token };
@@ -166,12 +167,15 @@ export async function readyEnrolmentDraft(request, url, who) {
     school: 'almaty-school-201',
     grade: '1',
     study_form: 'full_time',
+    priority,
     residence: { locality: 'Алматы', street: 'Тимирязев көшесі', house: '10' },
   };
   const saved = await request.put(api(`/api/applications/${draft.id}`), { data: { version: 1, answers }, headers });
   if (saved.status() !== 200) throw new Error(`saving the draft: ${await saved.text()}`);
   // The child is not in the demo population register: the birth certificate copy goes too.
-  for (const [slot, name] of [['child-photo', 'photo'], ['child-birth-certificate', 'birth-certificate']]) {
+  const files = [['child-photo', 'photo'], ['child-birth-certificate', 'birth-certificate']];
+  if (priority !== 'none') files.push(['first-grade-priority-proof', 'priority-proof']);
+  for (const [slot, name] of files) {
     const file = scanPdf(name);
     const announced = await (await request.post(api(`/api/applications/${draft.id}/attachments`), {
       data: { slot, file_name: `${name}.pdf`, size: file.length },

@@ -110,6 +110,16 @@ describe('applying', () => {
     await expectNoAxeViolations(page, 'school page');
     await saveAndContinue(page);
 
+    // The school's priority categories, each with the document that proves it.
+    await page.getByRole('heading', { level: 1, name: 'Priority category' }).waitFor();
+    await page.getByText('Proof: The conclusion of the psychological, medical and pedagogical consultation (PMPK)').waitFor();
+    await page.getByLabel('A brother or sister studies at this school').check();
+    await page.getByLabel(/Proof of the category/).waitFor();
+    await expectNoAxeViolations(page, 'priority page with a category claimed');
+    await page.getByLabel('None of these').check();
+    await page.getByLabel(/Proof of the category/).waitFor({ state: 'detached' });
+    await saveAndContinue(page);
+
     // Where the child lives.
     await page.getByRole('heading', { level: 1, name: 'Where the child lives' }).waitFor();
     await page.getByLabel('City, town or village').fill('Алматы');

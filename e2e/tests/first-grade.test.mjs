@@ -29,7 +29,7 @@ describe('first grade', () => {
     assert.equal(set.status(), 200, await set.text());
 
     const parent = await portal.browser.newContext({ locale: 'en-GB', acceptDownloads: true });
-    const id = await readyEnrolmentDraft(parent.request, portal.server.url, AIGERIM);
+    const id = await readyEnrolmentDraft(parent.request, portal.server.url, AIGERIM, { priority: 'sibling' });
     const page = await parent.newPage();
     const errors = watchErrors(page);
     await page.goto(`${portal.server.url}/applications/${id}/check?lang=en`);
@@ -60,6 +60,9 @@ describe('first grade', () => {
     await findInQueue(desk, portal.server.url, GULNAR, number);
     await desk.getByRole('link', { name: number }).click();
     await desk.getByRole('definition').filter({ hasText: /^1 \/ 100$/ }).waitFor();
+    // The claimed priority category, by name, and its proof.
+    await desk.getByRole('definition').filter({ hasText: /^A brother or sister studies at this school$/ }).first().waitFor();
+    await desk.getByRole('definition').filter({ hasText: /^priority-proof\.pdf$/ }).first().waitFor();
     await expectNoAxeViolations(desk, 'a first-grade case file with its queue place');
     // The school decides its first grade by the queue.
     await desk.goto(`${portal.server.url}/workspace/?lang=en`);

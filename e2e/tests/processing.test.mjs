@@ -190,9 +190,16 @@ describe('processing', () => {
     await expectNoAxeViolations(page, 'administration: a first-grade window error');
     await page.getByLabel('Opens (Astana time)').fill('2027-04-01T09:00');
     await page.getByLabel('Closes (Astana time)').fill('2027-09-01T00:00');
+    // The age rule of the year goes with it.
+    await page.getByLabel('Youngest age (the child turns it in the year school starts, at the latest)').fill('3');
+    await page.getByRole('button', { name: 'Save the window' }).click();
+    await page.getByRole('alert').getByText('Enter a whole number from 4 to 8.').waitFor();
+    await page.getByLabel('Youngest age (the child turns it in the year school starts, at the latest)').fill('7');
+    await page.getByLabel('Oldest age on 1 September').fill('8');
     await page.getByRole('button', { name: 'Save the window' }).click();
     await page.getByRole('status').getByText('The first-grade window is saved.').waitFor();
     await page.getByText('For the 2027–2028 school year: from 01.04.2027 at 09:00 (Astana time) to 31.08.2027 at 23:59 (Astana time). Set by an administrator.').waitFor();
+    await page.getByText('Age: children who turn 7 by the end of 2027 and are at most 8 on 1 September.').waitFor();
     assert.deepEqual(errors, []);
     await context.close();
   });

@@ -1,7 +1,7 @@
 //! One control per field type of a service's form, bound to the draft's answers.
 
 use leptos::prelude::*;
-use portal_domain::form::{AddressAnswer, Answer, Answers, Field, FieldKind};
+use portal_domain::form::{AddressAnswer, Answer, Answers, Field, FieldKind, NO_PRIORITY};
 use portal_domain::organisation::Organisation;
 use portal_domain::service::Origin;
 use portal_i18n::Msg;
@@ -98,6 +98,38 @@ fn ErrorText(error: Signal<Option<String>>, id: String) -> impl IntoView {
                 </p>
             }
         })
+    }
+}
+
+/// A field of several controls (choices, an address, a group's items): a fieldset whose
+/// legend is the field's label, with its hint and error.
+#[component]
+fn FieldsetGroup(
+    id: String,
+    describedby: Signal<Option<String>>,
+    field: StoredValue<Field>,
+    hint_id: String,
+    error: Signal<Option<String>>,
+    error_id: String,
+    children: Children,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let group_class = move || {
+        if error.get().is_some() {
+            "form-group form-group--error"
+        } else {
+            "form-group"
+        }
+    };
+    view! {
+        <div class=group_class>
+            <fieldset class="fieldset" id=id aria-describedby=describedby tabindex="-1">
+                <legend class="label">{move || field.with_value(|f| f.label.get(i18n.lang()).to_string())}</legend>
+                <Hint field=field id=hint_id/>
+                <ErrorText error=error id=error_id/>
+                {children()}
+            </fieldset>
+        </div>
     }
 }
 
@@ -213,27 +245,22 @@ pub fn FieldControl(
         FieldKind::Radio { options } => {
             let text = binding.text();
             view! {
-                <div class=group_class>
-                    <fieldset class="fieldset" id=id.clone() aria-describedby=describedby tabindex="-1">
-                        <legend class="label">{move || stored.with_value(|f| f.label.get(i18n.lang()).to_string())}</legend>
-                        <Hint field=stored id=hint_id.clone()/>
-                        <ErrorText error=error id=error_id.clone()/>
-                        <div class="radios">
-                            {options.into_iter().map(|o| {
-                                let option_id = format!("{id}-{}", o.value);
-                                let value = o.value.clone();
-                                let checked = { let value = value.clone(); move || text.get() == value };
-                                view! {
-                                    <div class="radio">
-                                        <input type="radio" id=option_id.clone() name=path.clone() value=o.value.clone()
-                                            prop:checked=checked on:change=move |_| binding.set_text(value.clone())/>
-                                        <label for=option_id>{move || o.label.get(i18n.lang()).to_string()}</label>
-                                    </div>
-                                }
-                            }).collect_view()}
-                        </div>
-                    </fieldset>
-                </div>
+                <FieldsetGroup id=id.clone() describedby=describedby field=stored hint_id=hint_id.clone() error=error error_id=error_id.clone()>
+                    <div class="radios">
+                        {options.into_iter().map(|o| {
+                            let option_id = format!("{id}-{}", o.value);
+                            let value = o.value.clone();
+                            let checked = { let value = value.clone(); move || text.get() == value };
+                            view! {
+                                <div class="radio">
+                                    <input type="radio" id=option_id.clone() name=path.clone() value=o.value.clone()
+                                        prop:checked=checked on:change=move |_| binding.set_text(value.clone())/>
+                                    <label for=option_id>{move || o.label.get(i18n.lang()).to_string()}</label>
+                                </div>
+                            }
+                        }).collect_view()}
+                    </div>
+                </FieldsetGroup>
             }
             .into_any()
         }
@@ -260,31 +287,26 @@ pub fn FieldControl(
                 _ => Vec::new(),
             };
             view! {
-                <div class=group_class>
-                    <fieldset class="fieldset" id=id.clone() aria-describedby=describedby tabindex="-1">
-                        <legend class="label">{move || stored.with_value(|f| f.label.get(i18n.lang()).to_string())}</legend>
-                        <Hint field=stored id=hint_id.clone()/>
-                        <ErrorText error=error id=error_id.clone()/>
-                        {options.into_iter().map(|o| {
-                            let option_id = format!("{id}-{}", o.value);
-                            let value = StoredValue::new(o.value.clone());
-                            view! {
-                                <div class="checkbox">
-                                    <input type="checkbox" id=option_id.clone() name=path.clone()
-                                        prop:checked=move || value.with_value(|v| chosen().contains(v))
-                                        on:change=move |ev| {
-                                            let mut list = chosen();
-                                            let v = value.get_value();
-                                            list.retain(|x| *x != v);
-                                            if event_target_checked(&ev) { list.push(v); }
-                                            binding.set.run((!list.is_empty()).then_some(Answer::List(list)));
-                                        }/>
-                                    <label for=option_id>{move || o.label.get(i18n.lang()).to_string()}</label>
-                                </div>
-                            }
-                        }).collect_view()}
-                    </fieldset>
-                </div>
+                <FieldsetGroup id=id.clone() describedby=describedby field=stored hint_id=hint_id.clone() error=error error_id=error_id.clone()>
+                    {options.into_iter().map(|o| {
+                        let option_id = format!("{id}-{}", o.value);
+                        let value = StoredValue::new(o.value.clone());
+                        view! {
+                            <div class="checkbox">
+                                <input type="checkbox" id=option_id.clone() name=path.clone()
+                                    prop:checked=move || value.with_value(|v| chosen().contains(v))
+                                    on:change=move |ev| {
+                                        let mut list = chosen();
+                                        let v = value.get_value();
+                                        list.retain(|x| *x != v);
+                                        if event_target_checked(&ev) { list.push(v); }
+                                        binding.set.run((!list.is_empty()).then_some(Answer::List(list)));
+                                    }/>
+                                <label for=option_id>{move || o.label.get(i18n.lang()).to_string()}</label>
+                            </div>
+                        }
+                    }).collect_view()}
+                </FieldsetGroup>
             }
             .into_any()
         }
@@ -331,17 +353,12 @@ pub fn FieldControl(
                 }
             };
             view! {
-                <div class=group_class>
-                    <fieldset class="fieldset" id=id.clone() aria-describedby=describedby tabindex="-1">
-                        <legend class="label">{move || stored.with_value(|f| f.label.get(i18n.lang()).to_string())}</legend>
-                        <Hint field=stored id=hint_id.clone()/>
-                        <ErrorText error=error id=error_id.clone()/>
-                        {part("locality", Msg::ApplyAddressLocality, false)}
-                        {part("street", Msg::ApplyAddressStreet, false)}
-                        {part("house", Msg::ApplyAddressHouse, true)}
-                        {part("apartment", Msg::ApplyAddressApartment, true)}
-                    </fieldset>
-                </div>
+                <FieldsetGroup id=id.clone() describedby=describedby field=stored hint_id=hint_id.clone() error=error error_id=error_id.clone()>
+                    {part("locality", Msg::ApplyAddressLocality, false)}
+                    {part("street", Msg::ApplyAddressStreet, false)}
+                    {part("house", Msg::ApplyAddressHouse, true)}
+                    {part("apartment", Msg::ApplyAddressApartment, true)}
+                </FieldsetGroup>
             }
             .into_any()
         }
@@ -366,52 +383,47 @@ pub fn FieldControl(
                 binding.set.run(Some(Answer::Items(list)));
             };
             view! {
-                <div class=group_class>
-                    <fieldset class="fieldset" id=id.clone() aria-describedby=describedby tabindex="-1">
-                        <legend class="label">{move || stored.with_value(|f| f.label.get(i18n.lang()).to_string())}</legend>
-                        <Hint field=stored id=hint_id.clone()/>
-                        <ErrorText error=error id=error_id.clone()/>
-                        <For each=indices key=|i| *i let:index>
-                            {
-                                let name = move || format!("{} {}", item_label.with_value(|l| l.get(i18n.lang()).to_string()), index + 1);
-                                let remove = move |_| {
-                                    let mut list = items();
-                                    if index < list.len() { list.remove(index); }
-                                    binding.set.run((!list.is_empty()).then_some(Answer::Items(list)));
-                                };
-                                view! {
-                                    <fieldset class="fieldset group-item">
-                                        <legend class="label label--small">{name}</legend>
-                                        {fields.get_value().into_iter().map(|f| {
-                                            let key = StoredValue::new(f.id.clone());
-                                            let item_binding = Binding {
-                                                get: Signal::derive(move || items().get(index).and_then(|item| key.with_value(|k| item.get(k).cloned()))),
-                                                set: Callback::new(move |v: Option<Answer>| {
-                                                    let mut list = items();
-                                                    if let Some(item) = list.get_mut(index) {
-                                                        let k = key.get_value();
-                                                        match v { Some(v) => { item.insert(k, v); } None => { item.remove(&k); } }
-                                                    }
-                                                    binding.set.run(Some(Answer::Items(list)));
-                                                }),
-                                            };
-                                            let item_path = format!("{}[{index}].{}", group_path.get_value(), f.id);
-                                            view! { <FieldControl draft=draft field=f path=item_path binding=item_binding errors=errors providers=providers/> }
-                                        }).collect_view()}
-                                        <button type="button" class="button button--secondary" on:click=remove>
-                                            {move || i18n.tf(Msg::ApplyRemoveItem, &[("item", &item_label.with_value(|l| l.get(i18n.lang()).to_string())), ("n", &(index + 1).to_string())])}
-                                        </button>
-                                    </fieldset>
-                                }
+                <FieldsetGroup id=id.clone() describedby=describedby field=stored hint_id=hint_id.clone() error=error error_id=error_id.clone()>
+                    <For each=indices key=|i| *i let:index>
+                        {
+                            let name = move || format!("{} {}", item_label.with_value(|l| l.get(i18n.lang()).to_string()), index + 1);
+                            let remove = move |_| {
+                                let mut list = items();
+                                if index < list.len() { list.remove(index); }
+                                binding.set.run((!list.is_empty()).then_some(Answer::Items(list)));
+                            };
+                            view! {
+                                <fieldset class="fieldset group-item">
+                                    <legend class="label label--small">{name}</legend>
+                                    {fields.get_value().into_iter().map(|f| {
+                                        let key = StoredValue::new(f.id.clone());
+                                        let item_binding = Binding {
+                                            get: Signal::derive(move || items().get(index).and_then(|item| key.with_value(|k| item.get(k).cloned()))),
+                                            set: Callback::new(move |v: Option<Answer>| {
+                                                let mut list = items();
+                                                if let Some(item) = list.get_mut(index) {
+                                                    let k = key.get_value();
+                                                    match v { Some(v) => { item.insert(k, v); } None => { item.remove(&k); } }
+                                                }
+                                                binding.set.run(Some(Answer::Items(list)));
+                                            }),
+                                        };
+                                        let item_path = format!("{}[{index}].{}", group_path.get_value(), f.id);
+                                        view! { <FieldControl draft=draft field=f path=item_path binding=item_binding errors=errors providers=providers/> }
+                                    }).collect_view()}
+                                    <button type="button" class="button button--secondary" on:click=remove>
+                                        {move || i18n.tf(Msg::ApplyRemoveItem, &[("item", &item_label.with_value(|l| l.get(i18n.lang()).to_string())), ("n", &(index + 1).to_string())])}
+                                    </button>
+                                </fieldset>
                             }
-                        </For>
-                        <Show when=move || { (items().len() as u32) < max_items }>
-                            <button type="button" class="button button--secondary" on:click=add>
-                                {move || i18n.tf(Msg::ApplyAddItem, &[("item", &item_label.with_value(|l| l.get(i18n.lang()).to_string()))])}
-                            </button>
-                        </Show>
-                    </fieldset>
-                </div>
+                        }
+                    </For>
+                    <Show when=move || { (items().len() as u32) < max_items }>
+                        <button type="button" class="button button--secondary" on:click=add>
+                            {move || i18n.tf(Msg::ApplyAddItem, &[("item", &item_label.with_value(|l| l.get(i18n.lang()).to_string()))])}
+                        </button>
+                    </Show>
+                </FieldsetGroup>
             }
             .into_any()
         }
@@ -439,6 +451,71 @@ pub fn FieldControl(
                     <Dropdown id=id.clone() name=path.clone() binding=binding choices=choices describedby=describedby invalid=Signal::derive(invalid)/>
                     {move || chosen().map(|o| view! { <p class="hint">{o.address.get(i18n.lang()).to_string()}", "{o.phone.clone()}</p> })}
                 </div>
+            }
+            .into_any()
+        }
+        FieldKind::PriorityCategory { organisation_field } => {
+            let text = binding.text();
+            let organisation_field = StoredValue::new(organisation_field);
+            let school = move || match organisation_field
+                .with_value(|f| draft.answers.with(|a| a.get(f).cloned()))
+            {
+                Some(Answer::Text(chosen)) => providers.get().into_iter().find(|o| o.id == chosen),
+                _ => None,
+            };
+            // A school without categories leaves nothing to choose: "none" is the answer.
+            Effect::new(move |_| {
+                if school().is_some_and(|o| o.first_grade_priorities.is_empty())
+                    && text.get_untracked() != NO_PRIORITY
+                {
+                    binding.set_text(NO_PRIORITY.to_string());
+                }
+            });
+            let (radio_id, radio_name) = (id.clone(), path.clone());
+            let radio = move |value: String, label: String, proof: Option<String>| {
+                let option_id = format!("{radio_id}-{value}");
+                let proof_id = format!("{option_id}-proof");
+                let checked = {
+                    let value = value.clone();
+                    move || text.get() == value
+                };
+                let set = value.clone();
+                view! {
+                    <div class="radio">
+                        <input type="radio" id=option_id.clone() name=radio_name.clone() value=value
+                            aria-describedby=proof.as_ref().map(|_| proof_id.clone())
+                            prop:checked=checked on:change=move |_| binding.set_text(set.clone())/>
+                        <label for=option_id>{label}</label>
+                        {proof.map(|p| view! { <div class="hint" id=proof_id>{p}</div> })}
+                    </div>
+                }
+            };
+            let choices = move || {
+                let lang = i18n.lang();
+                match school() {
+                    None => view! { <p>{i18n.t(Msg::FirstGradePriorityChooseSchool)}</p> }.into_any(),
+                    Some(o) if o.first_grade_priorities.is_empty() => view! {
+                        <p>{i18n.tf(Msg::FirstGradePriorityNoCategories, &[("school", o.name.get(lang))])}</p>
+                    }
+                    .into_any(),
+                    Some(o) => {
+                        let categories = o
+                            .first_grade_priorities
+                            .into_iter()
+                            .map(|c| {
+                                let proof = i18n.tf(Msg::FirstGradePriorityProof, &[("proof", c.proof.get(lang))]);
+                                radio(c.id, c.name.get(lang).to_string(), Some(proof))
+                            })
+                            .collect_view();
+                        let none = radio(NO_PRIORITY.to_string(), i18n.t(Msg::FirstGradePriorityNone).to_string(), None);
+                        view! { <div class="radios">{categories}{none}</div> }.into_any()
+                    }
+                }
+            };
+            view! {
+                <FieldsetGroup id=id.clone() describedby=describedby field=stored hint_id=hint_id.clone() error=error error_id=error_id.clone()>
+                    {choices}
+                </FieldsetGroup>
             }
             .into_any()
         }

@@ -6,7 +6,7 @@ use leptos_router::components::{A, Outlet};
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use portal_domain::accounts::Role;
 use portal_domain::application::{Status, SubmitRequest};
-use portal_domain::form::{Answer, FieldKind, FormPage, Strictness, display};
+use portal_domain::form::{Answer, FieldKind, FormPage, Strictness, display, priority_name};
 use portal_domain::organisation::Organisation;
 use portal_domain::validation::FieldIssue;
 use portal_i18n::Msg;
@@ -610,6 +610,9 @@ pub fn CheckAnswersPage() -> impl IntoView {
                                 (_, None) => i18n.t(Msg::ApplyNotAnswered).to_string(),
                                 (FieldKind::File { document, .. }, Some(_)) => attachments.iter().filter(|a| &a.slot == document).map(|a| a.file_name.clone()).collect::<Vec<_>>().join(", "),
                                 (FieldKind::Organisation { .. }, Some(Answer::Text(id))) => providers.iter().find(|o| &o.id == id).map(|o| o.name.get(lang).to_string()).unwrap_or_else(|| id.clone()),
+                                (FieldKind::PriorityCategory { organisation_field }, Some(Answer::Text(id))) => {
+                                    priority_name(&answers, organisation_field, id, &|o| providers.iter().find(|p| p.id == o)).get(lang).to_string()
+                                }
                                 (_, Some(answer)) => display(&field, answer, lang),
                             };
                             let label = field.label.get(lang).to_string();

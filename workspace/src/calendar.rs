@@ -56,6 +56,8 @@ fn FirstGradeWindowEditor(year: i32) -> impl IntoView {
     let current = RwSignal::new(None::<WindowView>);
     let opens = RwSignal::new(String::new());
     let closes = RwSignal::new(String::new());
+    let youngest = RwSignal::new(String::new());
+    let oldest = RwSignal::new(String::new());
     let saved = RwSignal::new(false);
     let typed = |millis: i64| {
         let (day, minute) = portal_domain::calendar::local_day_and_minute(millis);
@@ -65,6 +67,8 @@ fn FirstGradeWindowEditor(year: i32) -> impl IntoView {
         if let Ok(w) = api::first_grade_admin_window(year).await {
             let _ = opens.try_set(typed(w.opens_at));
             let _ = closes.try_set(typed(w.closes_at));
+            let _ = youngest.try_set(w.age.youngest.to_string());
+            let _ = oldest.try_set(w.age.oldest.to_string());
             let _ = current.try_set(Some(w));
         }
     });
@@ -82,9 +86,19 @@ fn FirstGradeWindowEditor(year: i32) -> impl IntoView {
                 return;
             }
         };
+        // A typed age that is not a number is out of range: the check below names the field.
+        let age = |value: RwSignal<String>| {
+            value
+                .get_untracked()
+                .trim()
+                .parse::<u32>()
+                .unwrap_or(u32::MAX)
+        };
         let edit = WindowEdit {
             opens_at,
             closes_at,
+            age_youngest: age(youngest),
+            age_oldest: age(oldest),
         };
         if let Err(issues) = edit.check(year) {
             errors.show(issues);
@@ -113,7 +127,12 @@ fn FirstGradeWindowEditor(year: i32) -> impl IntoView {
                 ("closes", &astana_time(lang, w.closes_at - 60_000)),
             ]);
             let source = i18n.t(if w.edited { Msg::AdminFirstGradeEdited } else { Msg::AdminFirstGradeDefault });
-            view! { <p>{text}" "{source}</p> }
+            let age = i18n.tf(Msg::AdminFirstGradeAge, &[
+                ("youngest", &w.age.youngest.to_string()),
+                ("oldest", &w.age.oldest.to_string()),
+                ("year", &year.to_string()),
+            ]);
+            view! { <p>{text}" "{source}</p><p>{age}</p> }
         })}
         <Show when=move || saved.get()>
             <div class="notice notice--success" role="status"><p>{move || i18n.t(Msg::AdminFirstGradeSaved)}</p></div>
@@ -121,6 +140,8 @@ fn FirstGradeWindowEditor(year: i32) -> impl IntoView {
         <form class="narrow" on:submit=save novalidate=true>
             <TextField errors=errors field="opens_at" label=Msg::AdminFirstGradeOpens value=opens input_type="datetime-local" narrow=true/>
             <TextField errors=errors field="closes_at" label=Msg::AdminFirstGradeCloses value=closes input_type="datetime-local" narrow=true/>
+            <TextField errors=errors field="age_youngest" label=Msg::AdminFirstGradeAgeYoungest value=youngest inputmode="numeric" narrow=true/>
+            <TextField errors=errors field="age_oldest" label=Msg::AdminFirstGradeAgeOldest value=oldest inputmode="numeric" narrow=true/>
             <button class="button" type="submit">{move || i18n.t(Msg::AdminFirstGradeSave)}</button>
         </form>
     }

@@ -391,6 +391,7 @@ fn NewOrganisationForm(#[prop(into)] on_created: Callback<()>) -> impl IntoView 
             pickup_place: pickup.get_untracked(),
             territory: Vec::new(),
             first_grade_places: None,
+            first_grade_priorities: Vec::new(),
         };
         let places = first_grade_places.get_untracked();
         let new = match places.trim() {

@@ -88,6 +88,8 @@ pub struct WindowView {
     pub open: bool,
     /// Set by an administrator for this year (else the portal's default days).
     pub edited: bool,
+    /// The age rule of this year.
+    pub age: AgeRule,
 }
 
 /// `PUT /api/admin/first-grade/{year}`: the exact opening and closing moments of a year.
@@ -99,12 +101,33 @@ pub struct WindowEdit {
     pub opens_at: i64,
     /// Unix milliseconds; the first moment it is closed.
     pub closes_at: i64,
+    /// The age rule of the year; the portal's (6 and 7) when left out.
+    #[serde(default = "default_youngest")]
+    pub age_youngest: u32,
+    #[serde(default = "default_oldest")]
+    pub age_oldest: u32,
 }
+
+fn default_youngest() -> u32 {
+    AgeRule::default().youngest
+}
+
+fn default_oldest() -> u32 {
+    AgeRule::default().oldest
+}
+
+/// The range an administrator may set the youngest age in; the oldest is at most
+/// [`MAX_AGE_SPREAD`] years above it.
+pub const YOUNGEST_AGES: std::ops::RangeInclusive<u32> = 4..=8;
+pub const MAX_AGE_SPREAD: u32 = 3;
 
 impl WindowEdit {
     /// A window for `school_year` opens in that year or the one before, closes after it opens
-    /// and no later than the end of the year.
-    pub fn check(&self, school_year: i32) -> Result<Window, Vec<crate::validation::FieldIssue>> {
+    /// and no later than the end of the year; the ages are within bounds and in order.
+    pub fn check(
+        &self,
+        school_year: i32,
+    ) -> Result<(Window, AgeRule), Vec<crate::validation::FieldIssue>> {
         use crate::validation::FieldIssue;
         let start = |y: i32| {
             Date::from_ymd(y, 1, 1)
@@ -131,11 +154,32 @@ impl WindowEdit {
                     .arg("next", (school_year + 1).to_string()),
             );
         }
+        if !YOUNGEST_AGES.contains(&self.age_youngest) {
+            issues.push(
+                FieldIssue::new("age_youngest", Msg::ErrorFirstGradeAgeYoungest)
+                    .arg("min", YOUNGEST_AGES.start().to_string())
+                    .arg("max", YOUNGEST_AGES.end().to_string()),
+            );
+        } else if self.age_oldest < self.age_youngest
+            || self.age_oldest > self.age_youngest + MAX_AGE_SPREAD
+        {
+            issues.push(
+                FieldIssue::new("age_oldest", Msg::ErrorFirstGradeAgeOldest)
+                    .arg("min", self.age_youngest.to_string())
+                    .arg("max", (self.age_youngest + MAX_AGE_SPREAD).to_string()),
+            );
+        }
         if issues.is_empty() {
-            Ok(Window {
-                opens_at: self.opens_at,
-                closes_at: self.closes_at,
-            })
+            Ok((
+                Window {
+                    opens_at: self.opens_at,
+                    closes_at: self.closes_at,
+                },
+                AgeRule {
+                    youngest: self.age_youngest,
+                    oldest: self.age_oldest,
+                },
+            ))
         } else {
             Err(issues)
         }
@@ -165,6 +209,7 @@ pub enum AgeVerdict {
     Eligible,
     /// Turns `youngest` only in `year`: apply then.
     TooYoung {
+        youngest: u32,
         year: i32,
     },
     /// `age` on 1 September: older than first grade.
@@ -178,9 +223,9 @@ impl AgeVerdict {
     pub fn refusal(self) -> Option<(Msg, Vec<(&'static str, String)>)> {
         match self {
             AgeVerdict::Eligible => None,
-            AgeVerdict::TooYoung { year } => Some((
+            AgeVerdict::TooYoung { youngest, year } => Some((
                 Msg::ErrorFirstGradeTooYoung,
-                vec![("year", year.to_string())],
+                vec![("age", youngest.to_string()), ("year", year.to_string())],
             )),
             AgeVerdict::TooOld { age } => {
                 Some((Msg::ErrorFirstGradeTooOld, vec![("age", age.to_string())]))
@@ -196,6 +241,7 @@ impl AgeRule {
         let turns_youngest = birth.year() + self.youngest as i32;
         if turns_youngest > school_year {
             return AgeVerdict::TooYoung {
+                youngest: self.youngest,
                 year: turns_youngest,
             };
         }
@@ -401,6 +447,8 @@ mod tests {
         let edit = |from: &str, to: &str| WindowEdit {
             opens_at: day(from),
             closes_at: day(to),
+            age_youngest: 6,
+            age_oldest: 7,
         };
         assert!(edit("2027-04-01", "2027-09-01").check(2027).is_ok());
         assert!(
@@ -417,6 +465,25 @@ mod tests {
         assert_eq!(fields(edit("2027-05-01", "2027-04-01")), ["closes_at"]);
         assert_eq!(fields(edit("2025-12-31", "2027-04-01")), ["opens_at"]);
         assert_eq!(fields(edit("2027-04-01", "2028-01-02")), ["closes_at"]);
+        let aged = |youngest, oldest| WindowEdit {
+            age_youngest: youngest,
+            age_oldest: oldest,
+            ..edit("2027-04-01", "2027-09-01")
+        };
+        assert_eq!(
+            aged(7, 8).check(2027).unwrap().1,
+            AgeRule {
+                youngest: 7,
+                oldest: 8
+            }
+        );
+        assert_eq!(fields(aged(3, 7)), ["age_youngest"]);
+        assert_eq!(fields(aged(9, 9)), ["age_youngest"]);
+        assert_eq!(fields(aged(6, 5)), ["age_oldest"]);
+        assert_eq!(fields(aged(6, 10)), ["age_oldest"]);
+        // Left out of the request: the portal's rule.
+        let sent: WindowEdit = serde_json::from_str(r#"{"opens_at": 1, "closes_at": 2}"#).unwrap();
+        assert_eq!((sent.age_youngest, sent.age_oldest), (6, 7));
     }
 
     #[test]
@@ -442,7 +509,10 @@ mod tests {
         // Turns 6 on 1 January 2027: next year.
         assert_eq!(
             rule.verdict(d("2021-01-01"), 2026),
-            AgeVerdict::TooYoung { year: 2027 }
+            AgeVerdict::TooYoung {
+                youngest: 6,
+                year: 2027
+            }
         );
         // 7 on 1 September (turns 8 on the 2nd): still eligible.
         assert_eq!(rule.verdict(d("2018-09-02"), 2026), AgeVerdict::Eligible);
@@ -457,11 +527,17 @@ mod tests {
         };
         assert_eq!(
             strict.verdict(d("2020-03-01"), 2026),
-            AgeVerdict::TooYoung { year: 2027 }
+            AgeVerdict::TooYoung {
+                youngest: 7,
+                year: 2027
+            }
         );
-        let (msg, args) = AgeVerdict::TooYoung { year: 2027 }.refusal().unwrap();
+        let (msg, args) = strict.verdict(d("2020-03-01"), 2026).refusal().unwrap();
         assert_eq!(msg, Msg::ErrorFirstGradeTooYoung);
-        assert_eq!(args, vec![("year", "2027".to_string())]);
+        assert_eq!(
+            args,
+            vec![("age", "7".to_string()), ("year", "2027".to_string())]
+        );
         assert!(AgeVerdict::Eligible.refusal().is_none());
     }
 

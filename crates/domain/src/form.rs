@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::contact::{Email, PersonName, Phone};
 use crate::date::Date;
 use crate::iin::Iin;
-use crate::organisation::OrganisationKind;
+use crate::organisation::{Organisation, OrganisationKind};
 use crate::service::Origin;
 use crate::text::Text;
 use crate::validation::{FieldIssue, Issues};
@@ -150,7 +150,15 @@ pub enum FieldKind {
     Organisation {
         kind: OrganisationKind,
     },
+    /// One of the priority categories of the organisation chosen in `organisation_field`
+    /// (first grade), by its id, or `none`.
+    PriorityCategory {
+        organisation_field: String,
+    },
 }
+
+/// The answer of a [`FieldKind::PriorityCategory`] field that claims no category.
+pub const NO_PRIORITY: &str = "none";
 
 fn one() -> u32 {
     1
@@ -269,6 +277,11 @@ pub enum Condition {
         field: String,
         checked: bool,
     },
+    /// The field is answered with a choice other than these.
+    AnsweredExcept {
+        field: String,
+        answered_except: Vec<String>,
+    },
     All {
         all: Vec<Condition>,
     },
@@ -289,6 +302,12 @@ impl Condition {
             Condition::Checked { field, checked } => {
                 matches!(answers.get(field), Some(Answer::Flag(true))) == *checked
             }
+            Condition::AnsweredExcept {
+                field,
+                answered_except,
+            } => {
+                matches!(answers.get(field), Some(Answer::Text(v)) if !v.is_empty() && !answered_except.contains(v))
+            }
             Condition::All { all } => all.iter().all(|c| c.holds(answers)),
             Condition::Any { any } => any.iter().any(|c| c.holds(answers)),
         }
@@ -298,7 +317,8 @@ impl Condition {
         match self {
             Condition::Equals { field, .. }
             | Condition::OneOf { field, .. }
-            | Condition::Checked { field, .. } => out.push(field.clone()),
+            | Condition::Checked { field, .. }
+            | Condition::AnsweredExcept { field, .. } => out.push(field.clone()),
             Condition::All { all } => all.iter().for_each(|c| c.fields(out)),
             Condition::Any { any } => any.iter().for_each(|c| c.fields(out)),
         }
@@ -690,6 +710,23 @@ impl FormDefinition {
                 CrossRule::AtLeastOne { fields, .. } => referenced.extend(fields.iter().cloned()),
             }
         }
+        let pages = self.all_pages();
+        let organisation_fields: BTreeSet<&str> = pages
+            .iter()
+            .flat_map(|p| &p.fields)
+            .filter(|f| matches!(f.kind, FieldKind::Organisation { .. }))
+            .map(|f| f.id.as_str())
+            .collect();
+        for field in pages.iter().flat_map(|p| &p.fields) {
+            if let FieldKind::PriorityCategory { organisation_field } = &field.kind {
+                if !organisation_fields.contains(organisation_field.as_str()) {
+                    problems.push((
+                        format!("form.{}.organisation_field", field.id),
+                        format!("`{organisation_field}` is not an organisation field of the form"),
+                    ));
+                }
+            }
+        }
         for f in referenced {
             if !all_ids.contains(&f) {
                 problems.push((
@@ -799,7 +836,12 @@ fn check_field_definition(
             }
             let mut inner = BTreeSet::new();
             for (i, f) in fields.iter().enumerate() {
-                if matches!(f.kind, FieldKind::Group { .. } | FieldKind::File { .. }) {
+                if matches!(
+                    f.kind,
+                    FieldKind::Group { .. }
+                        | FieldKind::File { .. }
+                        | FieldKind::PriorityCategory { .. }
+                ) {
                     problems.push((
                         format!("{at}.fields[{i}]"),
                         "groups hold simple fields only".into(),
@@ -888,6 +930,7 @@ fn check_field(
                         FieldKind::Select { .. }
                         | FieldKind::Radio { .. }
                         | FieldKind::Organisation { .. }
+                        | FieldKind::PriorityCategory { .. }
                         | FieldKind::Checkboxes { .. } => Msg::ErrorFormChoose,
                         _ => Msg::ErrorFormRequired,
                     };
@@ -1083,7 +1126,7 @@ fn check_field(
                 issues.add(wrong_shape());
             }
         }
-        (FieldKind::Organisation { .. }, Answer::Text(t)) => {
+        (FieldKind::Organisation { .. } | FieldKind::PriorityCategory { .. }, Answer::Text(t)) => {
             let slug = !t.is_empty()
                 && t.len() <= 64
                 && t.bytes()
@@ -1109,6 +1152,7 @@ fn field_keys(kind: &str) -> Option<&'static [&'static str]> {
         "group" => &["item_label", "min_items", "max_items", "fields"],
         "file" => &["document", "max_files"],
         "organisation" => &["kind"],
+        "priority_category" => &["organisation_field"],
         _ => return None,
     })
 }
@@ -1262,19 +1306,42 @@ pub struct SummaryRow {
     pub value: Text,
 }
 
+/// The name of the priority category `id` of the organisation chosen in `organisation_field`.
+pub fn priority_name<'o>(
+    answers: &Answers,
+    organisation_field: &str,
+    id: &str,
+    organisation: &dyn Fn(&str) -> Option<&'o Organisation>,
+) -> Text {
+    if id == NO_PRIORITY {
+        return Text::from_msg(Msg::FirstGradePriorityNone);
+    }
+    let chosen = match answers.get(organisation_field) {
+        Some(Answer::Text(org)) => organisation(org),
+        _ => None,
+    };
+    chosen
+        .and_then(|o| o.first_grade_priorities.iter().find(|c| c.id == id))
+        .map(|c| c.name.clone())
+        .unwrap_or_else(|| Text::same(id))
+}
+
 /// The answers laid out as the form asks them, in every language: hidden pages and fields
 /// left out, choices by their labels, organisations by name (`organisation`), files by name
 /// (`files`: slot and file name), each item of a group on its own row.
-pub fn summary(
+pub fn summary<'o>(
     form: &FormDefinition,
     answers: &Answers,
     files: &[(String, String)],
-    organisation: &dyn Fn(&str) -> Option<Text>,
+    organisation: &dyn Fn(&str) -> Option<&'o Organisation>,
 ) -> Vec<SummarySection> {
     let value = |field: &Field, answer: &Answer| -> Text {
         match (&field.kind, answer) {
-            (FieldKind::Organisation { .. }, Answer::Text(id)) => {
-                organisation(id).unwrap_or_else(|| Text::same(id))
+            (FieldKind::Organisation { .. }, Answer::Text(id)) => organisation(id)
+                .map(|o| o.name.clone())
+                .unwrap_or_else(|| Text::same(id)),
+            (FieldKind::PriorityCategory { organisation_field }, Answer::Text(id)) => {
+                priority_name(answers, organisation_field, id, organisation)
             }
             _ => Text::from_fn(|lang| display(field, answer, lang)),
         }
@@ -1512,9 +1579,24 @@ pub(crate) mod tests {
         }
     }
 
+    /// The sample form with a priority category of the chosen school on its last page.
+    fn with_priority() -> FormDefinition {
+        let mut form = sample_form();
+        let last = form.pages.len() - 1;
+        form.pages[last].fields.push(field(
+            "priority",
+            FieldKind::PriorityCategory {
+                organisation_field: "school".into(),
+            },
+            true,
+        ));
+        form
+    }
+
     #[test]
     fn the_summary_reads_like_the_form() {
-        let form = sample_form();
+        let mut form = with_priority();
+        let last = form.pages.len() - 1;
         let mut answers = Answers::new();
         answers.insert("reason".into(), Answer::Text("Переезд".into()));
         answers.insert("study_form".into(), Answer::Text("full_time".into()));
@@ -1541,8 +1623,27 @@ pub(crate) mod tests {
             ("application".to_string(), "scan.pdf".to_string()),
             ("other".to_string(), "extra.pdf".to_string()),
         ];
-        let organisation =
-            |id: &str| (id == "almaty-school-201").then(|| Text::same("School No. 201"));
+        answers.insert("priority".into(), Answer::Text("sibling".into()));
+        let school = Organisation {
+            id: "almaty-school-201".into(),
+            kind: OrganisationKind::School,
+            name: Text::same("School No. 201"),
+            address: Text::same("150 Timiryazev Street"),
+            phone: String::new(),
+            hours: crate::organisation::OpeningHours { days: [None; 7] },
+            provider: true,
+            pickup_place: true,
+            territory: Vec::new(),
+            slot_capacity: 1,
+            first_grade_places: Some(100),
+            first_grade_priorities: vec![crate::organisation::PriorityCategory {
+                id: "sibling".into(),
+                name: Text::same("A brother or sister studies here"),
+                proof: Text::same("A certificate from the school"),
+            }],
+            demo: false,
+        };
+        let organisation = |id: &str| (id == "almaty-school-201").then_some(&school);
         let sections = summary(&form, &answers, &files, &organisation);
         let find = |label: &str| {
             sections
@@ -1559,6 +1660,18 @@ pub(crate) mod tests {
         );
         assert_eq!(find("needs").as_deref(), Some("meals, books"));
         assert_eq!(find("school").as_deref(), Some("School No. 201"));
+        assert_eq!(
+            find("priority").as_deref(),
+            Some("A brother or sister studies here"),
+            "the category by its name at the chosen school"
+        );
+        answers.insert("priority".into(), Answer::Text(NO_PRIORITY.into()));
+        let none = summary(&form, &answers, &files, &organisation);
+        let row = none
+            .iter()
+            .flat_map(|s| &s.rows)
+            .find(|r| r.label.en == "priority");
+        assert_eq!(row.map(|r| r.value.en.as_str()), Some("None of these"));
         assert_eq!(
             find("employer"),
             None,
@@ -1628,6 +1741,61 @@ pub(crate) mod tests {
     fn a_complete_form_is_valid_and_the_definition_is_sound() {
         assert_eq!(issues(&complete(), Strictness::Complete), vec![]);
         assert_eq!(sample_form().check(&["application", POA_DOCUMENT]), vec![]);
+    }
+
+    #[test]
+    fn a_claimed_priority_category_asks_for_its_proof() {
+        let mut form = with_priority();
+        let last = form.pages.len() - 1;
+        let mut proof = field(
+            "priority_proof",
+            FieldKind::File {
+                document: "application".into(),
+                max_files: 3,
+            },
+            true,
+        );
+        proof.visible_if = Some(Condition::AnsweredExcept {
+            field: "priority".into(),
+            answered_except: vec![NO_PRIORITY.into()],
+        });
+        form.pages[last].fields.push(proof);
+        assert_eq!(form.check(&["application", POA_DOCUMENT]), vec![]);
+        let fields = |answers: &Answers| -> Vec<String> {
+            form.validate(answers, Strictness::Complete, ctx())
+                .err()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|i| i.field)
+                .collect()
+        };
+        assert_eq!(
+            fields(&complete()),
+            ["priority"],
+            "the category is asked for"
+        );
+        let mut none = complete();
+        none.insert("priority".into(), t(NO_PRIORITY));
+        assert_eq!(fields(&none), Vec::<String>::new(), "no category, no proof");
+        let mut claimed = complete();
+        claimed.insert("priority".into(), t("sibling"));
+        assert_eq!(fields(&claimed), ["priority_proof"]);
+        claimed.insert("priority".into(), t("Sibling!"));
+        assert_eq!(fields(&claimed), ["priority", "priority_proof"]);
+
+        let mut bad = form.clone();
+        if let FieldKind::PriorityCategory { organisation_field } =
+            &mut bad.pages[last].fields.iter_mut().rev().nth(1).unwrap().kind
+        {
+            *organisation_field = "reason".into();
+        }
+        assert_eq!(
+            bad.check(&["application", POA_DOCUMENT]),
+            vec![(
+                "form.priority.organisation_field".to_string(),
+                "`reason` is not an organisation field of the form".to_string()
+            )]
+        );
     }
 
     #[test]

@@ -191,7 +191,36 @@ pub struct Organisation {
     pub slot_capacity: u32,
     /// A school's first-grade places for the coming school year.
     pub first_grade_places: Option<u32>,
+    /// A school's first-grade priority categories, the highest first.
+    #[serde(default)]
+    pub first_grade_priorities: Vec<PriorityCategory>,
     pub demo: bool,
+}
+
+/// A first-grade priority category of a school (children enrolled before the others, in
+/// the order of the school's list) and the documents that prove it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PriorityCategory {
+    /// Lower-case letters, digits and `-`; not `none`.
+    pub id: String,
+    pub name: Text,
+    /// The documents the parent attaches to prove it.
+    pub proof: Text,
+}
+
+/// More priority categories than any school's rules have.
+pub const MAX_PRIORITY_CATEGORIES: usize = 10;
+
+impl Organisation {
+    /// The rank (0 the highest) of this school's priority category `id`.
+    pub fn priority_rank(&self, id: &str) -> Option<u32> {
+        self.first_grade_priorities
+            .iter()
+            .position(|c| c.id == id)
+            .map(|rank| rank as u32)
+    }
 }
 
 /// The most people one pickup slot may serve: more than any hall has desks.
@@ -223,6 +252,9 @@ pub struct NewOrganisation {
     /// A school's first-grade places, 1 to [`MAX_FIRST_GRADE_PLACES`].
     #[serde(default)]
     pub first_grade_places: Option<u32>,
+    /// A school's first-grade priority categories, the highest first.
+    #[serde(default)]
+    pub first_grade_priorities: Vec<PriorityCategory>,
 }
 
 /// More first-grade places than the largest school has.
@@ -242,22 +274,8 @@ impl NewOrganisation {
         if !slug {
             issues.add(FieldIssue::new("id", Msg::ErrorOrganisationId));
         }
-        for (field, text) in [("name", &self.name), ("address", &self.address)] {
-            for lang in text.blank_languages() {
-                issues.add(FieldIssue::new(
-                    format!("{field}.{lang}"),
-                    Msg::ErrorTextEmpty,
-                ));
-            }
-            for lang in portal_i18n::Lang::ALL {
-                if text.get(lang).chars().count() > 300 {
-                    issues.add(
-                        FieldIssue::new(format!("{field}.{lang}"), Msg::ErrorTextTooLong)
-                            .arg("max", "300"),
-                    );
-                }
-            }
-        }
+        check_text(&mut issues, "name", &self.name);
+        check_text(&mut issues, "address", &self.address);
         let phone_ok = !self.phone.trim().is_empty()
             && self.phone.len() <= 40
             && self
@@ -278,10 +296,61 @@ impl NewOrganisation {
                 );
             }
         }
+        self.check_priorities(&mut issues);
         if issues.is_empty() {
             Ok(())
         } else {
             Err(issues.0)
+        }
+    }
+
+    fn check_priorities(&self, issues: &mut Issues) {
+        let categories = &self.first_grade_priorities;
+        if categories.is_empty() {
+            return;
+        }
+        if self.kind != OrganisationKind::School || categories.len() > MAX_PRIORITY_CATEGORIES {
+            issues.add(
+                FieldIssue::new("first_grade_priorities", Msg::ErrorOrganisationPriorities)
+                    .arg("max", MAX_PRIORITY_CATEGORIES.to_string()),
+            );
+            return;
+        }
+        for (i, category) in categories.iter().enumerate() {
+            let at = format!("first_grade_priorities[{i}]");
+            let slug = !category.id.is_empty()
+                && category.id.len() <= 64
+                && category.id != crate::form::NO_PRIORITY
+                && category
+                    .id
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            let unique = categories[..i].iter().all(|c| c.id != category.id);
+            if !slug || !unique {
+                issues.add(FieldIssue::new(
+                    format!("{at}.id"),
+                    Msg::ErrorOrganisationPriorityId,
+                ));
+            }
+            check_text(issues, &format!("{at}.name"), &category.name);
+            check_text(issues, &format!("{at}.proof"), &category.proof);
+        }
+    }
+}
+
+/// A text every language has, of at most 300 characters.
+fn check_text(issues: &mut Issues, field: &str, text: &Text) {
+    for lang in text.blank_languages() {
+        issues.add(FieldIssue::new(
+            format!("{field}.{lang}"),
+            Msg::ErrorTextEmpty,
+        ));
+    }
+    for lang in portal_i18n::Lang::ALL {
+        if text.get(lang).chars().count() > 300 {
+            issues.add(
+                FieldIssue::new(format!("{field}.{lang}"), Msg::ErrorTextTooLong).arg("max", "300"),
+            );
         }
     }
 }
@@ -434,5 +503,92 @@ mod tests {
         for kind in OrganisationKind::ALL {
             assert_eq!(OrganisationKind::parse(kind.code()), Some(kind));
         }
+    }
+
+    fn school(priorities: Vec<PriorityCategory>) -> NewOrganisation {
+        NewOrganisation {
+            id: "school-1".into(),
+            kind: OrganisationKind::School,
+            name: Text::same("School No. 1"),
+            address: Text::same("1 Abai Avenue"),
+            phone: "+7 727 300 00 01".into(),
+            hours: office(),
+            pickup_place: true,
+            territory: Vec::new(),
+            first_grade_places: Some(50),
+            first_grade_priorities: priorities,
+        }
+    }
+
+    fn category(id: &str) -> PriorityCategory {
+        PriorityCategory {
+            id: id.into(),
+            name: Text::same("Sibling at the school"),
+            proof: Text::same("Birth certificates"),
+        }
+    }
+
+    #[test]
+    fn priority_categories_are_checked_and_ranked_in_order() {
+        assert_eq!(
+            school(vec![category("sibling"), category("disability")]).check(),
+            Ok(())
+        );
+        let fields = |o: NewOrganisation| -> Vec<String> {
+            o.check()
+                .unwrap_err()
+                .into_iter()
+                .map(|i| i.field)
+                .collect()
+        };
+        assert_eq!(
+            fields(school(vec![category("sibling"), category("sibling")])),
+            ["first_grade_priorities[1].id"]
+        );
+        assert_eq!(
+            fields(school(vec![category("none")])),
+            ["first_grade_priorities[0].id"]
+        );
+        assert_eq!(
+            fields(school(vec![category("Sibling!")])),
+            ["first_grade_priorities[0].id"]
+        );
+        let mut blank = category("sibling");
+        blank.proof = Text::same("");
+        assert_eq!(
+            fields(school(vec![blank])),
+            [
+                "first_grade_priorities[0].proof.kk",
+                "first_grade_priorities[0].proof.ru",
+                "first_grade_priorities[0].proof.en"
+            ]
+        );
+        let mut college = school(vec![category("sibling")]);
+        college.kind = OrganisationKind::College;
+        college.first_grade_places = None;
+        assert_eq!(fields(college), ["first_grade_priorities"]);
+        let many = (0..=MAX_PRIORITY_CATEGORIES)
+            .map(|i| category(&format!("c{i}")))
+            .collect();
+        assert_eq!(fields(school(many)), ["first_grade_priorities"]);
+
+        let org = Organisation {
+            id: "school-1".into(),
+            kind: OrganisationKind::School,
+            name: Text::same("School No. 1"),
+            address: Text::same("1 Abai Avenue"),
+            phone: String::new(),
+            hours: office(),
+            provider: true,
+            pickup_place: true,
+            territory: Vec::new(),
+            slot_capacity: 1,
+            first_grade_places: Some(50),
+            first_grade_priorities: vec![category("disability"), category("sibling")],
+            demo: false,
+        };
+        assert_eq!(org.priority_rank("disability"), Some(0));
+        assert_eq!(org.priority_rank("sibling"), Some(1));
+        assert_eq!(org.priority_rank("none"), None);
     }
 }

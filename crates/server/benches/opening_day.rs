@@ -649,6 +649,7 @@ fn people(n: usize) -> Vec<Person_> {
                 "school": SCHOOL,
                 "grade": "1",
                 "study_form": "full_time",
+                "priority": "none",
                 "residence": {"locality": "Алматы", "street": "Абай даңғылы", "house": "10", "apartment": "5"}
             })
             .to_string();

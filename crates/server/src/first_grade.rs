@@ -12,8 +12,9 @@ use portal_domain::first_grade::{
     AgeRule, Candidate, EnrolmentOutcome, EnrolmentRequest, Placement, QueuePlace, SchoolCheck,
     Window, WindowEdit, WindowState, WindowView, allocate, no_places_ground,
 };
-use portal_domain::form::{Answer, Answers};
+use portal_domain::form::{Answer, Answers, NO_PRIORITY};
 use portal_domain::iin::Iin;
+use portal_domain::organisation::Organisation;
 use portal_domain::workflow::{ActionRequest, OfficerAction};
 use portal_i18n::Msg;
 use utoipa_axum::router::OpenApiRouter;
@@ -29,6 +30,10 @@ use crate::on_db;
 use crate::workflow::officer::perform;
 
 pub const SERVICE: &str = "school-enrollment";
+
+/// The form's fields for the school and the priority category claimed at it.
+const SCHOOL_FIELD: &str = "school";
+const PRIORITY_FIELD: &str = "priority";
 
 /// The child's IIN when `answers` apply for first grade.
 pub fn child_of<'a>(service_id: &str, answers: &'a Answers) -> Option<&'a str> {
@@ -51,50 +56,71 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(enrol))
 }
 
-/// School year `year`'s window: an administrator's, or the configured days.
-async fn window_of(state: &AppState, year: i32) -> anyhow::Result<(Window, bool)> {
-    let stored: Option<(i64, i64)> = on_db!(&state.db, |pool| sqlx::query_as(
-        "SELECT opens_at, closes_at FROM first_grade_windows WHERE school_year = $1"
+/// A school year's window and age rule.
+#[derive(Clone, Copy)]
+pub struct YearRules {
+    pub school_year: i32,
+    pub window: Window,
+    pub age: AgeRule,
+    /// Set by an administrator (else the configured days and the portal's age rule).
+    pub edited: bool,
+}
+
+/// School year `year`'s rules: an administrator's, or the configured days.
+async fn rules_of(state: &AppState, year: i32) -> anyhow::Result<YearRules> {
+    let stored: Option<(i64, i64, i64, i64)> = on_db!(&state.db, |pool| {
+        sqlx::query_as(
+        "SELECT opens_at, closes_at, age_youngest, age_oldest FROM first_grade_windows WHERE school_year = $1"
     )
     .bind(i64::from(year))
     .fetch_optional(pool)
-    .await)?;
+    .await
+    })?;
     Ok(match stored {
-        Some((opens_at, closes_at)) => (
-            Window {
+        Some((opens_at, closes_at, youngest, oldest)) => YearRules {
+            school_year: year,
+            window: Window {
                 opens_at,
                 closes_at,
             },
-            true,
-        ),
+            age: AgeRule {
+                youngest: youngest.clamp(0, 100) as u32,
+                oldest: oldest.clamp(0, 100) as u32,
+            },
+            edited: true,
+        },
         None => {
             let (first, last) = state.config.first_grade_window;
-            let window = Window::for_year(year, first, last)
-                .expect("the configured window exists every year");
-            (window, false)
+            YearRules {
+                school_year: year,
+                window: Window::for_year(year, first, last)
+                    .expect("the configured window exists every year"),
+                age: AgeRule::default(),
+                edited: false,
+            }
         }
     })
 }
 
-/// The school year applications are taken for at `now`, and its window: this year's until it
-/// closes, then next year's.
-pub async fn window(state: &AppState, now: i64) -> anyhow::Result<(i32, Window, bool)> {
+/// The school year applications are taken for at `now`, and its rules: this year's until its
+/// window closes, then next year's.
+pub async fn rules(state: &AppState, now: i64) -> anyhow::Result<YearRules> {
     let year = local_day_and_minute(now).0.year();
-    let (this, edited) = window_of(state, year).await?;
-    if now < this.closes_at {
-        return Ok((year, this, edited));
+    let this = rules_of(state, year).await?;
+    if now < this.window.closes_at {
+        return Ok(this);
     }
-    let (next, edited) = window_of(state, year + 1).await?;
-    Ok((year + 1, next, edited))
+    rules_of(state, year + 1).await
 }
 
-fn view(school_year: i32, window: Window, edited: bool, now: i64) -> WindowView {
+fn view(rules: YearRules, now: i64) -> WindowView {
     WindowView {
-        school_year,
-        opens_at: window.opens_at,
-        closes_at: window.closes_at,
-        open: window.state(now) == WindowState::Open,
-        edited,
+        school_year: rules.school_year,
+        opens_at: rules.window.opens_at,
+        closes_at: rules.window.closes_at,
+        open: rules.window.state(now) == WindowState::Open,
+        edited: rules.edited,
+        age: rules.age,
     }
 }
 
@@ -108,8 +134,7 @@ fn view(school_year: i32, window: Window, edited: bool, now: i64) -> WindowView 
 )]
 async fn current_window(State(state): State<AppState>) -> Result<Json<WindowView>, ApiError> {
     let now = now_millis();
-    let (year, window, edited) = window(&state, now).await?;
-    Ok(Json(view(year, window, edited, now)))
+    Ok(Json(view(rules(&state, now).await?, now)))
 }
 
 /// A school year's window, as set or by default.
@@ -127,8 +152,7 @@ async fn get_window(
     Path(year): Path<i32>,
 ) -> Result<Json<WindowView>, ApiError> {
     let year = crate::calendar::checked_year(year)?;
-    let (window, edited) = window_of(&state, year).await?;
-    Ok(Json(view(year, window, edited, now_millis())))
+    Ok(Json(view(rules_of(&state, year).await?, now_millis())))
 }
 
 /// Sets a school year's window to the minute, as the government announces it.
@@ -154,24 +178,33 @@ async fn put_window(
     ApiJson(edit): ApiJson<WindowEdit>,
 ) -> Result<Json<WindowView>, ApiError> {
     let year = crate::calendar::checked_year(year)?;
-    let window = edit.check(year).map_err(ApiError::Invalid)?;
+    let (window, age) = edit.check(year).map_err(ApiError::Invalid)?;
     on_db!(&state.db, |pool| {
         sqlx::query(
-        "INSERT INTO first_grade_windows (school_year, opens_at, closes_at, updated_at, updated_by)
-         VALUES ($1, $2, $3, $4, $5)
+        "INSERT INTO first_grade_windows (school_year, opens_at, closes_at, age_youngest, age_oldest, updated_at, updated_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
          ON CONFLICT (school_year) DO UPDATE SET opens_at = excluded.opens_at, closes_at = excluded.closes_at,
+             age_youngest = excluded.age_youngest, age_oldest = excluded.age_oldest,
              updated_at = excluded.updated_at, updated_by = excluded.updated_by"
     )
     .bind(i64::from(year))
     .bind(window.opens_at)
     .bind(window.closes_at)
+    .bind(i64::from(age.youngest))
+    .bind(i64::from(age.oldest))
     .bind(now_millis())
     .bind(&admin.user.id)
     .execute(pool)
     .await
     })?;
     tracing::info!(admin = %admin.user.id, year, "first-grade window set");
-    Ok(Json(view(year, window, true, now_millis())))
+    let rules = YearRules {
+        school_year: year,
+        window,
+        age,
+        edited: true,
+    };
+    Ok(Json(view(rules, now_millis())))
 }
 
 /// Who applies, for which child, with which answers (the file fields holding attachment ids).
@@ -198,7 +231,12 @@ pub async fn check(
         answers,
         child,
     } = applying;
-    let (school_year, window, _) = window(state, now).await?;
+    let YearRules {
+        school_year,
+        window,
+        age,
+        ..
+    } = rules(state, now).await?;
     match (window.state(now), sending) {
         (WindowState::NotYetOpen { opens_at }, Sending::Now | Sending::AtOpening) => {
             return Err(ApiError::invalid(
@@ -213,10 +251,7 @@ pub async fn check(
     }
     let iin = Iin::parse(child)
         .map_err(|e| ApiError::invalid(FieldProblem::new("subject_iin", e.message())))?;
-    if let Some((msg, args)) = AgeRule::default()
-        .verdict(iin.birth_date(), school_year)
-        .refusal()
-    {
+    if let Some((msg, args)) = age.verdict(iin.birth_date(), school_year).refusal() {
         let mut problem = FieldProblem::new("subject_iin", msg);
         for (name, value) in args {
             problem = problem.arg(name, value);
@@ -246,10 +281,42 @@ pub async fn check(
             }
         }
     }
+    check_priority(state, answers).await?;
     if let Some(number) = existing(state, application_id, child).await? {
         return Err(duplicate(number));
     }
     Ok(school_year)
+}
+
+/// A claimed priority category must be one of the chosen school's (the form asks for its proof).
+async fn check_priority(state: &AppState, answers: &Answers) -> Result<(), ApiError> {
+    let (Some(Answer::Text(claimed)), Some(Answer::Text(school))) =
+        (answers.get(PRIORITY_FIELD), answers.get(SCHOOL_FIELD))
+    else {
+        return Ok(());
+    };
+    if claimed == NO_PRIORITY {
+        return Ok(());
+    }
+    let known = crate::organisations::get(&state.db, school)
+        .await?
+        .is_some_and(|o| o.priority_rank(claimed).is_some());
+    if known {
+        Ok(())
+    } else {
+        Err(ApiError::invalid(FieldProblem::new(
+            PRIORITY_FIELD,
+            Msg::ErrorFirstGradePriorityUnknown,
+        )))
+    }
+}
+
+/// The rank of the priority category `answers` claim at `school`, 0 the highest.
+fn priority_rank(school: &Organisation, answers: &Answers) -> Option<u32> {
+    match answers.get(PRIORITY_FIELD) {
+        Some(Answer::Text(claimed)) => school.priority_rank(claimed),
+        _ => None,
+    }
 }
 
 /// Statuses in which an application no longer holds a place or blocks another one.
@@ -345,7 +412,7 @@ async fn schedule(
     )
     .await?;
     let now = now_millis();
-    let (_, window, _) = window(&state, now).await?;
+    let window = rules(&state, now).await?.window;
     let request = serde_json::to_string(&request).map_err(anyhow::Error::from)?;
     on_db!(&state.db, |pool| {
         sqlx::query(
@@ -404,13 +471,13 @@ pub async fn school_check(
     if row.service_id != SERVICE || !first_grade {
         return Ok(None);
     }
-    let Some(Answer::Text(school_id)) = answers.get("school") else {
+    let Some(Answer::Text(school_id)) = answers.get(SCHOOL_FIELD) else {
         return Ok(None);
     };
     let Some(school) = crate::organisations::get(&state.db, school_id).await? else {
         return Ok(None);
     };
-    let (year, _, _) = window(state, now_millis()).await?;
+    let year = rules(state, now_millis()).await?.school_year;
     // The last position less those that left: no need to read every application.
     let sql = format!(
         "SELECT COALESCE(MAX(a.first_grade_position), 0) - (SELECT COUNT(*) FROM applications b
@@ -460,7 +527,7 @@ struct Due {
 /// got another application meanwhile, its key was revoked) is dropped and its applicant told.
 /// Returns how many were sent.
 pub async fn send_due(state: &AppState, now: i64) -> anyhow::Result<usize> {
-    let (_, window, _) = window(state, now).await?;
+    let window = rules(state, now).await?.window;
     if let WindowState::NotYetOpen { opens_at } = window.state(now) {
         // The window moved later: the schedules follow it.
         on_db!(&state.db, |pool| sqlx::query(
@@ -536,6 +603,7 @@ struct Waiting {
     id: String,
     status: String,
     first_grade_position: i64,
+    answers: String,
 }
 
 /// Decides the school's first grade for a school year in one go: the applications still
@@ -595,7 +663,7 @@ async fn enrol(
     })?;
     let waiting: Vec<Waiting> = on_db!(&state.db, |pool| {
         sqlx::query_as(
-        "SELECT id, status, first_grade_position FROM applications WHERE organisation_id = $1 AND first_grade_year = $2
+        "SELECT id, status, first_grade_position, answers FROM applications WHERE organisation_id = $1 AND first_grade_year = $2
            AND first_grade_position IS NOT NULL AND status IN ('submitted', 'registered', 'in_review')
          ORDER BY first_grade_position"
     )
@@ -604,14 +672,17 @@ async fn enrol(
     .fetch_all(pool)
     .await
     })?;
-    let candidates: Vec<Candidate> = waiting
+    let candidates = waiting
         .iter()
-        .map(|w| Candidate {
-            id: w.id.clone(),
-            position: w.first_grade_position.max(0) as u64,
-            priority: None,
+        .map(|w| {
+            let answers: Answers = serde_json::from_str(&w.answers)?;
+            Ok(Candidate {
+                id: w.id.clone(),
+                position: w.first_grade_position.max(0) as u64,
+                priority: priority_rank(&school, &answers),
+            })
         })
-        .collect();
+        .collect::<anyhow::Result<Vec<Candidate>>>()?;
     let left = (i64::from(places) - taken).max(0) as u32;
     let mut outcome = EnrolmentOutcome {
         places,

@@ -45,6 +45,7 @@ struct OrganisationRow {
     territory: String,
     slot_capacity: i64,
     first_grade_places: Option<i64>,
+    first_grade_priorities: String,
     demo: bool,
 }
 
@@ -57,6 +58,7 @@ impl OrganisationRow {
             address: serde_json::from_str(&self.address)?,
             hours: serde_json::from_str::<OpeningHours>(&self.hours)?,
             territory: serde_json::from_str::<Vec<Text>>(&self.territory)?,
+            first_grade_priorities: serde_json::from_str(&self.first_grade_priorities)?,
             id: self.id,
             phone: self.phone,
             provider: self.provider,
@@ -70,7 +72,7 @@ impl OrganisationRow {
     }
 }
 
-const COLUMNS: &str = "id, kind, name, address, phone, hours, provider, pickup_place, territory, slot_capacity, first_grade_places, demo";
+const COLUMNS: &str = "id, kind, name, address, phone, hours, provider, pickup_place, territory, slot_capacity, first_grade_places, first_grade_priorities, demo";
 
 pub async fn get(db: &Db, id: &str) -> anyhow::Result<Option<Organisation>> {
     let sql = format!("SELECT {COLUMNS} FROM organisations WHERE id = $1");
@@ -129,8 +131,8 @@ pub async fn create(
     let provider = new.kind.provider_kind().is_some();
     let result = on_db!(db, |pool| {
         sqlx::query(
-            "INSERT INTO organisations (id, kind, name, address, phone, hours, provider, pickup_place, territory, demo, created_at, first_grade_places)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            "INSERT INTO organisations (id, kind, name, address, phone, hours, provider, pickup_place, territory, demo, created_at, first_grade_places, first_grade_priorities)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         )
         .bind(&new.id)
         .bind(new.kind.code())
@@ -144,6 +146,7 @@ pub async fn create(
         .bind(demo)
         .bind(now_millis())
         .bind(new.first_grade_places.map(i64::from))
+        .bind(serde_json::to_string(&new.first_grade_priorities).map_err(anyhow::Error::from)?)
         .execute(pool)
         .await
         .map_err(CreateError::from_sqlx)

@@ -203,10 +203,7 @@ async fn case_view(
                 .map(|a| (a.slot.clone(), a.file_name.clone()))
                 .collect();
             portal_domain::form::summary(form, &application.answers, &files, &|id| {
-                organisations
-                    .iter()
-                    .find(|o| o.id == id)
-                    .map(|o| o.name.clone())
+                organisations.iter().find(|o| o.id == id)
             })
         }
         None => Vec::new(),

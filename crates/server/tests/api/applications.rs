@@ -91,6 +91,7 @@ pub(crate) fn enrolment_answers() -> Value {
         "school": "almaty-school-201",
         "grade": "1",
         "study_form": "full_time",
+        "priority": "none",
         "residence": {"locality": "Алматы", "street": "Абай даңғылы", "house": "10", "apartment": "5"}
     })
 }
@@ -1155,6 +1156,7 @@ pub(crate) async fn fill_in(
                 let code = serde_json::to_value(kind).unwrap();
                 json!(providers.iter().find(|o| o["kind"] == code)?["id"])
             }
+            FieldKind::PriorityCategory { .. } => json!(portal_domain::form::NO_PRIORITY),
             FieldKind::Group { .. } | FieldKind::File { .. } => return None,
         })
     }

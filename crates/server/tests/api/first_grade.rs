@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 use crate::applications::{enrolment_answers, ready_enrolment};
 use crate::helpers::{Session, TestApp, TestResponse, iin_born};
 use portal_domain::calendar::local_day_and_minute;
+use portal_domain::eds::KeyPurpose;
 
 fn with_child(iin: &str) -> Value {
     let mut answers = enrolment_answers();
@@ -598,18 +599,7 @@ async fn a_school_enrols_by_the_queue_while_places_last_and_refuses_the_rest() {
         sent.push((parent, id));
     }
     // A small school for the test: two places.
-    portal_server::on_db!(&app.state.db, |pool| sqlx::query(
-        "UPDATE organisations SET first_grade_places = 2 WHERE id = 'almaty-school-201'"
-    )
-    .execute(pool)
-    .await
-    .unwrap());
-    let officer = app
-        .sign_in(
-            crate::helpers::DEMO_OFFICER_SCHOOL_201.0,
-            crate::helpers::DEMO_OFFICER_SCHOOL_201.1,
-        )
-        .await;
+    let officer = school_201_with_places(&app, 2).await;
     // The first was already enrolled by hand.
     let act = |id: &str, body: Value| {
         let (app, officer, uri) = (
@@ -733,6 +723,22 @@ async fn a_school_enrols_by_the_queue_while_places_last_and_refuses_the_rest() {
     assert_eq!(actions, ["submit", "register", "assign", "refuse"]);
 }
 
+/// Gives School No. 201 `places` first-grade places; its officer's session.
+async fn school_201_with_places(app: &TestApp, places: i64) -> Session {
+    portal_server::on_db!(&app.state.db, |pool| sqlx::query(
+        "UPDATE organisations SET first_grade_places = $1 WHERE id = 'almaty-school-201'"
+    )
+    .bind(places)
+    .execute(pool)
+    .await
+    .unwrap());
+    app.sign_in(
+        crate::helpers::DEMO_OFFICER_SCHOOL_201.0,
+        crate::helpers::DEMO_OFFICER_SCHOOL_201.1,
+    )
+    .await
+}
+
 /// A first-grade draft without attachments (no birth certificate copy).
 async fn without_certificate(app: &TestApp, who: &Session, answers: Value) -> (String, i64) {
     crate::applications::enrolment_draft(app, who, answers, &[]).await
@@ -798,4 +804,212 @@ async fn the_population_register_fills_in_children_and_knows_their_parents() {
     let someone = plain.citizen().await;
     let none = plain.get_as("/api/population/children", &someone).await;
     assert_eq!(none.status, StatusCode::SERVICE_UNAVAILABLE);
+}
+
+#[tokio::test]
+async fn administrators_set_the_age_rule_of_a_school_year() {
+    let app = TestApp::with(&[("PORTAL_DEMO", "1")]).await;
+    let year = this_year();
+    let public = app.get("/api/first-grade/window").await.json();
+    assert_eq!(public["age"], json!({"youngest": 6, "oldest": 7}));
+    let admin = app
+        .sign_in(crate::helpers::DEMO_ADMIN.0, crate::helpers::DEMO_ADMIN.1)
+        .await;
+    let window = app
+        .get_as(&format!("/api/admin/first-grade/{year}"), &admin)
+        .await
+        .json();
+    let set = |youngest: u32, oldest: u32| {
+        let body = json!({
+            "opens_at": window["opens_at"], "closes_at": window["closes_at"],
+            "age_youngest": youngest, "age_oldest": oldest,
+        });
+        let (app, admin, uri) = (
+            &app,
+            &admin,
+            format!("/api/admin/first-grade/{year}?lang=en"),
+        );
+        async move { app.send(Method::PUT, &uri, Some(body), Some(admin)).await }
+    };
+    let (field, _, message) = problem(&set(3, 7).await);
+    assert_eq!(
+        (field.as_str(), message.as_str()),
+        ("age_youngest", "Enter a whole number from 4 to 8.")
+    );
+    let (field, _, _) = problem(&set(7, 6).await);
+    assert_eq!(field, "age_oldest");
+
+    // From now on only children who turn 7 this year (and are at most 8 on 1 September).
+    let saved = set(7, 8).await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.text());
+    assert_eq!(saved.json()["age"], json!({"youngest": 7, "oldest": 8}));
+    assert_eq!(
+        app.get("/api/first-grade/window").await.json()["age"],
+        json!({"youngest": 7, "oldest": 8}),
+        "parents see the rule"
+    );
+    let parent = app.citizen().await;
+    let (six, v) = ready_enrolment(&app, &parent, with_child(&child_born(year - 6))).await;
+    let key = app.key_for(&parent.iin, KeyPurpose::Signing);
+    let signature = app.sign(&parent, &six, &key).await;
+    let refused = app
+        .send(
+            Method::POST,
+            &format!("/api/applications/{six}/submission?lang=en"),
+            Some(json!({"version": v, "consent": true, "signature": signature})),
+            Some(&parent),
+        )
+        .await;
+    let (field, code, message) = problem(&refused);
+    assert_eq!(
+        (field.as_str(), code.as_str()),
+        ("subject_iin", "error.first_grade.too_young")
+    );
+    assert_eq!(
+        message,
+        format!(
+            "The child turns 7 only in {next}: apply for first grade in {next}.",
+            next = year + 1
+        )
+    );
+    let (eight, v) = ready_enrolment(&app, &parent, with_child(&child_born(year - 8))).await;
+    assert_eq!(
+        app.sign_and_submit(&parent, &eight, v).await.status,
+        StatusCode::CREATED,
+        "8 on 1 September is within the year's rule"
+    );
+}
+
+/// School No. 201's demo categories, the highest first.
+const SPECIAL_NEEDS: &str = "special-needs";
+const SIBLING: &str = "sibling";
+
+#[tokio::test]
+async fn a_claimed_priority_category_must_be_the_schools_and_proved() {
+    let app = TestApp::with(&[("PORTAL_DEMO", "1")]).await;
+    let schools = app.get("/api/providers").await.json();
+    let school = schools
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["id"] == "almaty-school-201")
+        .unwrap();
+    let ids: Vec<&str> = school["first_grade_priorities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [SPECIAL_NEEDS, "without-parental-care", SIBLING]);
+    assert!(
+        school["first_grade_priorities"][0]["proof"]["en"]
+            .as_str()
+            .unwrap()
+            .contains("consultation")
+    );
+
+    let parent = app.citizen().await;
+    let mut answers = enrolment_answers();
+    answers["priority"] = json!(SIBLING);
+    let (id, v) = ready_enrolment(&app, &parent, answers.clone()).await;
+    let unproved = app.sign_and_submit(&parent, &id, v).await;
+    assert_eq!(
+        problem(&unproved).0,
+        "priority_proof",
+        "{}",
+        unproved.text()
+    );
+
+    // School No. 203 has no such category.
+    answers["school"] = json!("almaty-school-203");
+    let (id, v) = crate::applications::enrolment_draft(
+        &app,
+        &parent,
+        answers,
+        &[
+            ("child-photo", "photo.pdf"),
+            ("child-birth-certificate", "birth-certificate.pdf"),
+            ("first-grade-priority-proof", "sibling.pdf"),
+        ],
+    )
+    .await;
+    let unknown = app.sign_and_submit(&parent, &id, v).await;
+    let (field, code, _) = problem(&unknown);
+    assert_eq!(
+        (field.as_str(), code.as_str()),
+        ("priority", "error.first_grade.priority_unknown")
+    );
+    assert_eq!(status_of(&app, &parent, &id).await, "draft");
+}
+
+#[tokio::test]
+async fn proved_priority_categories_are_enrolled_first_in_the_schools_order() {
+    let app = TestApp::with(&[("PORTAL_DEMO", "1")]).await;
+    // Sent in this order: no category, a sibling, no category, special needs.
+    let mut sent = Vec::new();
+    for claimed in [None, Some(SIBLING), None, Some(SPECIAL_NEEDS)] {
+        let parent = app.citizen().await;
+        let mut answers = with_child(&child_born(this_year() - 6));
+        let mut files = vec![
+            ("child-photo", "photo.pdf"),
+            ("child-birth-certificate", "birth-certificate.pdf"),
+        ];
+        if let Some(category) = claimed {
+            answers["priority"] = json!(category);
+            files.push(("first-grade-priority-proof", "proof.pdf"));
+        }
+        let (id, version) =
+            crate::applications::enrolment_draft(&app, &parent, answers, &files).await;
+        let submitted = app.sign_and_submit(&parent, &id, version).await;
+        assert_eq!(
+            submitted.status,
+            StatusCode::CREATED,
+            "{}",
+            submitted.text()
+        );
+        sent.push((parent, id));
+    }
+    let officer = school_201_with_places(&app, 3).await;
+    // The officer sees the claimed category by name, with its proof.
+    let case = app
+        .get_as(
+            &format!("/api/workspace/applications/{}", sent[1].1),
+            &officer,
+        )
+        .await
+        .json();
+    let rows = crate::helpers::answer_rows(&case, "en");
+    assert!(
+        rows.contains(&(
+            "The school's priority category".into(),
+            "A brother or sister studies at this school".into()
+        )),
+        "{rows:?}"
+    );
+    assert!(
+        rows.contains(&("Proof of the category".into(), "proof.pdf".into())),
+        "{rows:?}"
+    );
+
+    let decided = app
+        .send(
+            Method::POST,
+            "/api/workspace/first-grade/enrolment",
+            Some(json!({"school_year": this_year(), "decision": "Зачислить в 1 «А».", "refusal": "Мест нет."})),
+            Some(&officer),
+        )
+        .await;
+    assert_eq!(
+        decided.json(),
+        json!({"places": 3, "enrolled": 3, "refused": 1})
+    );
+    let mut statuses = Vec::new();
+    for (parent, id) in &sent {
+        statuses.push(status_of(&app, parent, id).await);
+    }
+    assert_eq!(
+        statuses,
+        ["result_ready", "result_ready", "refused", "result_ready"],
+        "special needs, then the sibling, then the first in the queue; the third has no place"
+    );
 }

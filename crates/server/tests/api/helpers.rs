@@ -447,3 +447,19 @@ pub fn iin_born(birth_and_century: &str) -> String {
         }
     }
 }
+
+/// A case file's answers as (label, value) rows in `lang`.
+pub fn answer_rows(case: &serde_json::Value, lang: &str) -> Vec<(String, String)> {
+    case["answers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["rows"].as_array().unwrap().clone())
+        .map(|r| {
+            (
+                r["label"][lang].as_str().unwrap().to_string(),
+                r["value"][lang].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}

@@ -179,18 +179,7 @@ async fn an_officer_carries_an_application_from_submission_to_issue() {
     );
     assert_eq!(case["progress"]["timeline"][0]["action"], "submit");
     // The answers as the form asks them: labels, choices and organisations by name.
-    let rows: Vec<(String, String)> = case["answers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|s| s["rows"].as_array().unwrap().clone())
-        .map(|r| {
-            (
-                r["label"]["ru"].as_str().unwrap().to_string(),
-                r["value"]["ru"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
+    let rows = crate::helpers::answer_rows(&case, "ru");
     let value_of = |needle: &str| {
         rows.iter()
             .find(|(_, v)| v.contains(needle))
