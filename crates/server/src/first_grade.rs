@@ -282,8 +282,12 @@ pub async fn check(
         }
     }
     check_priority(state, answers).await?;
-    if let Some(number) = existing(state, application_id, child).await? {
-        return Err(duplicate(number));
+    // Sending is refused for a second child by the unique index (and then named); scheduling
+    // stores nothing, so it asks.
+    if sending == Sending::CheckForOpening {
+        if let Some(number) = existing(state, application_id, child).await? {
+            return Err(duplicate(number));
+        }
     }
     Ok(school_year)
 }

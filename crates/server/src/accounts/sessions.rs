@@ -123,15 +123,19 @@ pub enum Lookup {
 /// Finds the live session of a token and extends its idle deadline; removes it if it has ended.
 pub async fn lookup(db: &Db, config: &Config, token: &str) -> anyhow::Result<Lookup> {
     let token_hash = hash_token(token);
-    let row: Option<SessionRow> = on_db!(db, |pool| {
-        sqlx::query_as(
-            "SELECT token_hash, user_id, csrf_token, last_seen_at, idle_expires_at, absolute_expires_at FROM sessions WHERE token_hash = $1",
-        )
-        .bind(&token_hash)
-        .fetch_optional(pool)
-        .await
+    // One query for the session and its user: every signed-in request makes it.
+    let sql = format!(
+        "SELECT token_hash, user_id, csrf_token, last_seen_at, idle_expires_at, absolute_expires_at, {}
+         FROM sessions JOIN users ON users.id = sessions.user_id WHERE token_hash = $1",
+        users::COLUMNS
+    );
+    let row: Option<SessionOfUser> = on_db!(db, |pool| {
+        sqlx::query_as(&sql)
+            .bind(&token_hash)
+            .fetch_optional(pool)
+            .await
     })?;
-    let Some(mut session) = row else {
+    let Some(SessionOfUser { mut session, user }) = row else {
         return Ok(Lookup::Ended);
     };
     let now = now_millis();
@@ -139,14 +143,18 @@ pub async fn lookup(db: &Db, config: &Config, token: &str) -> anyhow::Result<Loo
         delete(db, &session.token_hash).await?;
         return Ok(Lookup::Ended);
     }
-    let Some(user) = users::by_id(db, &session.user_id).await? else {
-        delete(db, &session.token_hash).await?;
-        return Ok(Lookup::Ended);
-    };
     if now - session.last_seen_at >= TOUCH_EVERY_MILLIS {
         extend(db, config, &mut session).await?;
     }
     Ok(Lookup::Active(session, user))
+}
+
+#[derive(sqlx::FromRow)]
+struct SessionOfUser {
+    #[sqlx(flatten)]
+    session: SessionRow,
+    #[sqlx(flatten)]
+    user: UserRow,
 }
 
 /// Whether the session is still open, without counting this as activity (long-lived streams

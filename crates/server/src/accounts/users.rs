@@ -56,7 +56,7 @@ impl UserRow {
     }
 }
 
-const COLUMNS: &str = "id, iin, password_hash, role, organisation_id, last_name, first_name, middle_name, email, phone, \
+pub(crate) const COLUMNS: &str = "id, iin, password_hash, role, organisation_id, last_name, first_name, middle_name, email, phone, \
                        preferred_lang, notify_email, notify_browser, demo";
 
 pub async fn by_iin(db: &Db, iin: &Iin) -> anyhow::Result<Option<UserRow>> {

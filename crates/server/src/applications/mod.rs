@@ -92,9 +92,30 @@ fn context() -> Context {
 
 pub async fn view(state: &AppState, row: &ApplicationRow) -> Result<ApplicationView, ApiError> {
     let attachments = store::attachments(&state.db, &row.id).await?;
+    view_with(state, row, attachments, Known::default()).await
+}
+
+/// What a caller already read or established about an application, so that its view does not
+/// read it again.
+#[derive(Default)]
+struct Known<'a> {
+    organisation: Option<&'a Organisation>,
+    signature: Option<portal_domain::application::SignatureInfo>,
+}
+
+/// [`view`] with the application's attachments already read.
+async fn view_with(
+    state: &AppState,
+    row: &ApplicationRow,
+    attachments: Vec<AttachmentRow>,
+    known: Known<'_>,
+) -> Result<ApplicationView, ApiError> {
     let submission = match (&row.number, row.submitted_at, &row.organisation_id) {
         (Some(number), Some(submitted_at), Some(organisation_id)) => {
-            let organisation = organisation(state, organisation_id).await?;
+            let organisation = match known.organisation.filter(|o| &o.id == organisation_id) {
+                Some(o) => o.clone(),
+                None => organisation(state, organisation_id).await?,
+            };
             Some(Submission {
                 number: number.clone(),
                 submitted_at,
@@ -110,7 +131,10 @@ pub async fn view(state: &AppState, row: &ApplicationRow) -> Result<ApplicationV
                     state.config.public_url,
                     row.verification_code.as_deref().unwrap_or_default()
                 ),
-                signature: crate::signing::documents::info(state, &row.id).await?,
+                signature: match known.signature {
+                    Some(info) => Some(info),
+                    None => crate::signing::documents::info(state, &row.id).await?,
+                },
                 first_grade: crate::first_grade::queue_place(state, &row.id).await?,
             })
         }
@@ -127,7 +151,11 @@ pub async fn view(state: &AppState, row: &ApplicationRow) -> Result<ApplicationV
         created_at: row.created_at,
         updated_at: row.updated_at,
         submission,
-        scheduled_for: crate::first_grade::scheduled_for(state, &row.id).await?,
+        // Only drafts are scheduled: sending removes the schedule in the same transaction.
+        scheduled_for: match row.status() {
+            Status::Draft => crate::first_grade::scheduled_for(state, &row.id).await?,
+            _ => None,
+        },
         first_grade_school: match row.status() {
             Status::Draft => crate::first_grade::school_check(state, row).await?,
             _ => None,
@@ -467,6 +495,7 @@ pub async fn send(
     let signature = crate::signing::check_submission(
         state,
         &row,
+        &attachments,
         &user.iin,
         request.signature.as_deref(),
         sending != Sending::AtOpening,
@@ -495,10 +524,17 @@ pub async fn send(
         status: signature.status(),
         signature: signature.record(),
         first_grade: first_grade_child.as_deref().zip(first_grade_year),
+        notice: submitted_notice(service, &provider, signature.status()),
     };
-    let status = match store::submit(&state.db, facts).await? {
-        Submitted::Now => StatusCode::CREATED,
-        Submitted::NotTheDraft => StatusCode::OK,
+    let (status, row, notification) = match store::submit(&state.db, facts).await? {
+        Submitted::Now(row, notification) => (StatusCode::CREATED, *row, Some(notification)),
+        Submitted::NotTheDraft => {
+            let row = owned(state, &row.id, &user.id).await?;
+            if row.status() == Status::Draft {
+                return Err(ApiError::Conflict(Msg::ErrorApplicationConflict));
+            }
+            (StatusCode::OK, row, None)
+        }
         Submitted::DuplicateChild => {
             let child = first_grade_child.as_deref().unwrap_or_default();
             let number = crate::first_grade::existing(state, &row.id, child)
@@ -507,26 +543,67 @@ pub async fn send(
             return Err(crate::first_grade::duplicate(number));
         }
     };
-    let row = owned(state, &row.id, &user.id).await?;
-    if row.status() == Status::Draft {
-        return Err(ApiError::Conflict(Msg::ErrorApplicationConflict));
-    }
-    let view = view(state, &row).await?;
-    if status == StatusCode::CREATED {
+    // Only this request's submission is known to carry this signature.
+    let known = Known {
+        organisation: Some(&provider),
+        signature: (status == StatusCode::CREATED).then(|| signature.info()),
+    };
+    let view = view_with(state, &row, attachments, known).await?;
+    if let Some(notification) = notification {
         tracing::info!(application = %row.id, number = row.number.as_deref().unwrap_or(""), service = %row.service_id, "application submitted");
-        let (title, body) = match row.status() {
-            Status::SignaturePending => (
-                Msg::NotificationsSignaturePendingTitle,
-                Msg::NotificationsSignaturePendingBody,
-            ),
-            _ => (
-                Msg::NotificationsSubmittedTitle,
-                Msg::NotificationsSubmittedBody,
-            ),
-        };
-        notify_about(state, &row, title, body).await?;
+        notification.announce(state).await?;
     }
     Ok((status, Some(view)))
+}
+
+/// The notification of a submission, worded when its number is given.
+fn submitted_notice(
+    service: &crate::catalogue::LoadedService,
+    provider: &Organisation,
+    status: Status,
+) -> store::Notice {
+    let (title, body) = match status {
+        Status::SignaturePending => (
+            Msg::NotificationsSignaturePendingTitle,
+            Msg::NotificationsSignaturePendingBody,
+        ),
+        _ => (
+            Msg::NotificationsSubmittedTitle,
+            Msg::NotificationsSubmittedBody,
+        ),
+    };
+    let service_name = service.definition.short_name.clone();
+    let provider_name = provider.name.clone();
+    Box::new(move |row: &ApplicationRow| {
+        let number = row.number.clone().unwrap_or_default();
+        let words = |msg, l| {
+            let names = (service_name.get(l), provider_name.get(l));
+            notification_text(l, msg, &number, names, &[])
+        };
+        crate::notifications::Pending::new(
+            &row.user_id,
+            Text::from_fn(|l| words(title, l)),
+            Text::from_fn(|l| words(body, l)),
+            Some(format!("/applications/{}", row.id)),
+        )
+    })
+}
+
+/// A notification's text about application `number` of a service at an organisation.
+fn notification_text(
+    lang: portal_i18n::Lang,
+    msg: Msg,
+    number: &str,
+    (service, organisation): (&str, &str),
+    extra: &[(&'static str, String)],
+) -> String {
+    let mut args = vec![
+        ("number", number.to_string()),
+        ("service", service.to_string()),
+        ("organisation", organisation.to_string()),
+    ];
+    args.extend(extra.iter().cloned());
+    crate::workflow::fill(lang, msg, &args)
 }
 
 /// Tells the applicant about `row` (its number, service and provider fill `title` and `body`).
@@ -536,43 +613,32 @@ pub async fn notify_about(
     title: Msg,
     body: Msg,
 ) -> anyhow::Result<()> {
-    notify_with(state, row, title, body, &|_| vec![]).await
+    notify_with(state, row, None, title, body, &|_| vec![]).await
 }
 
 /// Tells the applicant about `row`: `extra` gives more placeholders, per language, besides the
-/// number, the service and the provider.
+/// number, the service and the provider (`provider` when already read).
 pub async fn notify_with(
     state: &AppState,
     row: &ApplicationRow,
+    provider_known: Option<&Organisation>,
     title: Msg,
     body: Msg,
     extra: &(dyn Fn(portal_i18n::Lang) -> Vec<(&'static str, String)> + Send + Sync),
 ) -> anyhow::Result<()> {
     let number = row.number.clone().unwrap_or_default();
     let service = state.catalogue.get(&row.service_id);
-    let provider = match &row.organisation_id {
-        Some(id) => crate::organisations::get(&state.db, id).await?,
-        None => None,
+    let provider = match (&row.organisation_id, provider_known) {
+        (Some(id), Some(known)) if &known.id == id => Some(known.clone()),
+        (Some(id), _) => crate::organisations::get(&state.db, id).await?,
+        (None, _) => None,
     };
     let fill = |msg, l| {
-        let mut args = vec![
-            ("number", number.clone()),
-            (
-                "service",
-                service
-                    .map(|s| s.definition.short_name.get(l).to_string())
-                    .unwrap_or_default(),
-            ),
-            (
-                "organisation",
-                provider
-                    .as_ref()
-                    .map(|p| p.name.get(l).to_string())
-                    .unwrap_or_default(),
-            ),
-        ];
-        args.extend(extra(l));
-        crate::workflow::fill(l, msg, &args)
+        let service = service
+            .map(|s| s.definition.short_name.get(l))
+            .unwrap_or_default();
+        let organisation = provider.as_ref().map(|p| p.name.get(l)).unwrap_or_default();
+        notification_text(l, msg, &number, (service, organisation), &extra(l))
     };
     let title = Text::from_fn(|l| fill(title, l));
     let body = Text::from_fn(|l| fill(body, l));

@@ -7,6 +7,7 @@ use portal_domain::workflow::{Action, Actor};
 use crate::workflow::events::{EventDetails, NewEvent};
 
 use crate::db::{Db, new_id, now_millis};
+use crate::notifications::Pending;
 use crate::on_db;
 
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -189,7 +190,13 @@ pub struct SubmissionFacts<'a> {
     /// The child's IIN and the school year, for a first-grade application (one per child;
     /// it takes the next place in the school's queue).
     pub first_grade: Option<(&'a str, i32)>,
+    /// The applicant's notification, worded once the number is given; stored in the same
+    /// transaction.
+    pub notice: Notice,
 }
+
+/// Words the notification about a just-submitted application.
+pub type Notice = Box<dyn FnOnce(&ApplicationRow) -> Pending + Send>;
 
 /// The signature stored with a submission, and what its verification established.
 pub struct SignatureRecord<'a> {
@@ -208,8 +215,9 @@ pub struct SignatureRecord<'a> {
 }
 
 pub enum Submitted {
-    /// This request submitted it.
-    Now,
+    /// This request submitted it: the application as it now is, and the notification stored
+    /// with it (to be announced).
+    Now(Box<ApplicationRow>, Pending),
     /// It was no longer the draft at that version: submitted by another request, or edited.
     NotTheDraft,
     /// The child already has an active first-grade application (sent at the same moment).
@@ -234,6 +242,7 @@ pub async fn submit(db: &Db, facts: SubmissionFacts<'_>) -> anyhow::Result<Submi
     let first_grade = facts
         .first_grade
         .map(|(child, year)| (child.to_string(), year));
+    let notice = facts.notice;
     let g = &facts.signature;
     let signature = (
         g.cms.to_vec(),
@@ -258,7 +267,7 @@ pub async fn submit(db: &Db, facts: SubmissionFacts<'_>) -> anyhow::Result<Submi
             .fetch_one(&mut *conn)
             .await?;
             let number = portal_domain::application::application_number(number_day, sequence as u32);
-            let done = sqlx::query(
+            let returning = format!(
                 "UPDATE applications SET status = $11, answers = $1, version = version + 1, updated_at = $2,
                         number = $3, submitted_at = $2, definition_sha256 = $4, organisation_id = $5, consent_at = $2,
                         expected_result_date = $6, verification_code = $7, lang = $8, first_grade_child = $12,
@@ -267,8 +276,9 @@ pub async fn submit(db: &Db, facts: SubmissionFacts<'_>) -> anyhow::Result<Submi
                             (SELECT COALESCE(MAX(first_grade_position), 0) + 1 FROM applications
                               WHERE organisation_id = $5 AND first_grade_year = $13
                                 AND first_grade_position IS NOT NULL) END
-                 WHERE id = $9 AND version = $10 AND status = 'draft'",
-            )
+                 WHERE id = $9 AND version = $10 AND status = 'draft' RETURNING {COLUMNS}",
+            );
+            let done = sqlx::query_as::<_, ApplicationRow>(&returning)
             .bind(&answers)
             .bind(submitted_at)
             .bind(&number)
@@ -282,7 +292,7 @@ pub async fn submit(db: &Db, facts: SubmissionFacts<'_>) -> anyhow::Result<Submi
             .bind(status.code())
             .bind(first_grade.as_ref().map(|(child, _)| child))
             .bind(first_grade.as_ref().map(|(_, year)| *year))
-            .execute(&mut *conn)
+            .fetch_optional(&mut *conn)
             .await;
             let done = match done {
                 // Rolled back to the savepoint: the number is given back.
@@ -291,9 +301,9 @@ pub async fn submit(db: &Db, facts: SubmissionFacts<'_>) -> anyhow::Result<Submi
                 }
                 other => other?,
             };
-            if done.rows_affected() != 1 {
+            let Some(submitted) = done else {
                 return Ok((Submitted::NotTheDraft, false));
-            }
+            };
             let (cms, document, signer_iin, signer_serial, certificate, signed_at, outcome, verified_at, crl_number, crl_this_update, next_check_at) = signature;
             sqlx::query(
                 "INSERT INTO application_signatures (application_id, cms, document, signer_iin, signer_serial, certificate, signed_at,
@@ -334,7 +344,9 @@ pub async fn submit(db: &Db, facts: SubmissionFacts<'_>) -> anyhow::Result<Submi
                 .bind(&id)
                 .execute(&mut *conn)
                 .await?;
-            Ok((Submitted::Now, true))
+            let notification = notice(&submitted);
+            notification.insert(&mut *conn).await?;
+            Ok((Submitted::Now(Box::new(submitted), notification), true))
         })
     }))
     .await

@@ -16,7 +16,7 @@ use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-pub use loader::{Catalogue, LoadErrors, hex};
+pub use loader::{Catalogue, LoadErrors, LoadedService, hex};
 
 use crate::app::AppState;
 use crate::db::{Db, now_millis};

@@ -38,6 +38,73 @@ struct Row {
     read_at: Option<i64>,
 }
 
+/// A notification about to be stored: made before its transaction, announced after it.
+pub struct Pending {
+    id: String,
+    user_id: String,
+    created_at: i64,
+    title: Text,
+    body: Text,
+    link: Option<String>,
+}
+
+impl Pending {
+    pub fn new(user_id: &str, title: Text, body: Text, link: Option<String>) -> Pending {
+        Pending {
+            id: new_id(),
+            user_id: user_id.to_string(),
+            created_at: now_millis(),
+            title,
+            body,
+            link,
+        }
+    }
+
+    /// Stores it in the caller's transaction.
+    pub async fn insert(&self, conn: &mut sqlx::SqliteConnection) -> anyhow::Result<()> {
+        sqlx::query("INSERT INTO notifications (id, user_id, created_at, title, body, link) VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(&self.id)
+            .bind(&self.user_id)
+            .bind(self.created_at)
+            .bind(serde_json::to_string(&self.title)?)
+            .bind(serde_json::to_string(&self.body)?)
+            .bind(&self.link)
+            .execute(&mut *conn)
+            .await?;
+        Ok(())
+    }
+
+    /// Once stored: pushes it to the user's open pages, and e-mails it when they chose e-mail
+    /// and the portal has an SMTP relay. Returns its id.
+    pub async fn announce(self, state: &AppState) -> anyhow::Result<String> {
+        let view = NotificationView {
+            id: self.id.clone(),
+            created_at: self.created_at,
+            title: self.title,
+            body: self.body,
+            link: self.link,
+            read: false,
+        };
+        state.live.publish(&self.user_id, &view);
+        if let Some(smtp) = &state.config.smtp {
+            if let Some(user) = crate::accounts::users::by_id(&state.db, &self.user_id).await? {
+                if let (true, Some(address)) = (user.notify_email, user.email.clone()) {
+                    let message =
+                        email::Message::notification(&state.config, &address, user.lang(), &view);
+                    let smtp = smtp.clone();
+                    // The relay may be slow; the change the user made is done, so they do not wait for it.
+                    tokio::spawn(async move {
+                        if let Err(e) = email::send(&smtp, &message).await {
+                            tracing::warn!(error = %e, "cannot send a notification e-mail");
+                        }
+                    });
+                }
+            }
+        }
+        Ok(self.id)
+    }
+}
+
 /// Records a notification for a user, pushes it to their open pages, and e-mails it when they
 /// chose e-mail and the portal has an SMTP relay. Returns its id.
 pub async fn deliver(
@@ -47,58 +114,23 @@ pub async fn deliver(
     body: &Text,
     link: Option<&str>,
 ) -> anyhow::Result<String> {
-    let id = new_id();
-    let created_at = now_millis();
-    let (row_id, row_user, row_title, row_body, row_link) = (
-        id.clone(),
-        user_id.to_string(),
-        serde_json::to_string(title)?,
-        serde_json::to_string(body)?,
+    let pending = Pending::new(
+        user_id,
+        title.clone(),
+        body.clone(),
         link.map(str::to_string),
     );
     // Through the group-committing writer: on opening day every submission brings one.
-    state
+    let pending = state
         .db
         .write(Box::new(move |conn| {
             Box::pin(async move {
-                sqlx::query("INSERT INTO notifications (id, user_id, created_at, title, body, link) VALUES ($1, $2, $3, $4, $5, $6)")
-                    .bind(row_id)
-                    .bind(row_user)
-                    .bind(created_at)
-                    .bind(row_title)
-                    .bind(row_body)
-                    .bind(row_link)
-                    .execute(&mut *conn)
-                    .await?;
-                Ok(((), true))
+                pending.insert(conn).await?;
+                Ok((pending, true))
             })
         }))
         .await?;
-    let view = NotificationView {
-        id: id.clone(),
-        created_at,
-        title: title.clone(),
-        body: body.clone(),
-        link: link.map(str::to_string),
-        read: false,
-    };
-    state.live.publish(user_id, &view);
-    if let Some(smtp) = &state.config.smtp {
-        if let Some(user) = crate::accounts::users::by_id(&state.db, user_id).await? {
-            if let (true, Some(address)) = (user.notify_email, user.email.clone()) {
-                let message =
-                    email::Message::notification(&state.config, &address, user.lang(), &view);
-                let smtp = smtp.clone();
-                // The relay may be slow; the change the user made is done, so they do not wait for it.
-                tokio::spawn(async move {
-                    if let Err(e) = email::send(&smtp, &message).await {
-                        tracing::warn!(error = %e, "cannot send a notification e-mail");
-                    }
-                });
-            }
-        }
-    }
-    Ok(id)
+    pending.announce(state).await
 }
 
 /// The signed-in user's notifications, newest first (the latest 200).

@@ -248,6 +248,24 @@ impl Accepted {
         }
     }
 
+    /// What the applicant's view says about the signature just accepted (as
+    /// [`documents::info`] reads it back).
+    pub fn info(&self) -> portal_domain::application::SignatureInfo {
+        use portal_domain::application::{SignatureInfo, SignatureOutcome};
+        let (signer, outcome) = match &self.check {
+            Check::Valid(e) => (&e.signer, SignatureOutcome::Valid),
+            Check::Pending { signer, .. } => (signer, SignatureOutcome::Pending),
+        };
+        SignatureInfo {
+            holder: signer.holder.clone(),
+            iin: signer.iin.clone().unwrap_or_default(),
+            serial: signer.serial.clone(),
+            signed_at: self.signed_at,
+            outcome,
+            reason: None,
+        }
+    }
+
     pub fn record(&self) -> store::SignatureRecord<'_> {
         let (serial, certificate) = match &self.check {
             Check::Valid(e) => (e.signer.serial.as_str(), e.certificate_der.as_slice()),
@@ -288,6 +306,7 @@ impl Accepted {
 pub async fn check_submission(
     state: &AppState,
     row: &ApplicationRow,
+    attachments: &[AttachmentRow],
     user_iin: &str,
     signature: Option<&str>,
     fresh_challenge: bool,
@@ -304,8 +323,7 @@ pub async fn check_submission(
     if fresh_challenge && now_seconds() - issued_at > CHALLENGE_SECONDS {
         return Err(refuse(Msg::ErrorEdsChallengeExpired));
     }
-    let attachments = store::attachments(&state.db, &row.id).await?;
-    let document = document(row, user_iin, &attachments, &nonce, issued_at)?.canonical_bytes();
+    let document = document(row, user_iin, attachments, &nonce, issued_at)?.canonical_bytes();
     let expectation = Expectation {
         content: &document,
         iin: Some(user_iin),

@@ -200,7 +200,15 @@ async fn try_announce(
         args.extend(pickup_args(lang));
         args
     };
-    crate::applications::notify_with(state, row, Msg::NotificationsStatusTitle, body, &extra).await
+    crate::applications::notify_with(
+        state,
+        row,
+        None,
+        Msg::NotificationsStatusTitle,
+        body,
+        &extra,
+    )
+    .await
 }
 
 /// The grounds a refusal of `service_id` may cite: the service's own, the law's general ones,

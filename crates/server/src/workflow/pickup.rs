@@ -278,6 +278,7 @@ pub async fn announce(state: &AppState, row: &ApplicationRow, pickup: &PickupVie
     if let Err(e) = crate::applications::notify_with(
         state,
         row,
+        None,
         Msg::NotificationsPickupTitle,
         Msg::NotificationsPickupBody,
         &args,

@@ -395,15 +395,28 @@ async fn the_signed_document_downloads_for_applicant_and_provider_and_verifies_a
     let (id, version) = ready_draft(&app, &aigerim).await;
     let key = demo_key("880314412019-signing.p12", "Aigerim-key-2026");
     let signature = app.sign(&aigerim, &id, &key).await;
-    assert_eq!(
-        app.submit(&aigerim, &id, version, &signature).await.status,
-        StatusCode::CREATED
-    );
+    let sent = app.submit(&aigerim, &id, version, &signature).await;
+    assert_eq!(sent.status, StatusCode::CREATED);
 
     let view = app
         .get_as(&format!("/api/applications/{id}"), &aigerim)
         .await
         .json();
+    assert_eq!(
+        sent.json(),
+        view,
+        "the answer to sending is the application as stored"
+    );
+    // The applicant is told, in the same transaction as the sending.
+    let number = view["submission"]["number"].as_str().unwrap();
+    let told = app.get_as("/api/notifications", &aigerim).await.json();
+    assert_eq!(told.as_array().unwrap().len(), 1, "{told}");
+    assert_eq!(told[0]["title"]["en"], format!("Application No. {number} sent"));
+    assert_eq!(
+        told[0]["body"]["en"],
+        "Your application for “School enrolment, including first grade” was sent to School-gymnasium No. 201 (demo). We will tell you when its status changes."
+    );
+    assert_eq!(told[0]["link"], format!("/applications/{id}"));
     let info = &view["submission"]["signature"];
     assert_eq!(info["outcome"], "valid");
     assert_eq!(info["iin"], AIGERIM.0);
