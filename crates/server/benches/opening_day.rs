@@ -141,8 +141,7 @@ impl World {
             "  prepared {n} parents with signed drafts in {:.1} s",
             started.elapsed().as_secs_f64()
         );
-        let Db::Sqlite(pool, _) = &state.db;
-        pool.close().await;
+        on_db!(&state.db, |pool| pool.close().await);
         World {
             _dir: dir,
             data,
@@ -177,15 +176,14 @@ impl World {
                  VALUES ($1, $2, $3, $2, (SELECT id FROM users WHERE role = 'administrator' LIMIT 1))
                  ON CONFLICT (school_year) DO UPDATE SET opens_at = excluded.opens_at, closes_at = excluded.closes_at",
             )
-            .bind(year)
+            .bind(i64::from(year))
             .bind(opens_at)
             .bind(opens_at + 86_400_000)
             .execute(pool)
-            .await
+            .await.map(|r| r.rows_affected())
             .unwrap()
         });
-        let Db::Sqlite(pool, _) = &db;
-        pool.close().await;
+        on_db!(&db, |pool| pool.close().await);
     }
 
     /// Starts the server, waits for the opening, and sends every draft once.
@@ -847,7 +845,7 @@ async fn raw_storage_limit(n: usize) {
         )
         .bind(&user)
         .execute(pool)
-        .await
+        .await.map(|r| r.rows_affected())
         .unwrap()
     });
     let started = Instant::now();

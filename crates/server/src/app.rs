@@ -119,6 +119,8 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         })?;
     let db = Db::connect(&config.database_url).await?;
     db.migrate().await?;
+    // The engine only: the URL may carry a password.
+    tracing::info!(engine = db.engine(), "database ready");
     calendar.load_edits(&db).await?;
     catalogue::record_versions(&db, &catalogue)
         .await

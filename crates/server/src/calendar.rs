@@ -118,7 +118,7 @@ impl CalendarStore {
             .bind(now_millis())
             .bind(user_id)
             .execute(pool)
-            .await
+            .await.map(|r| r.rows_affected())
         })?;
         *self.edited.write().expect("not poisoned") = edits;
         *self.current.write().expect("not poisoned") = Arc::new(calendar);

@@ -9,7 +9,8 @@ pub struct Config {
     pub addr: SocketAddr,
     /// `PORTAL_DATA_DIR`, default `./data`: the SQLite database and stored files.
     pub data_dir: PathBuf,
-    /// `PORTAL_DATABASE_URL`, default `sqlite://<data dir>/portal.db`.
+    /// `PORTAL_DATABASE_URL`, default `sqlite://<data dir>/portal.db`; or
+    /// `postgres://user:password@host:port/database` for PostgreSQL.
     pub database_url: String,
     /// `PORTAL_DIST_DIR`, default `./dist`: the built citizen app.
     pub dist_dir: PathBuf,
@@ -88,11 +89,14 @@ impl Config {
         let data_dir = PathBuf::from(lookup("PORTAL_DATA_DIR").unwrap_or_else(|| "data".into()));
         let database_url = lookup("PORTAL_DATABASE_URL")
             .unwrap_or_else(|| format!("sqlite://{}", data_dir.join("portal.db").display()));
-        if !database_url.starts_with("sqlite:") {
+        if !["sqlite:", "postgres:", "postgresql:"]
+            .iter()
+            .any(|scheme| database_url.starts_with(scheme))
+        {
             return Err(ConfigError {
                 variable: "PORTAL_DATABASE_URL",
                 problem: format!(
-                    "`{}…` is not a sqlite: URL; only SQLite is supported so far",
+                    "`{}…` is neither a sqlite: nor a postgres: URL",
                     prefix(&database_url)
                 ),
             });
@@ -244,6 +248,9 @@ mod tests {
     fn the_database_follows_the_data_dir() {
         let c = with(&[("PORTAL_DATA_DIR", "/srv/portal")]).unwrap();
         assert_eq!(c.database_url, "sqlite:///srv/portal/portal.db");
+        let url = "postgres://portal:secret@db:5432/portal";
+        let c = with(&[("PORTAL_DATABASE_URL", url)]).unwrap();
+        assert_eq!(c.database_url, url);
     }
 
     #[test]

@@ -1,41 +1,85 @@
-//! The database: SQLite embedded by default.
+//! The database: SQLite embedded by default, PostgreSQL when `PORTAL_DATABASE_URL` says
+//! `postgres://…` (several server instances sharing one database).
 //!
-//! Queries are written once in SQL that both SQLite and PostgreSQL accept (`$1` placeholders,
-//! `ON CONFLICT`, integers for times, text for ids) and run through [`Db`], so adding the
-//! PostgreSQL pool is a new enum variant and a migration directory, not a rewrite.
+//! Queries are written once in SQL that both engines accept (`$1` placeholders, `ON CONFLICT`,
+//! `RETURNING`, 64-bit integers for times, text for ids, `TRUE`/`FALSE`) and run through
+//! [`on_db!`] and [`on_conn!`], which compile the same statement for whichever engine is in use.
 
 use std::str::FromStr;
 use std::time::Duration;
 
 use anyhow::Context;
 use futures_util::future::BoxFuture;
-use sqlx::SqliteConnection;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
+use sqlx::{PgConnection, SqliteConnection};
 use tokio::sync::{mpsc, oneshot};
 
-/// The database: a pool for reads and ordinary writes, and a [`Writer`] that commits the
-/// busiest writes in groups.
+/// The database. SQLite: a pool for reads and ordinary writes, and a [`Writer`] that commits
+/// the busiest writes in groups (SQLite has one writer at a time). PostgreSQL: a pool; its
+/// writes run concurrently, each in its own transaction.
 #[derive(Clone, Debug)]
 pub enum Db {
     Sqlite(SqlitePool, Writer),
+    Postgres(PgPool),
 }
 
 /// Runs the same statement on whichever pool `db` holds: `on_db!(db, |pool| query.execute(pool))`.
+/// The body is compiled once per engine.
 #[macro_export]
 macro_rules! on_db {
     ($db:expr, |$pool:ident| $body:expr) => {
         match $db {
             $crate::db::Db::Sqlite($pool, _) => $body,
+            $crate::db::Db::Postgres($pool) => $body,
         }
     };
 }
 
-/// Work for the [`Writer`]: statements on its connection, inside a savepoint of the group's
-/// transaction. It answers what it found and whether to keep its changes (`false` rolls back
-/// to the savepoint, leaving the rest of the group alone).
-pub type WriteWork<T> = Box<
+/// A connection of either engine, inside a caller's transaction.
+pub enum Conn<'c> {
+    Sqlite(&'c mut SqliteConnection),
+    Postgres(&'c mut PgConnection),
+}
+
+impl<'c> From<&'c mut SqliteConnection> for Conn<'c> {
+    fn from(c: &'c mut SqliteConnection) -> Self {
+        Conn::Sqlite(c)
+    }
+}
+
+impl<'c> From<&'c mut PgConnection> for Conn<'c> {
+    fn from(c: &'c mut PgConnection) -> Self {
+        Conn::Postgres(c)
+    }
+}
+
+/// Runs the same statement on a [`Conn`]: `on_conn!(&mut conn, |c| query.execute(c))`.
+#[macro_export]
+macro_rules! on_conn {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::Conn::Sqlite(inner) => {
+                let $c = &mut **inner;
+                $body
+            }
+            $crate::db::Conn::Postgres(inner) => {
+                let $c = &mut **inner;
+                $body
+            }
+        }
+    };
+}
+
+/// A write whose changes are kept or undone as one: on SQLite a savepoint of the [`Writer`]'s
+/// group transaction, on PostgreSQL a transaction of its own. It answers what it found and
+/// whether to keep its changes (`false` undoes them, leaving any other work alone).
+pub type WriteWork<T> =
+    Box<dyn for<'c> FnOnce(Conn<'c>) -> BoxFuture<'c, anyhow::Result<(T, bool)>> + Send>;
+
+type SqliteWork<T> = Box<
     dyn for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, anyhow::Result<(T, bool)>> + Send,
 >;
 
@@ -114,7 +158,7 @@ impl Writer {
     }
 
     /// Runs `work` in the next group and answers once the group is committed (or failed).
-    pub async fn write<T: Send + 'static>(&self, work: WriteWork<T>) -> anyhow::Result<T> {
+    async fn write<T: Send + 'static>(&self, work: SqliteWork<T>) -> anyhow::Result<T> {
         let (answer, answered) = oneshot::channel::<anyhow::Result<T>>();
         let job: Job = Box::new(move |connection| {
             Box::pin(async move {
@@ -143,6 +187,9 @@ impl Writer {
 
 impl Db {
     pub async fn connect(url: &str) -> anyhow::Result<Db> {
+        if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            return Db::connect_postgres(url).await;
+        }
         let options = SqliteConnectOptions::from_str(url)
             .with_context(|| "PORTAL_DATABASE_URL is not a valid sqlite: URL")?
             .create_if_missing(true)
@@ -174,10 +221,38 @@ impl Db {
         Ok(Db::Sqlite(pool.clone(), Writer::start(connection)))
     }
 
-    /// Runs `work` through the group-committing [`Writer`].
+    async fn connect_postgres(url: &str) -> anyhow::Result<Db> {
+        let options = PgConnectOptions::from_str(url)
+            .with_context(|| "PORTAL_DATABASE_URL is not a valid postgres: URL")?;
+        let pool = PgPoolOptions::new()
+            // Per instance: several instances share the server's connection limit.
+            .max_connections(16)
+            .test_before_acquire(false)
+            .connect_with(options)
+            .await
+            .context("cannot connect to the PostgreSQL database")?;
+        Ok(Db::Postgres(pool))
+    }
+
+    /// Runs `work`: on SQLite through the group-committing [`Writer`], on PostgreSQL in a
+    /// transaction of its own. Answered once its changes are committed.
     pub async fn write<T: Send + 'static>(&self, work: WriteWork<T>) -> anyhow::Result<T> {
         match self {
-            Db::Sqlite(_, writer) => writer.write(work).await,
+            Db::Sqlite(_, writer) => {
+                writer
+                    .write(Box::new(move |connection| work(Conn::Sqlite(connection))))
+                    .await
+            }
+            Db::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                let (value, keep) = work(Conn::Postgres(&mut tx)).await?;
+                if keep {
+                    tx.commit().await?;
+                } else {
+                    tx.rollback().await?;
+                }
+                Ok(value)
+            }
         }
     }
 
@@ -187,8 +262,20 @@ impl Db {
                 .run(pool)
                 .await
                 .context("migrating the database")?,
+            Db::Postgres(pool) => sqlx::migrate!("../../migrations/postgres")
+                .run(pool)
+                .await
+                .context("migrating the database")?,
         }
         Ok(())
+    }
+
+    /// Which engine holds the data: `sqlite` or `postgres`.
+    pub fn engine(&self) -> &'static str {
+        match self {
+            Db::Sqlite(..) => "sqlite",
+            Db::Postgres(_) => "postgres",
+        }
     }
 
     /// Whether the database answers a trivial query.
@@ -232,12 +319,13 @@ mod tests {
     }
 
     fn insert(value: i64, keep: bool) -> WriteWork<i64> {
-        Box::new(move |conn| {
+        Box::new(move |mut conn| {
             Box::pin(async move {
-                sqlx::query("INSERT INTO t (v) VALUES ($1)")
+                on_conn!(&mut conn, |c| sqlx::query("INSERT INTO t (v) VALUES ($1)")
                     .bind(value)
-                    .execute(&mut *conn)
-                    .await?;
+                    .execute(c)
+                    .await
+                    .map(|r| r.rows_affected()))?;
                 Ok((value, keep))
             })
         })
@@ -254,6 +342,7 @@ mod tests {
         )
         .execute(pool)
         .await
+        .map(|r| r.rows_affected())
         .unwrap());
         // Many concurrent writers: each is answered after its group is committed and sees its
         // own rows in the database; work that asks to be undone, or fails, leaves the others.

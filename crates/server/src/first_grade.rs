@@ -195,7 +195,7 @@ async fn put_window(
     .bind(now_millis())
     .bind(&admin.user.id)
     .execute(pool)
-    .await
+    .await.map(|r| r.rows_affected())
     })?;
     tracing::info!(admin = %admin.user.id, year, "first-grade window set");
     let rules = YearRules {
@@ -432,7 +432,7 @@ async fn schedule(
     .bind(now)
     .bind(window.opens_at)
     .execute(pool)
-    .await
+    .await.map(|r| r.rows_affected())
     })?;
     tracing::info!(application = %row.id, sends_at = window.opens_at, "first-grade application scheduled");
     let row = crate::applications::owned(&state, &id, &auth.user.id).await?;
@@ -540,7 +540,8 @@ pub async fn send_due(state: &AppState, now: i64) -> anyhow::Result<usize> {
         .bind(opens_at)
         .bind(now)
         .execute(pool)
-        .await)?;
+        .await
+        .map(|r| r.rows_affected()))?;
         return Ok(0);
     }
     let due: Vec<Due> = on_db!(&state.db, |pool| sqlx::query_as(

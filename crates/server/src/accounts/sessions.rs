@@ -105,7 +105,7 @@ pub async fn create(
         .bind(ip)
         .bind(&agent)
         .execute(pool)
-        .await
+        .await.map(|r| r.rows_affected())
     })?;
     Ok((token, row))
 }
@@ -183,16 +183,17 @@ pub async fn extend(db: &Db, config: &Config, session: &mut SessionRow) -> anyho
         session.token_hash.clone(),
     );
     // Grouped with other writes: every signed-in request may bring one.
-    db.write(Box::new(move |conn| {
+    db.write(Box::new(move |mut conn| {
         Box::pin(async move {
-            sqlx::query(
+            crate::on_conn!(&mut conn, |c| sqlx::query(
                 "UPDATE sessions SET last_seen_at = $1, idle_expires_at = $2 WHERE token_hash = $3",
             )
             .bind(seen)
             .bind(idle)
-            .bind(token_hash)
-            .execute(&mut *conn)
-            .await?;
+            .bind(&token_hash)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
             Ok(((), true))
         })
     }))
@@ -205,7 +206,8 @@ pub async fn delete(db: &Db, token_hash: &str) -> anyhow::Result<()> {
     )
     .bind(token_hash)
     .execute(pool)
-    .await)?;
+    .await
+    .map(|r| r.rows_affected()))?;
     Ok(())
 }
 

@@ -84,6 +84,7 @@ pub async fn record(db: &Db, limit: Limit, key: &str) -> anyhow::Result<()> {
             .bind(now_millis())
             .execute(pool)
             .await
+            .map(|r| r.rows_affected())
     })?;
     Ok(())
 }
@@ -95,7 +96,8 @@ pub async fn clear(db: &Db, limit: Limit, key: &str) -> anyhow::Result<()> {
     .bind(limit.kind())
     .bind(key)
     .execute(pool)
-    .await)?;
+    .await
+    .map(|r| r.rows_affected()))?;
     Ok(())
 }
 

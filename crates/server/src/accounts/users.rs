@@ -131,7 +131,7 @@ pub async fn insert(db: &Db, user: NewUser) -> Result<String, InsertError> {
         .bind(user.demo)
         .bind(now_millis())
         .execute(pool)
-        .await
+        .await.map(|r| r.rows_affected())
     });
     match result {
         Ok(_) => Ok(id),
@@ -147,7 +147,8 @@ pub async fn update_password(db: &Db, user_id: &str, password_hash: &str) -> any
     .bind(password_hash)
     .bind(user_id)
     .execute(pool)
-    .await)?;
+    .await
+    .map(|r| r.rows_affected()))?;
     Ok(())
 }
 
@@ -170,7 +171,7 @@ pub async fn update_profile(db: &Db, user_id: &str, change: ProfileChange) -> an
         .bind(change.notifications.browser)
         .bind(user_id)
         .execute(pool)
-        .await
+        .await.map(|r| r.rows_affected())
     })?;
     Ok(())
 }

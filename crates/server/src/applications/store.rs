@@ -54,7 +54,7 @@ pub async fn create(db: &Db, user_id: &str, service_id: &str) -> anyhow::Result<
         .bind(service_id)
         .bind(now)
         .execute(pool)
-        .await
+        .await.map(|r| r.rows_affected())
     })?;
     Ok(id)
 }
@@ -130,12 +130,12 @@ pub async fn save_answers(
             .bind(id)
             .bind(version)
             .execute(pool)
-            .await
+            .await.map(|r| r.rows_affected())
     })?;
-    if done.rows_affected() == 1 {
+    if done == 1 {
         unschedule(db, id).await?;
     }
-    Ok((done.rows_affected() == 1).then_some(version + 1))
+    Ok((done == 1).then_some(version + 1))
 }
 
 /// Forgets a draft's scheduled sending: what was signed is no longer what the draft holds.
@@ -145,8 +145,9 @@ pub async fn unschedule(db: &Db, id: &str) -> anyhow::Result<bool> {
             .bind(id)
             .execute(pool)
             .await
+            .map(|r| r.rows_affected())
     })?;
-    Ok(done.rows_affected() > 0)
+    Ok(done > 0)
 }
 
 /// Marks that the application changed (an attachment came or went). The version guards the
@@ -158,6 +159,7 @@ pub async fn touch(db: &Db, id: &str) -> anyhow::Result<()> {
             .bind(id)
             .execute(pool)
             .await
+            .map(|r| r.rows_affected())
     })?;
     unschedule(db, id).await?;
     Ok(())
@@ -169,8 +171,9 @@ pub async fn delete_draft(db: &Db, id: &str) -> anyhow::Result<bool> {
             .bind(id)
             .execute(pool)
             .await
+            .map(|r| r.rows_affected())
     })?;
-    Ok(done.rows_affected() == 1)
+    Ok(done == 1)
 }
 
 pub struct SubmissionFacts<'a> {
@@ -257,28 +260,38 @@ pub async fn submit(db: &Db, facts: SubmissionFacts<'_>) -> anyhow::Result<Submi
         g.crl_this_update,
         g.next_check_at,
     );
-    db.write(Box::new(move |conn| {
+    db.write(Box::new(move |mut conn| {
         Box::pin(async move {
-            let (sequence,): (i64,) = sqlx::query_as(
+            let (sequence,): (i64,) = crate::on_conn!(&mut conn, |c| sqlx::query_as(
                 "INSERT INTO application_numbers (day, last) VALUES ($1, 1)
                  ON CONFLICT (day) DO UPDATE SET last = application_numbers.last + 1 RETURNING last",
             )
             .bind(&day)
-            .fetch_one(&mut *conn)
-            .await?;
+            .fetch_one(c)
+            .await)?;
             let number = portal_domain::application::application_number(number_day, sequence as u32);
+            // The school's queue: the next place, taken under the counter row's lock, so that
+            // concurrent submissions (several instances on PostgreSQL) never share one.
+            let position: Option<i64> = match &first_grade {
+                Some((_, year)) => Some(crate::on_conn!(&mut conn, |c| sqlx::query_scalar(
+                    "INSERT INTO first_grade_queues (organisation_id, school_year, last) VALUES ($1, $2, 1)
+                     ON CONFLICT (organisation_id, school_year) DO UPDATE SET last = first_grade_queues.last + 1
+                     RETURNING last",
+                )
+                .bind(&organisation_id)
+                .bind(i64::from(*year))
+                .fetch_one(c)
+                .await)?),
+                None => None,
+            };
             let returning = format!(
                 "UPDATE applications SET status = $11, answers = $1, version = version + 1, updated_at = $2,
                         number = $3, submitted_at = $2, definition_sha256 = $4, organisation_id = $5, consent_at = $2,
                         expected_result_date = $6, verification_code = $7, lang = $8, first_grade_child = $12,
-                        first_grade_year = $13,
-                        first_grade_position = CASE WHEN $13 IS NULL THEN NULL ELSE
-                            (SELECT COALESCE(MAX(first_grade_position), 0) + 1 FROM applications
-                              WHERE organisation_id = $5 AND first_grade_year = $13
-                                AND first_grade_position IS NOT NULL) END
+                        first_grade_year = $13, first_grade_position = $14
                  WHERE id = $9 AND version = $10 AND status = 'draft' RETURNING {COLUMNS}",
             );
-            let done = sqlx::query_as::<_, ApplicationRow>(&returning)
+            let done = crate::on_conn!(&mut conn, |c| sqlx::query_as::<_, ApplicationRow>(&returning)
             .bind(&answers)
             .bind(submitted_at)
             .bind(&number)
@@ -291,11 +304,12 @@ pub async fn submit(db: &Db, facts: SubmissionFacts<'_>) -> anyhow::Result<Submi
             .bind(version)
             .bind(status.code())
             .bind(first_grade.as_ref().map(|(child, _)| child))
-            .bind(first_grade.as_ref().map(|(_, year)| *year))
-            .fetch_optional(&mut *conn)
-            .await;
+            .bind(first_grade.as_ref().map(|(_, year)| i64::from(*year)))
+            .bind(position)
+            .fetch_optional(c)
+            .await);
             let done = match done {
-                // Rolled back to the savepoint: the number is given back.
+                // Undone: the number and the queue place are given back.
                 Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
                     return Ok((Submitted::DuplicateChild, false));
                 }
@@ -305,25 +319,25 @@ pub async fn submit(db: &Db, facts: SubmissionFacts<'_>) -> anyhow::Result<Submi
                 return Ok((Submitted::NotTheDraft, false));
             };
             let (cms, document, signer_iin, signer_serial, certificate, signed_at, outcome, verified_at, crl_number, crl_this_update, next_check_at) = signature;
-            sqlx::query(
+            crate::on_conn!(&mut conn, |c| sqlx::query(
                 "INSERT INTO application_signatures (application_id, cms, document, signer_iin, signer_serial, certificate, signed_at,
                                                      outcome, verified_at, crl_number, crl_this_update, next_check_at)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
             )
             .bind(&id)
-            .bind(cms)
-            .bind(document)
-            .bind(signer_iin)
-            .bind(signer_serial)
-            .bind(certificate)
+            .bind(&cms)
+            .bind(&document)
+            .bind(&signer_iin)
+            .bind(&signer_serial)
+            .bind(&certificate)
             .bind(signed_at)
-            .bind(outcome)
+            .bind(&outcome)
             .bind(verified_at)
-            .bind(crl_number)
+            .bind(&crl_number)
             .bind(crl_this_update)
             .bind(next_check_at)
-            .execute(&mut *conn)
-            .await?;
+            .execute(c)
+            .await.map(|r| r.rows_affected()))?;
             let action = if status == Status::SignaturePending {
                 Action::SubmitUnconfirmed
             } else {
@@ -339,13 +353,15 @@ pub async fn submit(db: &Db, facts: SubmissionFacts<'_>) -> anyhow::Result<Submi
                 to: status,
                 details: &EventDetails::default(),
             };
-            crate::workflow::events::append(&mut *conn, &event).await?;
-            sqlx::query("DELETE FROM scheduled_submissions WHERE application_id = $1")
-                .bind(&id)
-                .execute(&mut *conn)
-                .await?;
+            crate::workflow::events::append(&mut conn, &event).await?;
+            crate::on_conn!(&mut conn, |c| sqlx::query(
+                "DELETE FROM scheduled_submissions WHERE application_id = $1"
+            )
+            .bind(&id)
+            .execute(c)
+            .await.map(|r| r.rows_affected()))?;
             let notification = notice(&submitted);
-            notification.insert(&mut *conn).await?;
+            notification.insert(&mut conn).await?;
             Ok((Submitted::Now(Box::new(submitted), notification), true))
         })
     }))
@@ -428,7 +444,7 @@ pub async fn insert_attachment(
         .bind(size as i64)
         .bind(now_millis())
         .execute(pool)
-        .await
+        .await.map(|r| r.rows_affected())
     })?;
     Ok(id)
 }
@@ -443,9 +459,9 @@ pub async fn claim_upload(db: &Db, id: &str, seconds: i64) -> anyhow::Result<boo
             .bind(id)
             .bind(now)
             .execute(pool)
-            .await
+            .await.map(|r| r.rows_affected())
     })?;
-    Ok(done.rows_affected() == 1)
+    Ok(done == 1)
 }
 
 /// Records how far an upload got and releases the claim.
@@ -456,6 +472,7 @@ pub async fn record_progress(db: &Db, id: &str, received: u64) -> anyhow::Result
             .bind(id)
             .execute(pool)
             .await
+            .map(|r| r.rows_affected())
     })?;
     Ok(())
 }
@@ -472,7 +489,7 @@ pub async fn complete_attachment(
             .bind(sha256)
             .bind(id)
             .execute(pool)
-            .await
+            .await.map(|r| r.rows_affected())
     })?;
     Ok(())
 }
@@ -483,6 +500,7 @@ pub async fn delete_attachment(db: &Db, id: &str) -> anyhow::Result<()> {
     )
     .bind(id)
     .execute(pool)
-    .await)?;
+    .await
+    .map(|r| r.rows_affected()))?;
     Ok(())
 }

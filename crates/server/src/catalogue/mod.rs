@@ -134,7 +134,7 @@ pub async fn record_versions(db: &Db, catalogue: &Catalogue) -> anyhow::Result<(
             .bind(now)
             .bind(&service.json)
             .execute(pool)
-            .await
+            .await.map(|r| r.rows_affected())
         })?;
     }
     Ok(())

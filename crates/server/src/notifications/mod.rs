@@ -61,16 +61,20 @@ impl Pending {
     }
 
     /// Stores it in the caller's transaction.
-    pub async fn insert(&self, conn: &mut sqlx::SqliteConnection) -> anyhow::Result<()> {
-        sqlx::query("INSERT INTO notifications (id, user_id, created_at, title, body, link) VALUES ($1, $2, $3, $4, $5, $6)")
+    pub async fn insert(&self, conn: &mut crate::db::Conn<'_>) -> anyhow::Result<()> {
+        let title = serde_json::to_string(&self.title)?;
+        let body = serde_json::to_string(&self.body)?;
+        crate::on_conn!(conn, |c| {
+            sqlx::query("INSERT INTO notifications (id, user_id, created_at, title, body, link) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(&self.id)
             .bind(&self.user_id)
             .bind(self.created_at)
-            .bind(serde_json::to_string(&self.title)?)
-            .bind(serde_json::to_string(&self.body)?)
+            .bind(&title)
+            .bind(&body)
             .bind(&self.link)
-            .execute(&mut *conn)
-            .await?;
+            .execute(c)
+            .await.map(|r| r.rows_affected())
+        })?;
         Ok(())
     }
 
@@ -123,9 +127,9 @@ pub async fn deliver(
     // Through the group-committing writer: on opening day every submission brings one.
     let pending = state
         .db
-        .write(Box::new(move |conn| {
+        .write(Box::new(move |mut conn| {
             Box::pin(async move {
-                pending.insert(conn).await?;
+                pending.insert(&mut conn).await?;
                 Ok((pending, true))
             })
         }))
@@ -214,6 +218,7 @@ async fn mark_all_read(State(state): State<AppState>, auth: Auth) -> Result<Stat
             .bind(&auth.user.id)
             .execute(pool)
             .await
+            .map(|r| r.rows_affected())
     })?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -148,7 +148,7 @@ pub async fn create(
         .bind(new.first_grade_places.map(i64::from))
         .bind(serde_json::to_string(&new.first_grade_priorities).map_err(anyhow::Error::from)?)
         .execute(pool)
-        .await
+        .await.map(|r| r.rows_affected())
         .map_err(CreateError::from_sqlx)
     });
     result?;
@@ -347,7 +347,7 @@ async fn set_slot_capacity(
             .await?;
         // A slot never holds fewer places than it has bookings (the table's CHECK).
         sqlx::query(
-            "UPDATE pickup_slots SET capacity = MAX($1, booked) WHERE organisation_id = $2 AND starts_at > $3",
+            "UPDATE pickup_slots SET capacity = CASE WHEN $1 > booked THEN $1 ELSE booked END WHERE organisation_id = $2 AND starts_at > $3",
         )
         .bind(capacity)
         .bind(&id)

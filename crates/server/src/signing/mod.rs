@@ -164,7 +164,7 @@ async fn challenge(
         .bind(&nonce)
         .bind(issued_at)
         .execute(pool)
-        .await
+        .await.map(|r| r.rows_affected())
     })?;
     // A scheduled sending carried a signature over the previous challenge.
     store::unschedule(&state.db, &row.id).await?;
@@ -414,7 +414,7 @@ pub async fn record_certificate(
         .bind(now_seconds())
         .bind(revoked_at)
         .execute(pool)
-        .await
+        .await.map(|r| r.rows_affected())
     })?;
     Ok(())
 }

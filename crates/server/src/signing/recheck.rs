@@ -63,7 +63,7 @@ pub async fn recheck_due(state: &AppState, now: i64) -> anyhow::Result<Rechecked
                         .bind(now + wait)
                         .bind(&id)
                         .execute(pool)
-                        .await
+                        .await.map(|r| r.rows_affected())
                 })?;
                 done.still_unknown += 1;
             }
@@ -163,7 +163,7 @@ async fn resolve(
                 to: status,
                 details: &EventDetails::default(),
             };
-            crate::workflow::events::append(&mut tx, &event).await?;
+            crate::workflow::events::append(&mut crate::db::Conn::from(&mut *tx), &event).await?;
         }
         tx.commit().await?;
         Ok(true)

@@ -136,12 +136,15 @@ fn hash_of(
 
 /// Appends `event` after the application's last one, inside the caller's transaction (the
 /// same one that changes the status, so the two never disagree).
-pub async fn append(conn: &mut sqlx::SqliteConnection, event: &NewEvent<'_>) -> anyhow::Result<()> {
-    let last: Option<(i64, String)> =
-        sqlx::query_as("SELECT seq, hash FROM application_events WHERE application_id = $1 ORDER BY seq DESC LIMIT 1")
-            .bind(event.application_id)
-            .fetch_optional(&mut *conn)
-            .await?;
+pub async fn append(conn: &mut crate::db::Conn<'_>, event: &NewEvent<'_>) -> anyhow::Result<()> {
+    let last: Option<(i64, String)> = crate::on_conn!(conn, |c| {
+        sqlx::query_as(
+        "SELECT seq, hash FROM application_events WHERE application_id = $1 ORDER BY seq DESC LIMIT 1"
+    )
+    .bind(event.application_id)
+    .fetch_optional(c)
+    .await
+    })?;
     let (seq, prev) = match last {
         Some((seq, hash)) => (seq + 1, hash),
         None => (1, GENESIS.to_string()),
@@ -159,7 +162,8 @@ pub async fn append(conn: &mut sqlx::SqliteConnection, event: &NewEvent<'_>) -> 
         event.to.code(),
         &details,
     );
-    sqlx::query(
+    crate::on_conn!(conn, |c| {
+        sqlx::query(
         "INSERT INTO application_events (application_id, seq, at, actor_id, actor_role, action, from_status, to_status, details, prev_hash, hash)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
@@ -174,8 +178,9 @@ pub async fn append(conn: &mut sqlx::SqliteConnection, event: &NewEvent<'_>) -> 
     .bind(&details)
     .bind(&prev)
     .bind(&hash)
-    .execute(&mut *conn)
-    .await?;
+    .execute(c)
+    .await.map(|r| r.rows_affected())
+    })?;
     Ok(())
 }
 

@@ -191,7 +191,7 @@ async fn upload(
     .bind(&file.sha256)
     .bind(now_millis())
     .execute(pool)
-    .await
+    .await.map(|r| r.rows_affected())
     })?;
     Ok((StatusCode::CREATED, Json(file)))
 }
@@ -221,15 +221,15 @@ pub async fn for_move(
 }
 
 /// Marks the files as belonging to the move that was just recorded, in its transaction.
-pub async fn attach(
-    tx: &mut sqlx::SqliteConnection,
-    files: &[CaseFile],
-) -> Result<(), sqlx::Error> {
+pub async fn attach(conn: &mut crate::db::Conn<'_>, files: &[CaseFile]) -> Result<(), sqlx::Error> {
     for file in files {
-        sqlx::query("UPDATE case_files SET attached = 1 WHERE id = $1")
-            .bind(&file.id)
-            .execute(&mut *tx)
-            .await?;
+        crate::on_conn!(conn, |c| sqlx::query(
+            "UPDATE case_files SET attached = TRUE WHERE id = $1"
+        )
+        .bind(&file.id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
     }
     Ok(())
 }

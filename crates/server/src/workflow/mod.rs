@@ -118,7 +118,7 @@ pub async fn apply(
             return Ok::<bool, anyhow::Error>(false);
         }
         if let Some(document) = &change.document {
-            results::insert(&mut tx, &row.id, document, now).await?;
+            results::insert(&mut crate::db::Conn::from(&mut *tx), &row.id, document, now).await?;
         }
         let event = NewEvent {
             application_id: &row.id,
@@ -130,8 +130,8 @@ pub async fn apply(
             to,
             details: &change.details,
         };
-        events::append(&mut tx, &event).await?;
-        files::attach(&mut tx, &change.details.files).await?;
+        events::append(&mut crate::db::Conn::from(&mut *tx), &event).await?;
+        files::attach(&mut crate::db::Conn::from(&mut *tx), &change.details.files).await?;
         tx.commit().await?;
         Ok(true)
     }

@@ -95,7 +95,7 @@ async fn queue(
     } else if q.chars().all(|c| c.is_ascii_digit() || c == '-') {
         Some(format!("{q}%"))
     } else {
-        Some("\u{0}".into())
+        return Ok(Json(Vec::new()));
     };
     let rows: Vec<QueueRow> = on_db!(&state.db, |pool| {
         sqlx::query_as(

@@ -252,7 +252,7 @@ pub async fn book(
             to: status,
             details: &details,
         };
-        events::append(&mut tx, &event).await?;
+        events::append(&mut crate::db::Conn::from(&mut *tx), &event).await?;
         tx.commit().await?;
         Ok(Ok(()))
     }

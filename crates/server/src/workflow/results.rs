@@ -173,19 +173,20 @@ async fn provider_key(state: &AppState, provider: &Organisation) -> anyhow::Resu
             .bind(&password)
             .bind(now_millis())
             .execute(pool)
-            .await
+            .await.map(|r| r.rows_affected())
     })?;
     // Another request may have stored its key first: use whichever is stored.
     Box::pin(provider_key(state, provider)).await
 }
 
 pub async fn insert(
-    tx: &mut sqlx::SqliteConnection,
+    conn: &mut crate::db::Conn<'_>,
     application_id: &str,
     d: &Document,
     now: i64,
 ) -> anyhow::Result<()> {
-    sqlx::query(
+    crate::on_conn!(conn, |c| {
+        sqlx::query(
         "INSERT INTO results (application_id, kind, number, lang, pdf, cms, signer, verification_code, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
@@ -198,8 +199,9 @@ pub async fn insert(
     .bind(&d.signer)
     .bind(&d.verification_code)
     .bind(now)
-    .execute(&mut *tx)
-    .await?;
+    .execute(c)
+    .await.map(|r| r.rows_affected())
+    })?;
     Ok(())
 }
 

@@ -397,18 +397,22 @@ async fn sign_out_everywhere_ends_every_session_of_the_account() {
 async fn an_idle_session_expires_and_says_so() {
     let app = TestApp::spawn().await;
     let session = app.citizen().await;
-    let portal_server::db::Db::Sqlite(pool, _) = &app.state.db;
-    sqlx::query("UPDATE sessions SET idle_expires_at = 0")
-        .execute(pool)
-        .await
-        .unwrap();
+    portal_server::on_db!(&app.state.db, |pool| sqlx::query(
+        "UPDATE sessions SET idle_expires_at = 0"
+    )
+    .execute(pool)
+    .await
+    .map(drop))
+    .unwrap();
     let response = app.get_as("/api/session", &session).await;
     assert_eq!(response.status, StatusCode::UNAUTHORIZED);
     assert_eq!(response.json()["code"], "error.session_expired");
-    let count: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM sessions")
-        .fetch_one(pool)
-        .await
-        .unwrap();
+    let count: (i64,) = portal_server::on_db!(&app.state.db, |pool| sqlx::query_as(
+        "SELECT COUNT(*) FROM sessions"
+    )
+    .fetch_one(pool)
+    .await)
+    .unwrap();
     assert_eq!(count.0, 0, "the ended session is removed");
 }
 
@@ -436,11 +440,13 @@ async fn authenticated_responses_say_how_long_the_session_has_left() {
 async fn extending_pushes_the_idle_deadline() {
     let app = TestApp::with(&[("PORTAL_SESSION_IDLE_MINUTES", "5")]).await;
     let session = app.citizen().await;
-    let portal_server::db::Db::Sqlite(pool, _) = &app.state.db;
-    sqlx::query("UPDATE sessions SET idle_expires_at = idle_expires_at - 240000")
-        .execute(pool)
-        .await
-        .unwrap();
+    portal_server::on_db!(&app.state.db, |pool| sqlx::query(
+        "UPDATE sessions SET idle_expires_at = idle_expires_at - 240000"
+    )
+    .execute(pool)
+    .await
+    .map(drop))
+    .unwrap();
     let before = app.get_as("/api/session", &session).await.json()["expires_in_seconds"]
         .as_u64()
         .unwrap();

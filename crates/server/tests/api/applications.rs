@@ -73,6 +73,32 @@ pub(crate) async fn enrolment_draft(
     (id, version)
 }
 
+/// A parent with a signed first-grade draft, ready to send.
+pub(crate) struct SignedEnrolment {
+    pub parent: Session,
+    pub id: String,
+    pub version: i64,
+    pub signature: String,
+}
+
+/// `n` new parents, each with a complete first-grade draft signed with their own key.
+pub(crate) async fn signed_enrolments(app: &TestApp, n: usize) -> Vec<SignedEnrolment> {
+    let mut ready = Vec::with_capacity(n);
+    for _ in 0..n {
+        let parent = app.citizen().await;
+        let (id, version) = ready_enrolment(app, &parent, enrolment_answers()).await;
+        let key = app.key_for(&parent.iin, KeyPurpose::Signing);
+        let signature = app.sign(&parent, &id, &key).await;
+        ready.push(SignedEnrolment {
+            parent,
+            id,
+            version,
+            signature,
+        });
+    }
+    ready
+}
+
 /// A girl's IIN, born on 15 May of the year she turns 6: of first-grade age in any year.
 pub(crate) fn first_grader_iin() -> String {
     let year = portal_domain::calendar::local_day_and_minute(portal_server::db::now_millis())

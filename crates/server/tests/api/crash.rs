@@ -12,11 +12,10 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
-use portal_domain::eds::KeyPurpose;
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
-use crate::applications::{enrolment_answers, ready_enrolment};
+use crate::applications::signed_enrolments;
 use crate::helpers::{TestApp, repo_root};
 
 /// How many parents send at once, and how many times the server is killed meanwhile.
@@ -30,10 +29,16 @@ struct Prepared {
     body: String,
 }
 
-fn spawn_server(data_dir: &std::path::Path, dist: &std::path::Path, addr: &str) -> Child {
+fn spawn_server(
+    database_url: &str,
+    data_dir: &std::path::Path,
+    dist: &std::path::Path,
+    addr: &str,
+) -> Child {
     Command::new(env!("CARGO_BIN_EXE_portal-server"))
         .env_clear()
         .env("PORTAL_ADDR", addr)
+        .env("PORTAL_DATABASE_URL", database_url)
         .env("PORTAL_DATA_DIR", data_dir)
         .env("PORTAL_DIST_DIR", dist)
         .env("PORTAL_SERVICES_DIR", repo_root().join("services"))
@@ -66,26 +71,29 @@ async fn every_acknowledged_application_survives_sigkill_exactly_once() {
         ("PORTAL_REGISTRATIONS_PER_HOUR", "1000"),
     ])
     .await;
-    let mut prepared = Vec::new();
-    for _ in 0..PARENTS {
-        let parent = app.citizen().await;
-        let (id, version) = ready_enrolment(&app, &parent, enrolment_answers()).await;
-        let key = app.key_for(&parent.iin, KeyPurpose::Signing);
-        let signature = app.sign(&parent, &id, &key).await;
-        prepared.push(Prepared {
-            cookie: parent.cookie.clone(),
-            csrf: parent.csrf.clone(),
-            body: json!({"version": version, "consent": true, "signature": signature}).to_string(),
-            id,
-        });
-    }
+    let prepared: Vec<Prepared> = signed_enrolments(&app, PARENTS)
+        .await
+        .into_iter()
+        .map(|s| Prepared {
+            cookie: s.parent.cookie,
+            csrf: s.parent.csrf,
+            body: json!({"version": s.version, "consent": true, "signature": s.signature})
+                .to_string(),
+            id: s.id,
+        })
+        .collect();
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
     let addr = format!("127.0.0.1:{port}");
-    let server = Arc::new(Mutex::new(spawn_server(&data, &dist, &addr)));
+    let server = Arc::new(Mutex::new(spawn_server(
+        &app.state.config.database_url,
+        &data,
+        &dist,
+        &addr,
+    )));
     let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build_http();
     let acknowledged: Arc<Mutex<HashMap<String, String>>> = Arc::default();
     let attempts = Arc::new(std::sync::atomic::AtomicUsize::new(0));
@@ -156,7 +164,7 @@ async fn every_acknowledged_application_survives_sigkill_exactly_once() {
         child.kill().expect("SIGKILL");
         child.wait().unwrap();
         pending_at_kills.push(PARENTS - acknowledged.lock().await.len());
-        *child = spawn_server(&data, &dist, &addr);
+        *child = spawn_server(&app.state.config.database_url, &data, &dist, &addr);
     }
     assert!(
         pending_at_kills[0] > 0,

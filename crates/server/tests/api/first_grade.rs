@@ -227,7 +227,7 @@ async fn two_applications_for_one_child_sent_at_the_same_instant_make_one() {
     )
     .bind(&child)
     .execute(pool)
-    .await
+    .await.map(|r| r.rows_affected())
     });
     assert!(
         forced
@@ -731,6 +731,7 @@ async fn school_201_with_places(app: &TestApp, places: i64) -> Session {
     .bind(places)
     .execute(pool)
     .await
+    .map(|r| r.rows_affected())
     .unwrap());
     app.sign_in(
         crate::helpers::DEMO_OFFICER_SCHOOL_201.0,

@@ -15,8 +15,7 @@ async fn health_is_ok_with_a_reachable_database() {
 #[tokio::test]
 async fn health_reports_a_closed_database_as_degraded() {
     let app = TestApp::spawn().await;
-    let portal_server::db::Db::Sqlite(pool, _) = &app.state.db;
-    pool.close().await;
+    portal_server::on_db!(&app.state.db, |pool| pool.close().await);
     let response = app.get("/api/health").await;
     assert_eq!(response.status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(response.json()["status"], "degraded");
@@ -25,12 +24,11 @@ async fn health_reports_a_closed_database_as_degraded() {
 #[tokio::test]
 async fn definitions_are_recorded_with_their_hash() {
     let app = TestApp::spawn().await;
-    let portal_server::db::Db::Sqlite(pool, _) = &app.state.db;
-    let rows: Vec<(String, String)> = sqlx::query_as(
+    let rows: Vec<(String, String)> = portal_server::on_db!(&app.state.db, |pool| sqlx::query_as(
         "SELECT service_id, sha256 FROM service_definition_versions ORDER BY service_id",
     )
     .fetch_all(pool)
-    .await
+    .await)
     .unwrap();
     assert_eq!(rows.len(), 16);
     let enrolment = app.state.catalogue.get("school-enrollment").unwrap();

@@ -40,6 +40,24 @@ impl TestResponse {
     }
 }
 
+/// With `PORTAL_TEST_POSTGRES_URL` set (to a server's maintenance database, as
+/// `scripts/with-postgres` does), every test gets a new, empty PostgreSQL database of its own;
+/// otherwise the fresh data directory's SQLite database.
+async fn fresh_postgres_database() -> Option<String> {
+    use sqlx::Connection;
+    let admin = std::env::var("PORTAL_TEST_POSTGRES_URL").ok()?;
+    let name = format!("test_{}", portal_server::db::new_id());
+    let mut connection = sqlx::PgConnection::connect(&admin)
+        .await
+        .expect("the test PostgreSQL server answers");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut connection)
+        .await
+        .expect("a test database can be created");
+    let (server, _) = admin.rsplit_once('/').expect("a postgres://…/database URL");
+    Some(format!("{server}/{name}"))
+}
+
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
@@ -97,11 +115,28 @@ impl TestApp {
         for (k, v) in settings {
             vars.insert(k.to_string(), v.to_string());
         }
+        let shared = vars.get("PORTAL_DATABASE_URL").cloned();
+        let engine = match shared {
+            Some(url) if url.starts_with("postgres") => "postgres",
+            Some(_) => "sqlite",
+            None => match fresh_postgres_database().await {
+                Some(url) => {
+                    vars.insert("PORTAL_DATABASE_URL".to_string(), url);
+                    "postgres"
+                }
+                None => "sqlite",
+            },
+        };
         let config =
             Config::from_lookup(|name| vars.get(name).cloned()).expect("valid test settings");
         let state = portal_server::build_state(config)
             .await
             .expect("the app starts");
+        assert_eq!(
+            state.db.engine(),
+            engine,
+            "the test runs on the database it names"
+        );
         let router = portal_server::router(state.clone());
         // Requests go to the router in-process, but the CRL is fetched over real HTTP, as in
         // production: the same router also listens on a loopback port.
@@ -119,6 +154,19 @@ impl TestApp {
             state,
             _dir: dir,
         }
+    }
+
+    /// A second server instance on this one's database and data directory, as behind a load
+    /// balancer (on SQLite both open the same file).
+    pub async fn another_instance(&self) -> TestApp {
+        let config = &self.state.config;
+        let data_dir = config.data_dir.display().to_string();
+        TestApp::with(&[
+            ("PORTAL_DATABASE_URL", &config.database_url),
+            ("PORTAL_DATA_DIR", &data_dir),
+            ("PORTAL_DEMO", if config.demo { "1" } else { "0" }),
+        ])
+        .await
     }
 
     /// A key file for `iin` issued now by the portal's own test CA, valid for a year.

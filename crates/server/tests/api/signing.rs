@@ -105,13 +105,13 @@ async fn the_demo_key_files_show_each_refusal_and_the_valid_one_submits() {
     let signature = app.sign(&aigerim, &id, &key).await;
     let sent = app.submit(&aigerim, &id, version, &signature).await;
     assert_eq!(sent.status, StatusCode::CREATED, "{}", sent.text());
-    let stored: (Vec<u8>, String, String, Option<String>) = match &app.state.db {
-        portal_server::db::Db::Sqlite(pool, _) => sqlx::query_as("SELECT cms, signer_iin, signer_serial, crl_number FROM application_signatures WHERE application_id = $1")
-            .bind(&id)
-            .fetch_one(pool)
-            .await
-            .unwrap(),
-    };
+    let stored: (Vec<u8>, String, String, Option<String>) = portal_server::on_db!(&app.state.db, |pool| sqlx::query_as(
+        "SELECT cms, signer_iin, signer_serial, crl_number FROM application_signatures WHERE application_id = $1"
+    )
+    .bind(&id)
+    .fetch_one(pool)
+    .await)
+    .unwrap();
     assert_eq!(
         stored.0,
         BASE64.decode(&signature).unwrap(),
@@ -411,7 +411,10 @@ async fn the_signed_document_downloads_for_applicant_and_provider_and_verifies_a
     let number = view["submission"]["number"].as_str().unwrap();
     let told = app.get_as("/api/notifications", &aigerim).await.json();
     assert_eq!(told.as_array().unwrap().len(), 1, "{told}");
-    assert_eq!(told[0]["title"]["en"], format!("Application No. {number} sent"));
+    assert_eq!(
+        told[0]["title"]["en"],
+        format!("Application No. {number} sent")
+    );
     assert_eq!(
         told[0]["body"]["en"],
         "Your application for “School enrolment, including first grade” was sent to School-gymnasium No. 201 (demo). We will tell you when its status changes."

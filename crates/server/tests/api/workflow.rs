@@ -505,11 +505,17 @@ async fn an_officer_carries_an_application_from_submission_to_issue() {
     )
     .bind(&id)
     .execute(pool)
-    .await);
+    .await
+    .map(|r| r.rows_affected()));
     assert!(edit.unwrap_err().to_string().contains("append-only"));
+    // Someone with the database's keys lifts the guard first.
+    let unguard = match app.state.db.engine() {
+        "postgres" => "ALTER TABLE application_events DISABLE TRIGGER USER",
+        _ => "DROP TRIGGER application_events_no_update",
+    };
     on_db!(&app.state.db, |pool| {
         async {
-        sqlx::query("DROP TRIGGER application_events_no_update").execute(pool).await.unwrap();
+        sqlx::query(unguard).execute(pool).await.unwrap();
         sqlx::query("UPDATE application_events SET details = '{\"reason\":\"rewritten\"}' WHERE application_id = $1 AND seq = 5").bind(&id).execute(pool).await.unwrap();
     }
     .await
