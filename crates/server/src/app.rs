@@ -156,6 +156,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     } else {
         None
     };
+    let live = Arc::new(notifications::live::Live::new(&db));
     Ok(AppState {
         population,
         db,
@@ -163,7 +164,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         config: Arc::new(config),
         calendar: Arc::new(calendar),
         signing: Arc::new(signing),
-        live: Arc::new(notifications::live::Live::default()),
+        live,
     })
 }
 
@@ -234,12 +235,16 @@ async fn housekeeping(db: Db) {
     let mut every_hour = tokio::time::interval(Duration::from_secs(3600));
     loop {
         every_hour.tick().await;
-        match (
-            accounts::sessions::prune(&db).await,
-            accounts::throttle::prune(&db).await,
-        ) {
-            (Ok(sessions), Ok(events)) => tracing::debug!(sessions, events, "housekeeping"),
-            (Err(e), _) | (_, Err(e)) => tracing::warn!(error = %e, "housekeeping failed"),
+        let pruning = async {
+            Ok((
+                accounts::sessions::prune(&db).await?,
+                accounts::throttle::prune(&db).await?,
+            ))
+        };
+        match db.exclusively("housekeeping", pruning).await {
+            Ok(Some((sessions, events))) => tracing::debug!(sessions, events, "housekeeping"),
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "housekeeping failed"),
         }
     }
 }

@@ -270,6 +270,36 @@ impl Db {
         Ok(())
     }
 
+    /// Runs background `work` (a job named `job`) unless another instance is running the same
+    /// job right now; `None` then. Several instances on PostgreSQL each run every job's loop,
+    /// and a transaction-scoped advisory lock lets one of them at a time through (released at
+    /// the end, or if the instance dies). A SQLite database has one instance.
+    pub async fn exclusively<T>(
+        &self,
+        job: &str,
+        work: impl std::future::Future<Output = anyhow::Result<T>>,
+    ) -> anyhow::Result<Option<T>> {
+        let Db::Postgres(pool) = self else {
+            return work.await.map(Some);
+        };
+        let key = {
+            use sha2::Digest;
+            let digest = sha2::Sha256::digest(job.as_bytes());
+            i64::from_be_bytes(digest[..8].try_into().expect("8 bytes"))
+        };
+        let mut lock = pool.begin().await?;
+        let mine: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1)")
+            .bind(key)
+            .fetch_one(&mut *lock)
+            .await?;
+        if !mine {
+            return Ok(None);
+        }
+        let done = work.await;
+        lock.commit().await?;
+        done.map(Some)
+    }
+
     /// Which engine holds the data: `sqlite` or `postgres`.
     pub fn engine(&self) -> &'static str {
         match self {

@@ -590,14 +590,24 @@ async fn send_one(state: &AppState, d: &Due) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// [`send_due`] on one instance at a time: `None` when another instance is sending.
+pub async fn send_due_once(state: &AppState, now: i64) -> anyhow::Result<Option<usize>> {
+    state
+        .db
+        .exclusively("first-grade: send the scheduled", send_due(state, now))
+        .await
+}
+
 /// The background task: checks every second, so the scheduled go within a second of opening.
 pub async fn run(state: AppState) {
     let mut every = tokio::time::interval(std::time::Duration::from_secs(1));
     loop {
         every.tick().await;
-        match send_due(&state, now_millis()).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(applications = n, "scheduled first-grade applications sent"),
+        match send_due_once(&state, now_millis()).await {
+            Ok(None | Some(0)) => {}
+            Ok(Some(n)) => {
+                tracing::info!(applications = n, "scheduled first-grade applications sent")
+            }
             Err(e) => tracing::warn!(error = %e, "cannot send scheduled applications"),
         }
     }

@@ -1,5 +1,7 @@
 //! Live notifications: every new notification is published to the open pages of its user over
-//! Server-Sent Events, so the cabinet changes without a reload.
+//! Server-Sent Events, so the cabinet changes without a reload. On PostgreSQL the notification
+//! goes through the database (`NOTIFY`), and every instance behind the load balancer hands it
+//! to the streams it holds.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -10,35 +12,117 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;
 use portal_domain::api::ErrorBody;
 use portal_domain::notifications::NotificationView;
+use serde::{Deserialize, Serialize};
+use sqlx::PgPool;
+use sqlx::postgres::PgListener;
 use tokio::sync::broadcast;
 
 use crate::accounts::auth::Auth;
 use crate::app::AppState;
+use crate::db::Db;
 
 /// How often an open stream checks that its session has not ended.
 const SESSION_CHECK: Duration = Duration::from_secs(30);
 
-/// The in-process channel of new notifications. One instance; several instances behind a load
-/// balancer need a shared channel (PostgreSQL LISTEN/NOTIFY) in front of this.
-pub struct Live {
-    sender: broadcast::Sender<Arc<(String, NotificationView)>>,
+/// The PostgreSQL channel the instances share.
+const CHANNEL: &str = "portal_live";
+
+/// PostgreSQL's limit on a `NOTIFY` payload is 8,000 bytes; a larger notification is announced
+/// as "reload the list" instead.
+const MAX_PAYLOAD: usize = 7_900;
+
+/// What the open streams of this instance are told.
+#[derive(Debug, Serialize, Deserialize)]
+enum Item {
+    /// A new notification of a user.
+    Notification(String, NotificationView),
+    /// Some notifications of a user (or of everyone, when `None`) may have been missed: their
+    /// pages reload the list.
+    Resync(Option<String>),
 }
 
-impl Default for Live {
-    fn default() -> Live {
-        // Room for bursts; a page that falls this far behind is told to reload the list.
-        Live {
-            sender: broadcast::channel(1024).0,
-        }
-    }
+/// The channel of new notifications to this instance's open streams, fed directly (SQLite, one
+/// instance) or from the database's `NOTIFY` (PostgreSQL, any number of instances).
+pub struct Live {
+    sender: broadcast::Sender<Arc<Item>>,
+    relay: Option<PgPool>,
 }
 
 impl Live {
+    /// On PostgreSQL, also starts listening for the notifications every instance publishes.
+    pub fn new(db: &Db) -> Live {
+        // Room for bursts; a page that falls this far behind is told to reload the list.
+        let sender = broadcast::channel(1024).0;
+        let relay = match db {
+            Db::Sqlite(..) => None,
+            Db::Postgres(pool) => {
+                tokio::spawn(listen(pool.clone(), sender.clone()));
+                Some(pool.clone())
+            }
+        };
+        Live { sender, relay }
+    }
+
     pub fn publish(&self, user_id: &str, view: &NotificationView) {
-        // No open page is not an error: the notification is in the database.
-        let _ = self
-            .sender
-            .send(Arc::new((user_id.to_string(), view.clone())));
+        let item = Item::Notification(user_id.to_string(), view.clone());
+        let Some(pool) = &self.relay else {
+            // No open page is not an error: the notification is in the database.
+            let _ = self.sender.send(Arc::new(item));
+            return;
+        };
+        let mut payload = serde_json::to_string(&item).unwrap_or_default();
+        if payload.len() > MAX_PAYLOAD {
+            payload =
+                serde_json::to_string(&Item::Resync(Some(user_id.to_string()))).unwrap_or_default();
+        }
+        let pool = pool.clone();
+        // The change that made the notification is committed; its announcement does not hold
+        // up the answer.
+        tokio::spawn(async move {
+            let sent = sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(CHANNEL)
+                .bind(&payload)
+                .execute(&pool)
+                .await;
+            if let Err(e) = sent {
+                tracing::warn!(error = %e, "cannot announce a notification to the instances");
+            }
+        });
+    }
+}
+
+/// Hands every notification announced through PostgreSQL to this instance's streams. When the
+/// connection drops, notifications may be missed meanwhile: every page is told to reload.
+async fn listen(pool: PgPool, sender: broadcast::Sender<Arc<Item>>) {
+    while !pool.is_closed() {
+        let Err(e) = relay(&pool, &sender).await;
+        if !pool.is_closed() {
+            tracing::warn!(error = %e, "live notifications: listening again in a second");
+            let _ = sender.send(Arc::new(Item::Resync(None)));
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+async fn relay(
+    pool: &PgPool,
+    sender: &broadcast::Sender<Arc<Item>>,
+) -> Result<Infallible, sqlx::Error> {
+    let mut listener = PgListener::connect_with(pool).await?;
+    listener.listen(CHANNEL).await?;
+    loop {
+        let item = match listener.try_recv().await? {
+            Some(n) => match serde_json::from_str::<Item>(n.payload()) {
+                Ok(item) => item,
+                Err(e) => {
+                    tracing::warn!(error = %e, "an unreadable live notification");
+                    continue;
+                }
+            },
+            // Reconnected: what was announced meanwhile is lost.
+            None => Item::Resync(None),
+        };
+        let _ = sender.send(Arc::new(item));
     }
 }
 
@@ -71,10 +155,13 @@ pub async fn stream(
             async move {
                 loop {
                     tokio::select! {
-                        received = receiver.recv() => match received {
-                            Ok(item) if item.0 == user_id => {
-                                let event = Event::default().event("notification").json_data(&item.1).ok()?;
+                        received = receiver.recv() => match received.as_deref() {
+                            Ok(Item::Notification(user, view)) if *user == user_id => {
+                                let event = Event::default().event("notification").json_data(view).ok()?;
                                 return Some((Ok(event), (receiver, check)));
+                            }
+                            Ok(Item::Resync(user)) if user.as_ref().is_none_or(|u| *u == user_id) => {
+                                return Some((Ok(Event::default().event("resync").data("missed")), (receiver, check)));
                             }
                             Ok(_) => continue,
                             Err(broadcast::error::RecvError::Lagged(_)) => {

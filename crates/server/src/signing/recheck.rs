@@ -182,13 +182,21 @@ pub async fn run(state: AppState) {
     let mut every = tokio::time::interval(std::time::Duration::from_secs(POLL_SECONDS));
     loop {
         every.tick().await;
-        match recheck_due(&state, now_seconds()).await {
-            Ok(Rechecked {
-                confirmed: 0,
-                rejected: 0,
-                still_unknown: 0,
-            }) => {}
-            Ok(done) => tracing::info!(?done, "pending signatures checked again"),
+        let checking = recheck_due(&state, now_seconds());
+        match state
+            .db
+            .exclusively("signing: check pending signatures", checking)
+            .await
+        {
+            Ok(
+                None
+                | Some(Rechecked {
+                    confirmed: 0,
+                    rejected: 0,
+                    still_unknown: 0,
+                }),
+            ) => {}
+            Ok(Some(done)) => tracing::info!(?done, "pending signatures checked again"),
             Err(e) => tracing::warn!(error = %e, "cannot check pending signatures"),
         }
     }

@@ -80,9 +80,14 @@ pub async fn run(state: AppState) {
     let mut every = tokio::time::interval(std::time::Duration::from_secs(POLL_SECONDS));
     loop {
         every.tick().await;
-        match move_uncollected(&state, crate::db::now_millis()).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(
+        let moving = move_uncollected(&state, crate::db::now_millis());
+        match state
+            .db
+            .exclusively("workflow: move uncollected results", moving)
+            .await
+        {
+            Ok(None | Some(0)) => {}
+            Ok(Some(n)) => tracing::info!(
                 results = n,
                 "uncollected results moved to the providers' storage"
             ),

@@ -1,9 +1,15 @@
 //! Several server instances on one database, as behind a load balancer: what one instance
 //! did, the other knows, and what must be unique stays unique when both write at once.
 
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use serde_json::json;
+use tower::ServiceExt;
+
 use crate::applications::signed_enrolments;
-use crate::helpers::TestApp;
-use axum::http::{Method, StatusCode};
+use crate::helpers::{DEMO_ADMIN, DEMO_OFFICER_SCHOOL_201, TestApp};
+use crate::workflow::{act_ok, next_notification, submitted_enrolment};
+use portal_server::db::now_millis;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_session_made_on_one_instance_works_and_ends_on_the_other() {
@@ -71,5 +77,117 @@ async fn parents_sending_through_two_instances_at_once_get_one_queue() {
             place.is_some_and(|p| (1..=PARENTS as u64).contains(&p)),
             "{view}"
         );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_made_on_one_instance_reaches_the_stream_held_by_the_other() {
+    let a = crate::applications::demo().await;
+    if a.state.db.engine() != "postgres" {
+        // One SQLite file serves one instance; the live relay between instances is PostgreSQL's.
+        return;
+    }
+    let b = a.another_instance().await;
+    let citizen = a.citizen().await;
+    let id = submitted_enrolment(&a, &citizen).await;
+    let request = Request::get("/api/notifications/stream")
+        .header("cookie", &citizen.cookie)
+        .body(Body::empty())
+        .unwrap();
+    let response = b.router.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let mut stream = response.into_body();
+    // The listener on b is up once a notification published now reaches it.
+    let officer = a
+        .sign_in(DEMO_OFFICER_SCHOOL_201.0, DEMO_OFFICER_SCHOOL_201.1)
+        .await;
+    act_ok(
+        &a,
+        &officer,
+        &id,
+        json!({"expected": "submitted", "action": "register"}),
+    )
+    .await;
+    // (The announcement of the sending may still be on its way too.)
+    let registered = |n: &serde_json::Value| {
+        n["title"]["en"]
+            .as_str()
+            .is_some_and(|t| t.ends_with("Registered"))
+    };
+    let mut pushed = next_notification(&mut stream).await;
+    while pushed.as_ref().is_some_and(|n| !registered(n)) {
+        pushed = next_notification(&mut stream).await;
+    }
+    let pushed = pushed.expect("the change made on a, live on b");
+    assert_eq!(pushed["link"], format!("/applications/{id}"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_scheduled_are_sent_once_though_every_instance_runs_the_job() {
+    const PARENTS: usize = 6;
+    let a = crate::applications::demo().await;
+    if a.state.db.engine() != "postgres" {
+        // One SQLite file serves one instance: there is nobody to share the job with.
+        return;
+    }
+    let b = a.another_instance().await;
+    let ready = signed_enrolments(&a, PARENTS).await;
+    let admin = a.sign_in(DEMO_ADMIN.0, DEMO_ADMIN.1).await;
+    let year = portal_domain::calendar::local_day_and_minute(now_millis())
+        .0
+        .year();
+    let opens_at = now_millis() + 10_000;
+    let window = a
+        .send(
+            Method::PUT,
+            &format!("/api/admin/first-grade/{year}"),
+            Some(json!({"opens_at": opens_at, "closes_at": opens_at + 3_600_000})),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(window.status, StatusCode::OK, "{}", window.text());
+    for (i, s) in ready.iter().enumerate() {
+        let through = if i % 2 == 0 { &a } else { &b };
+        let scheduled = through
+            .send(
+                Method::POST,
+                &format!("/api/applications/{}/scheduled-submission", s.id),
+                Some(json!({"version": s.version, "consent": true, "signature": s.signature})),
+                Some(&s.parent),
+            )
+            .await;
+        assert_eq!(
+            scheduled.status,
+            StatusCode::ACCEPTED,
+            "{}",
+            scheduled.text()
+        );
+    }
+    let wait = opens_at - now_millis();
+    assert!(wait > 0, "the test prepared too slowly");
+    tokio::time::sleep(std::time::Duration::from_millis(wait as u64 + 50)).await;
+    // Both instances' job loops wake at the opening.
+    let now = now_millis();
+    let (on_a, on_b) = tokio::join!(
+        portal_server::first_grade::send_due_once(&a.state, now),
+        portal_server::first_grade::send_due_once(&b.state, now)
+    );
+    let (on_a, on_b) = (on_a.unwrap(), on_b.unwrap());
+    assert!(
+        on_a.is_none() || on_b.is_none(),
+        "{on_a:?} {on_b:?}: one at a time"
+    );
+    assert_eq!(on_a.or(on_b), Some(PARENTS));
+    for s in &ready {
+        let view = b
+            .get_as(&format!("/api/applications/{}", s.id), &s.parent)
+            .await
+            .json();
+        assert_eq!(view["status"], "submitted", "{view}");
+        let told = b
+            .get_as("/api/notifications?lang=en", &s.parent)
+            .await
+            .json();
+        assert_eq!(told.as_array().map(Vec::len), Some(1), "told once: {told}");
     }
 }

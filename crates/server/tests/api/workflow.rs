@@ -18,7 +18,7 @@ use portal_server::on_db;
 const OTHER_SCHOOL_OFFICER: (&str, &str) = ("800707362020", "Askhat-officer-2026");
 
 /// A first-grade application to school No. 201 by `who`, signed and submitted: its id.
-async fn submitted_enrolment(app: &TestApp, who: &Session) -> String {
+pub(crate) async fn submitted_enrolment(app: &TestApp, who: &Session) -> String {
     let (id, version) = ready_enrolment(app, who, enrolment_answers()).await;
     let sent = app.sign_and_submit(who, &id, version).await;
     assert_eq!(sent.status, StatusCode::CREATED, "{}", sent.text());
@@ -35,7 +35,7 @@ async fn act(app: &TestApp, officer: &Session, id: &str, body: Value) -> TestRes
     .await
 }
 
-async fn act_ok(app: &TestApp, officer: &Session, id: &str, body: Value) -> Value {
+pub(crate) async fn act_ok(app: &TestApp, officer: &Session, id: &str, body: Value) -> Value {
     let response = act(app, officer, id, body.clone()).await;
     assert_eq!(
         response.status,
@@ -1226,7 +1226,7 @@ async fn administrators_edit_the_working_day_calendar() {
 }
 
 /// Reads the event stream until a `notification` event arrives (or the time runs out).
-async fn next_notification(body: &mut Body) -> Option<Value> {
+pub(crate) async fn next_notification(body: &mut Body) -> Option<Value> {
     let mut text = String::new();
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
     loop {
