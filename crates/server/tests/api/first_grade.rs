@@ -384,20 +384,10 @@ async fn signed_drafts_are_sent_by_the_portal_at_the_opening_in_the_order_schedu
         let signature = app.sign(&parent, &id, &key).await;
         ready.push((parent, id, version, signature));
     }
-    let admin = app
-        .sign_in(crate::helpers::DEMO_ADMIN.0, crate::helpers::DEMO_ADMIN.1)
-        .await;
     // Room for the scheduling below on a slow, busy machine.
-    let opens_at = portal_server::db::now_millis() + 20_000;
-    let window = app
-        .send(
-            Method::PUT,
-            &format!("/api/admin/first-grade/{year}"),
-            Some(json!({"opens_at": opens_at, "closes_at": opens_at + 3_600_000})),
-            Some(&admin),
-        )
+    let opens_at = app
+        .open_first_grade_window_at(portal_server::db::now_millis() + 20_000)
         .await;
-    assert_eq!(window.status, StatusCode::OK, "{}", window.text());
     let schedule = |i: usize| {
         let (parent, id, version, signature) = ready[i].clone();
         let app = &app;

@@ -169,6 +169,25 @@ impl TestApp {
         .await
     }
 
+    /// Has the demo administrator open this year's first-grade window at `opens_at` (for an
+    /// hour); returns the moment.
+    pub async fn open_first_grade_window_at(&self, opens_at: i64) -> i64 {
+        let admin = self.sign_in(DEMO_ADMIN.0, DEMO_ADMIN.1).await;
+        let year = portal_domain::calendar::local_day_and_minute(opens_at)
+            .0
+            .year();
+        let window = self
+            .send(
+                Method::PUT,
+                &format!("/api/admin/first-grade/{year}"),
+                Some(serde_json::json!({"opens_at": opens_at, "closes_at": opens_at + 3_600_000})),
+                Some(&admin),
+            )
+            .await;
+        assert_eq!(window.status, StatusCode::OK, "{}", window.text());
+        opens_at
+    }
+
     /// A key file for `iin` issued now by the portal's own test CA, valid for a year.
     pub fn key_for(&self, iin: &str, purpose: KeyPurpose) -> KeyFile {
         self.key_issued(iin, purpose, now_seconds() - 3600, 365)

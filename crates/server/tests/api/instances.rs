@@ -7,7 +7,7 @@ use serde_json::json;
 use tower::ServiceExt;
 
 use crate::applications::signed_enrolments;
-use crate::helpers::{DEMO_ADMIN, DEMO_OFFICER_SCHOOL_201, TestApp};
+use crate::helpers::{DEMO_OFFICER_SCHOOL_201, TestApp};
 use crate::workflow::{act_ok, next_notification, submitted_enrolment};
 use portal_server::db::now_millis;
 
@@ -132,20 +132,7 @@ async fn the_scheduled_are_sent_once_though_every_instance_runs_the_job() {
     }
     let b = a.another_instance().await;
     let ready = signed_enrolments(&a, PARENTS).await;
-    let admin = a.sign_in(DEMO_ADMIN.0, DEMO_ADMIN.1).await;
-    let year = portal_domain::calendar::local_day_and_minute(now_millis())
-        .0
-        .year();
-    let opens_at = now_millis() + 10_000;
-    let window = a
-        .send(
-            Method::PUT,
-            &format!("/api/admin/first-grade/{year}"),
-            Some(json!({"opens_at": opens_at, "closes_at": opens_at + 3_600_000})),
-            Some(&admin),
-        )
-        .await;
-    assert_eq!(window.status, StatusCode::OK, "{}", window.text());
+    let opens_at = a.open_first_grade_window_at(now_millis() + 10_000).await;
     for (i, s) in ready.iter().enumerate() {
         let through = if i % 2 == 0 { &a } else { &b };
         let scheduled = through
