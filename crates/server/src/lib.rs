@@ -1,5 +1,6 @@
 //! The portal's backend: the JSON API under `/api` and the built citizen app, over SQLite by
-//! default. Each feature owns its routes and types in its own module; `app` assembles them.
+//! default or PostgreSQL (several instances). Each feature owns its routes and types in its own
+//! module; `app` assembles them.
 
 pub mod accounts;
 pub mod app;
