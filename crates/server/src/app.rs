@@ -31,6 +31,8 @@ use crate::{
 #[derive(Clone)]
 pub struct AppState {
     pub db: Db,
+    /// Attachments and case files: a local directory or an S3-compatible bucket.
+    pub blobs: crate::blobs::Blobs,
     pub catalogue: Arc<Catalogue>,
     pub config: Arc<Config>,
     pub calendar: Arc<CalendarStore>,
@@ -157,7 +159,10 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         None
     };
     let live = Arc::new(notifications::live::Live::new(&db));
+    let blobs = crate::blobs::Blobs::open(&config.data_dir, config.s3.as_ref())?;
+    tracing::info!(kind = blobs.kind(), "file storage ready");
     Ok(AppState {
+        blobs,
         population,
         db,
         catalogue: Arc::new(catalogue),

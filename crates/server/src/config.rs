@@ -57,6 +57,11 @@ pub struct Config {
     /// `PORTAL_SMTP` (`host:port` of an SMTP relay) and `PORTAL_SMTP_FROM` (the sender, default
     /// `noreply@portal.localhost`): e-mail notifications to those who chose them. Unset: none.
     pub smtp: Option<crate::notifications::email::Smtp>,
+    /// `PORTAL_S3_BUCKET` (with `PORTAL_S3_ENDPOINT`, `PORTAL_S3_REGION`,
+    /// `PORTAL_S3_ACCESS_KEY_ID`, `PORTAL_S3_SECRET_ACCESS_KEY`, or the standard `AWS_*`
+    /// variables): keep attachments and case files in this S3-compatible bucket. Unset: in
+    /// `<data dir>`.
+    pub s3: Option<crate::blobs::S3>,
 }
 
 impl Config {
@@ -209,6 +214,13 @@ impl Config {
                 relay,
                 from: lookup("PORTAL_SMTP_FROM")
                     .unwrap_or_else(|| "noreply@portal.localhost".into()),
+            }),
+            s3: lookup("PORTAL_S3_BUCKET").map(|bucket| crate::blobs::S3 {
+                bucket,
+                endpoint: lookup("PORTAL_S3_ENDPOINT"),
+                region: lookup("PORTAL_S3_REGION"),
+                access_key_id: lookup("PORTAL_S3_ACCESS_KEY_ID"),
+                secret_access_key: lookup("PORTAL_S3_SECRET_ACCESS_KEY"),
             }),
             demo: flag("PORTAL_DEMO")?,
             demo_dir: PathBuf::from(lookup("PORTAL_DEMO_DIR").unwrap_or_else(|| "demo".into())),

@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod app;
 pub mod applications;
 pub mod attachments;
+pub mod blobs;
 pub mod calendar;
 pub mod catalogue;
 pub mod config;

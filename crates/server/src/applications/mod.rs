@@ -383,7 +383,7 @@ async fn delete(
         return Err(ApiError::Conflict(Msg::ErrorApplicationNotDraft));
     }
     for a in attachments {
-        crate::attachments::storage::remove(&state.config.data_dir, &a.id).await;
+        crate::attachments::storage::remove(&state.blobs, &a.id).await;
     }
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,7 +1,8 @@
 //! Virus scanning through clamd's `INSTREAM` command, when `PORTAL_CLAMD` names a daemon.
 
-use std::path::Path;
 use std::time::Duration;
+
+use futures_util::StreamExt;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
@@ -14,7 +15,7 @@ pub enum Verdict {
 
 /// Streams the file to clamd and returns its verdict. `address` is `host:port` or a Unix
 /// socket path.
-pub async fn scan(address: &str, file: &Path) -> anyhow::Result<Verdict> {
+pub async fn scan(address: &str, file: crate::blobs::ByteStream) -> anyhow::Result<Verdict> {
     let work = async {
         if address.starts_with('/') {
             #[cfg(unix)]
@@ -35,18 +36,17 @@ pub async fn scan(address: &str, file: &Path) -> anyhow::Result<Verdict> {
 
 async fn instream<S: AsyncRead + AsyncWrite + Unpin>(
     mut stream: S,
-    file: &Path,
+    mut file: crate::blobs::ByteStream,
 ) -> anyhow::Result<Verdict> {
     stream.write_all(b"zINSTREAM\0").await?;
-    let mut f = tokio::fs::File::open(file).await?;
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        let n = f.read(&mut buf).await?;
-        if n == 0 {
-            break;
+    while let Some(chunk) = file.next().await {
+        // clamd takes chunks of any size up to its stream limit; keep them modest.
+        for piece in chunk?.chunks(64 * 1024) {
+            stream
+                .write_all(&(piece.len() as u32).to_be_bytes())
+                .await?;
+            stream.write_all(piece).await?;
         }
-        stream.write_all(&(n as u32).to_be_bytes()).await?;
-        stream.write_all(&buf[..n]).await?;
     }
     stream.write_all(&0u32.to_be_bytes()).await?;
     stream.flush().await?;

@@ -17,7 +17,6 @@ use axum::response::{IntoResponse, Response};
 use portal_domain::api::ErrorBody;
 use portal_domain::application::{AttachmentView, FileName, NewAttachment};
 use portal_i18n::Msg;
-use tower::ServiceExt;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -171,7 +170,7 @@ async fn remove(
     let application = owned_draft(&state, &id, &auth.user.id).await?;
     let row = owned_attachment(&state, &application, &attachment_id).await?;
     store::delete_attachment(&state.db, &row.id).await?;
-    storage::remove(&state.config.data_dir, &row.id).await;
+    storage::remove(&state.blobs, &row.id).await;
     store::touch(&state.db, &application.id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -224,8 +223,8 @@ async fn upload(
     if !store::claim_upload(&state.db, &row.id, UPLOAD_CLAIM_SECONDS).await? {
         return Err(ApiError::Conflict(Msg::ErrorUploadBusy));
     }
-    let file = storage::path(&state.config.data_dir, &row.id);
-    let (received, appended) = storage::append(&file, offset, row.size as u64, body).await;
+    let (received, appended) =
+        storage::append(&state.blobs, &row.id, offset, row.size as u64, body).await;
     match appended {
         Ok(()) => {}
         Err(storage::AppendError::NotAllowedType) => {
@@ -237,7 +236,7 @@ async fn upload(
         }
         Err(storage::AppendError::Interrupted(e)) => {
             store::record_progress(&state.db, &row.id, received).await?;
-            tracing::info!(attachment = %row.id, received, error = %e, "upload interrupted; it can resume");
+            tracing::info!(attachment = %row.id, received, error = format!("{e:#}"), "upload interrupted; it can resume");
             return Err(ApiError::BadRequest(Msg::ErrorUploadInterrupted));
         }
     }
@@ -251,12 +250,16 @@ async fn upload(
             .view(),
         ));
     }
-    let (file_type, sha256) = storage::inspect(&file).await?;
+    let (file_type, sha256) = storage::join(&state.blobs, &row.id, received).await?;
     let Some(file_type) = file_type else {
         return refuse(&state, &application, &row, Msg::ErrorUploadFileType).await;
     };
     if let Some(address) = &state.config.clamd {
-        match clamd::scan(address, &file).await {
+        let verdict = match storage::read(&state.blobs, &row.id).await {
+            Ok(bytes) => clamd::scan(address, bytes).await,
+            Err(e) => Err(e),
+        };
+        match verdict {
             Ok(clamd::Verdict::Clean) => {}
             Ok(clamd::Verdict::Infected(signature)) => {
                 tracing::warn!(attachment = %row.id, %signature, "an upload carried a virus; deleted");
@@ -266,12 +269,13 @@ async fn upload(
                 store::record_progress(&state.db, &row.id, offset).await?;
                 tracing::error!(error = format!("{e:#}"), "clamd is not available");
                 // Keep nothing unscanned: the last part is sent again once the scanner is back.
-                let _ = truncate(&file, offset).await;
+                storage::forget_last_part(&state.blobs, &row.id, offset).await?;
                 return Err(ApiError::Unavailable(Msg::ErrorUploadScannerDown));
             }
         }
     }
     store::complete_attachment(&state.db, &row.id, file_type.content_type(), &sha256).await?;
+    storage::forget_parts(&state.blobs, &row.id).await;
     store::touch(&state.db, &application.id).await?;
     Ok(Json(
         owned_attachment(&state, &application, &row.id)
@@ -288,18 +292,9 @@ async fn refuse(
     msg: Msg,
 ) -> Result<Json<AttachmentView>, ApiError> {
     store::delete_attachment(&state.db, &row.id).await?;
-    storage::remove(&state.config.data_dir, &row.id).await;
+    storage::remove(&state.blobs, &row.id).await;
     store::touch(&state.db, &application.id).await?;
     Err(ApiError::invalid(FieldProblem::new("file", msg)))
-}
-
-async fn truncate(file: &std::path::Path, len: u64) -> std::io::Result<()> {
-    tokio::fs::OpenOptions::new()
-        .write(true)
-        .open(file)
-        .await?
-        .set_len(len)
-        .await
 }
 
 /// Downloads a complete attachment, always as a download (`Content-Disposition: attachment`),
@@ -386,16 +381,53 @@ pub async fn serve_stored(
     file_name: &str,
     request_headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
-    let file = storage::path(&state.config.data_dir, id);
-    let mut request = axum::http::Request::new(Body::empty());
-    if let Some(range) = request_headers.get(header::RANGE) {
-        request.headers_mut().insert(header::RANGE, range.clone());
-    }
-    let served = tower_http::services::ServeFile::new(&file)
-        .oneshot(request)
-        .await
-        .map_err(|e| anyhow::anyhow!("serving {}: {e}", file.display()))?;
-    let mut response = served.into_response();
+    let range_header = request_headers
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok());
+    let range = match range_header {
+        None => None,
+        Some(wanted) => {
+            let size = state
+                .blobs
+                .size(&storage::key(id))
+                .await?
+                .ok_or(ApiError::NotFound(Msg::ErrorNotFound))?;
+            match crate::blobs::parse_range(Some(wanted), size) {
+                Ok(range) => range,
+                Err(()) => {
+                    return Ok((
+                        StatusCode::RANGE_NOT_SATISFIABLE,
+                        [(header::CONTENT_RANGE, format!("bytes */{size}"))],
+                    )
+                        .into_response());
+                }
+            }
+        }
+    };
+    let (size, stream) = state
+        .blobs
+        .stream(&storage::key(id), range.clone())
+        .await?
+        .ok_or(ApiError::NotFound(Msg::ErrorNotFound))?;
+    let mut response = Body::from_stream(stream).into_response();
+    response
+        .headers_mut()
+        .insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    let length = match &range {
+        Some(range) => {
+            *response.status_mut() = StatusCode::PARTIAL_CONTENT;
+            response.headers_mut().insert(
+                header::CONTENT_RANGE,
+                HeaderValue::from_str(&format!("bytes {}-{}/{size}", range.start, range.end - 1))
+                    .map_err(anyhow::Error::from)?,
+            );
+            range.end - range.start
+        }
+        None => size,
+    };
+    response
+        .headers_mut()
+        .insert(header::CONTENT_LENGTH, HeaderValue::from(length));
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_str(content_type).map_err(anyhow::Error::from)?,

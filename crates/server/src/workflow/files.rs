@@ -124,13 +124,12 @@ async fn upload(
         ));
     }
     let file_id = new_id();
-    let path = storage::path(&state.config.data_dir, &file_id);
     let max = state.config.max_file_bytes;
     let refuse = |problem: FieldProblem| async {
-        storage::remove(&state.config.data_dir, &file_id).await;
+        storage::remove(&state.blobs, &file_id).await;
         Err(ApiError::invalid(problem))
     };
-    let (received, appended) = storage::append(&path, 0, max, body).await;
+    let (received, appended) = storage::store(&state.blobs, &file_id, max, body).await;
     match appended {
         Ok(()) => {}
         Err(storage::AppendError::Overflow) => {
@@ -144,27 +143,31 @@ async fn upload(
             return refuse(FieldProblem::new("file", Msg::ErrorUploadFileType)).await;
         }
         Err(storage::AppendError::Interrupted(e)) => {
-            storage::remove(&state.config.data_dir, &file_id).await;
-            tracing::info!(error = %e, "a case file upload broke off");
+            storage::remove(&state.blobs, &file_id).await;
+            tracing::info!(error = format!("{e:#}"), "a case file upload broke off");
             return Err(ApiError::BadRequest(Msg::ErrorUploadInterrupted));
         }
     }
     if received == 0 {
         return refuse(FieldProblem::new("file", Msg::ErrorUploadEmpty)).await;
     }
-    let (file_type, sha256) = storage::inspect(&path).await?;
+    let (file_type, sha256) = storage::inspect(&state.blobs, &file_id).await?;
     let Some(file_type) = file_type else {
         return refuse(FieldProblem::new("file", Msg::ErrorUploadFileType)).await;
     };
     if let Some(address) = &state.config.clamd {
-        match clamd::scan(address, &path).await {
+        let verdict = match storage::read(&state.blobs, &file_id).await {
+            Ok(bytes) => clamd::scan(address, bytes).await,
+            Err(e) => Err(e),
+        };
+        match verdict {
             Ok(clamd::Verdict::Clean) => {}
             Ok(clamd::Verdict::Infected(signature)) => {
                 tracing::warn!(application = %row.id, %signature, "a case file carried a virus; deleted");
                 return refuse(FieldProblem::new("file", Msg::ErrorUploadVirus)).await;
             }
             Err(e) => {
-                storage::remove(&state.config.data_dir, &file_id).await;
+                storage::remove(&state.blobs, &file_id).await;
                 tracing::error!(error = format!("{e:#}"), "clamd is not available");
                 return Err(ApiError::Unavailable(Msg::ErrorUploadScannerDown));
             }

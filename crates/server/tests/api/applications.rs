@@ -1,7 +1,7 @@
 use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{DEMO_OFFICER_SCHOOL_201, Session, TestApp, iin_born};
+use crate::helpers::{DEMO_OFFICER_SCHOOL_201, Session, TestApp, TestResponse, iin_born};
 use portal_domain::eds::KeyPurpose;
 
 pub(crate) async fn demo() -> TestApp {
@@ -128,7 +128,7 @@ pub(crate) async fn save(
     id: &str,
     version: i64,
     answers: Value,
-) -> crate::helpers::TestResponse {
+) -> TestResponse {
     app.send(
         Method::PUT,
         &format!("/api/applications/{id}"),
@@ -166,7 +166,7 @@ pub(crate) async fn attach(
     slot: &str,
     name: &str,
     bytes: Vec<u8>,
-) -> crate::helpers::TestResponse {
+) -> TestResponse {
     let announced = app
         .send(
             Method::POST,
@@ -508,22 +508,15 @@ async fn an_upload_resumes_after_a_break_and_comes_back_byte_for_byte() {
         .unwrap()
         .to_string();
     let file = pdf_bytes(300_000);
-    let announced = app
-        .send(
-            Method::POST,
-            &format!("/api/applications/{id}/attachments"),
-            Some(json!({"slot": "child-health-record-063", "file_name": "Форма 063.pdf", "size": file.len()})),
-            Some(&citizen),
-        )
-        .await;
-    assert_eq!(
-        announced.status,
-        StatusCode::CREATED,
-        "{}",
-        announced.text()
-    );
-    let attachment = announced.json()["id"].as_str().unwrap().to_string();
-    let content = format!("/api/applications/{id}/attachments/{attachment}/content");
+    let (attachment, content) = announce(
+        &app,
+        &citizen,
+        &id,
+        "child-health-record-063",
+        "Форма 063.pdf",
+        file.len(),
+    )
+    .await;
 
     let first = app
         .send_bytes(
@@ -602,15 +595,35 @@ async fn an_upload_resumes_after_a_break_and_comes_back_byte_for_byte() {
         "{disposition}"
     );
 
-    // Stored under our own name, outside the published directory.
-    let stored = app
-        .state
-        .config
-        .data_dir
-        .join("attachments")
-        .join(&attachment);
-    assert_eq!(std::fs::read(&stored).unwrap(), file);
-    assert!(!stored.starts_with(&app.state.config.dist_dir));
+    // A part of it, as a resuming download asks.
+    let ranged = |range: &'static str| {
+        let (app, content, citizen) = (&app, &content, &citizen);
+        async move {
+            app.send_bytes(Method::GET, content, vec![], &[("range", range)], citizen)
+                .await
+        }
+    };
+    let part = ranged("bytes=1000-1999").await;
+    assert_eq!(part.status, StatusCode::PARTIAL_CONTENT);
+    assert_eq!(part.body, file[1000..2000]);
+    assert_eq!(
+        part.header("content-range"),
+        Some(format!("bytes 1000-1999/{}", file.len()).as_str())
+    );
+    let beyond = ranged("bytes=400000-").await;
+    assert_eq!(beyond.status, StatusCode::RANGE_NOT_SATISFIABLE);
+
+    // Stored under our own name, outside the published directory; the upload's parts are gone.
+    let blobs = &app.state.blobs;
+    let stored = portal_server::attachments::storage::key(&attachment);
+    assert_eq!(blobs.read(&stored).await.unwrap().unwrap(), file);
+    if app.state.config.s3.is_none() {
+        let on_disk = app.state.config.data_dir.join(stored.as_ref());
+        assert_eq!(std::fs::read(&on_disk).unwrap(), file);
+        assert!(!on_disk.starts_with(&app.state.config.dist_dir));
+    }
+    let uploads = blobs.list(&"uploads".into()).await.unwrap();
+    assert!(uploads.is_empty(), "left behind: {uploads:?}");
 
     let removed = app
         .send(
@@ -621,7 +634,123 @@ async fn an_upload_resumes_after_a_break_and_comes_back_byte_for_byte() {
         )
         .await;
     assert_eq!(removed.status, StatusCode::NO_CONTENT);
-    assert!(!stored.exists(), "the file goes with the attachment");
+    assert_eq!(
+        blobs.read(&stored).await.unwrap(),
+        None,
+        "the file goes with the attachment"
+    );
+}
+
+/// Announces an attachment of `size` bytes; its id and the address its bytes go to.
+async fn announce(
+    app: &TestApp,
+    citizen: &Session,
+    id: &str,
+    slot: &str,
+    name: &str,
+    size: usize,
+) -> (String, String) {
+    let announced = app
+        .send(
+            Method::POST,
+            &format!("/api/applications/{id}/attachments"),
+            Some(json!({"slot": slot, "file_name": name, "size": size})),
+            Some(citizen),
+        )
+        .await;
+    assert_eq!(
+        announced.status,
+        StatusCode::CREATED,
+        "{}",
+        announced.text()
+    );
+    let attachment = announced.json()["id"].as_str().unwrap().to_string();
+    let content = format!("/api/applications/{id}/attachments/{attachment}/content");
+    (attachment, content)
+}
+
+/// Sends `file` as a new attachment in pieces that end at `cuts`; the answer to each piece.
+async fn upload_in_pieces(
+    app: &TestApp,
+    citizen: &Session,
+    id: &str,
+    name: &str,
+    file: &[u8],
+    cuts: &[usize],
+) -> Vec<TestResponse> {
+    let (_, content) = announce(app, citizen, id, "other", name, file.len()).await;
+    let mut answers = Vec::new();
+    let mut start = 0;
+    for &end in cuts.iter().chain([file.len()].iter()) {
+        let answer = app
+            .send_bytes(
+                Method::PATCH,
+                &content,
+                file[start..end].to_vec(),
+                &[("upload-offset", &start.to_string())],
+                citizen,
+            )
+            .await;
+        let failed = answer.status != StatusCode::OK;
+        answers.push(answer);
+        if failed {
+            break;
+        }
+        start = end;
+    }
+    answers
+}
+
+#[tokio::test]
+async fn the_first_bytes_are_judged_however_the_requests_cut_them() {
+    let app = demo().await;
+    let citizen = app.citizen().await;
+    let id = new_draft(&app, &citizen, "school-enrollment").await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let file = pdf_bytes(5_000);
+    let answers = upload_in_pieces(&app, &citizen, &id, "a.pdf", &file, &[3, 6, 2_000]).await;
+    assert!(answers.iter().all(|a| a.status == StatusCode::OK));
+    let done = answers.last().unwrap().json();
+    assert_eq!(done["complete"], true);
+    assert_eq!(done["content_type"], "application/pdf");
+    let attachment = done["id"].as_str().unwrap();
+    let download = app
+        .get_as(
+            &format!("/api/applications/{id}/attachments/{attachment}/content"),
+            &citizen,
+        )
+        .await;
+    assert_eq!(download.body, file);
+
+    // An executable announced as a PDF is refused once its first bytes are all in, and forgotten.
+    let mut fake = b"MZ\x90\0\x03\0\0\0".to_vec();
+    fake.extend_from_slice(&[0u8; 3_000]);
+    let answers = upload_in_pieces(&app, &citizen, &id, "b.pdf", &fake, &[3, 6]).await;
+    assert_eq!(
+        answers.len(),
+        3,
+        "the third piece completes the first eight bytes"
+    );
+    let refused = answers.last().unwrap();
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.text()
+    );
+    assert_eq!(
+        field_codes(refused),
+        vec![("file".to_string(), "error.upload.file_type".to_string())]
+    );
+    let uploads = app.state.blobs.list(&"uploads".into()).await.unwrap();
+    assert!(uploads.is_empty(), "left behind: {uploads:?}");
+    let view = app
+        .get_as(&format!("/api/applications/{id}"), &citizen)
+        .await
+        .json();
+    assert_eq!(view["attachments"].as_array().unwrap().len(), 1);
 }
 
 #[tokio::test]
@@ -1098,10 +1227,10 @@ async fn with_clamd_a_virus_is_refused_and_forgotten_and_clean_files_pass() {
         .await
         .json();
     assert!(view["attachments"].as_array().unwrap().is_empty());
-    let left = std::fs::read_dir(app.state.config.data_dir.join("attachments"))
-        .map(|d| d.count())
-        .unwrap_or(0);
-    assert_eq!(left, 0, "the infected file is deleted");
+    for prefix in ["attachments", "uploads"] {
+        let left = app.state.blobs.list(&prefix.into()).await.unwrap();
+        assert!(left.is_empty(), "the infected file is deleted: {left:?}");
+    }
 
     let clean = attach(&app, &citizen, &id, "other", "scan.pdf", pdf_bytes(50_000)).await;
     assert_eq!(clean.status, StatusCode::OK, "{}", clean.text());

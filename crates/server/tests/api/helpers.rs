@@ -58,6 +58,31 @@ async fn fresh_postgres_database() -> Option<String> {
     Some(format!("{server}/{name}"))
 }
 
+/// With `PORTAL_TEST_S3_ENDPOINT` set (as `scripts/with-s3` does), every test keeps its files
+/// in a new bucket of that S3-compatible server; otherwise in its fresh data directory.
+fn fresh_bucket() -> Option<Vec<(String, String)>> {
+    let endpoint = std::env::var("PORTAL_TEST_S3_ENDPOINT").ok()?;
+    let root = std::env::var("PORTAL_TEST_S3_ROOT").expect("PORTAL_TEST_S3_ROOT with the endpoint");
+    let bucket = format!("test-{}", portal_server::db::new_id());
+    // s3s-fs keeps a bucket as a directory of its root.
+    std::fs::create_dir(Path::new(&root).join(&bucket)).expect("a test bucket can be made");
+    let var =
+        |name: &str| std::env::var(name).unwrap_or_else(|_| panic!("{name} with the endpoint"));
+    Some(vec![
+        ("PORTAL_S3_BUCKET".into(), bucket),
+        ("PORTAL_S3_ENDPOINT".into(), endpoint),
+        ("PORTAL_S3_REGION".into(), "us-east-1".into()),
+        (
+            "PORTAL_S3_ACCESS_KEY_ID".into(),
+            var("PORTAL_TEST_S3_ACCESS_KEY_ID"),
+        ),
+        (
+            "PORTAL_S3_SECRET_ACCESS_KEY".into(),
+            var("PORTAL_TEST_S3_SECRET_ACCESS_KEY"),
+        ),
+    ])
+}
+
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
@@ -112,9 +137,17 @@ impl TestApp {
                 "01-01..12-31".to_string(),
             ),
         ]);
+        if !settings.iter().any(|(k, _)| k.starts_with("PORTAL_S3_")) {
+            vars.extend(fresh_bucket().into_iter().flatten());
+        }
         for (k, v) in settings {
             vars.insert(k.to_string(), v.to_string());
         }
+        let files = if vars.contains_key("PORTAL_S3_BUCKET") {
+            "s3"
+        } else {
+            "local"
+        };
         let shared = vars.get("PORTAL_DATABASE_URL").cloned();
         let engine = match shared {
             Some(url) if url.starts_with("postgres") => "postgres",
@@ -136,6 +169,11 @@ impl TestApp {
             state.db.engine(),
             engine,
             "the test runs on the database it names"
+        );
+        assert_eq!(
+            state.blobs.kind(),
+            files,
+            "the test keeps files where it says"
         );
         let router = portal_server::router(state.clone());
         // Requests go to the router in-process, but the CRL is fetched over real HTTP, as in
@@ -161,12 +199,25 @@ impl TestApp {
     pub async fn another_instance(&self) -> TestApp {
         let config = &self.state.config;
         let data_dir = config.data_dir.display().to_string();
-        TestApp::with(&[
-            ("PORTAL_DATABASE_URL", &config.database_url),
+        let mut settings = vec![
+            ("PORTAL_DATABASE_URL", config.database_url.as_str()),
             ("PORTAL_DATA_DIR", &data_dir),
             ("PORTAL_DEMO", if config.demo { "1" } else { "0" }),
-        ])
-        .await
+        ];
+        if let Some(s3) = &config.s3 {
+            settings.push(("PORTAL_S3_BUCKET", &s3.bucket));
+            for (name, value) in [
+                ("PORTAL_S3_ENDPOINT", &s3.endpoint),
+                ("PORTAL_S3_REGION", &s3.region),
+                ("PORTAL_S3_ACCESS_KEY_ID", &s3.access_key_id),
+                ("PORTAL_S3_SECRET_ACCESS_KEY", &s3.secret_access_key),
+            ] {
+                if let Some(value) = value {
+                    settings.push((name, value));
+                }
+            }
+        }
+        TestApp::with(&settings).await
     }
 
     /// Has the demo administrator open this year's first-grade window at `opens_at` (for an
