@@ -1,12 +1,13 @@
-// Two server instances behind nginx, sharing one PostgreSQL database: a citizen sends an
-// application through the first instance, an officer registers it through the second, and the
-// citizen's open page, whose live stream the first instance holds, shows the change without a
-// reload. nginx runs with the sample configuration (deploy/nginx-portal.conf), plus a header that
+// Two server instances behind nginx, sharing one PostgreSQL database and, when the test runs
+// under scripts/with-s3, one S3-compatible bucket instead of a data directory: a citizen sends an
+// application through the first instance, an officer opens its files and registers it through
+// the second, and the citizen's open page, whose live stream the first instance holds, shows the
+// change without a reload. nginx runs with the sample configuration (deploy/nginx-portal.conf), plus a header that
 // pins each browser to one instance so the test knows which one served it.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +19,21 @@ import { startServer } from '../lib/server.mjs';
 const AIGERIM = { iin: '880314412019', password: 'Aigerim-demo-2026' };
 const GULNAR = { iin: '830217461010', password: 'Gulnar-officer-2026' };
 const postgres = process.env.PORTAL_TEST_POSTGRES_URL;
+const s3 = process.env.PORTAL_TEST_S3_ENDPOINT;
+
+/// A new bucket on the test S3 server (s3s-fs keeps a bucket as a directory of its root).
+function s3Settings() {
+  if (!s3) return {};
+  const bucket = `e2e-${process.pid}-${Date.now()}`;
+  mkdirSync(join(process.env.PORTAL_TEST_S3_ROOT, bucket));
+  return {
+    PORTAL_S3_BUCKET: bucket,
+    PORTAL_S3_ENDPOINT: s3,
+    PORTAL_S3_REGION: 'us-east-1',
+    PORTAL_S3_ACCESS_KEY_ID: process.env.PORTAL_TEST_S3_ACCESS_KEY_ID,
+    PORTAL_S3_SECRET_ACCESS_KEY: process.env.PORTAL_TEST_S3_SECRET_ACCESS_KEY,
+  };
+}
 
 const freePort = () => new Promise((resolve) => {
   const probe = createServer().listen(0, '127.0.0.1', () => {
@@ -86,9 +102,11 @@ describe('two instances behind nginx', { skip: !postgres && 'needs PostgreSQL: r
       PORTAL_DATABASE_URL: postgres.replace(/\/[^/]*$/, `/${database}`),
       PORTAL_PUBLIC_URL: `http://127.0.0.1:${port}`,
       PORTAL_TRUST_PROXY: '1',
+      ...s3Settings(),
     };
     world.first = await startServer(env);
-    world.second = await startServer({ ...env, PORTAL_DATA_DIR: world.first.dataDir });
+    // With a bucket each instance has a data directory of its own, as on separate machines.
+    world.second = await startServer(s3 ? env : { ...env, PORTAL_DATA_DIR: world.first.dataDir });
     world.nginx = await startNginx(port, [world.first.url, world.second.url]);
     world.browser = await launch();
   });
@@ -128,6 +146,14 @@ describe('two instances behind nginx', { skip: !postgres && 'needs PostgreSQL: r
     const desk = await staff.newPage();
     const deskErrors = watchErrors(desk);
     await findInQueue(desk, url, GULNAR, number);
+    // The files the citizen sent through the first instance come through the second.
+    const sent = await (await citizen.request.get(`${url}/api/applications/${id}`)).json();
+    assert.ok(sent.attachments.length >= 2);
+    for (const file of sent.attachments) {
+      const got = await staff.request.get(`${url}/api/workspace/applications/${id}/attachments/${file.id}/content`);
+      assert.equal(got.status(), 200, await got.text());
+      assert.equal((await got.body()).length, file.size);
+    }
     await desk.getByRole('link', { name: number }).click();
     await desk.getByRole('button', { name: 'Register the application' }).click();
     await desk.getByRole('status').filter({ hasText: 'Done: Registered' }).waitFor();

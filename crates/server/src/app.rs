@@ -141,7 +141,8 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
             "demo world seeded"
         );
     }
-    let signing = signing::Signing::load(&config)
+    let signing = signing::Signing::load(&config, &db)
+        .await
         .context("the signature set-up (PORTAL_PKI_DIR, PORTAL_TRUST_DIR)")?;
     if config.demo {
         let keys = demo::seed_keys(&db, &config.demo_dir)

@@ -100,7 +100,9 @@ fn main() -> ExitCode {
             signature,
         ] => {
             let (document, signature) = (document.to_string(), signature.to_string());
-            with_config_and_database(move |config, _db| verify_files(config, document, signature))
+            with_config_and_database(move |config, db| {
+                verify_files(config, db, document, signature)
+            })
         }
         ["pki", "revoke", what] => {
             let what = what.to_string();
@@ -277,7 +279,7 @@ fn read_password(what: &str) -> Result<String, String> {
 }
 
 async fn issue_key_file(config: Config, db: Db, args: Vec<String>) -> Result<String, String> {
-    use portal_server::signing::pki::{Authority, KeyPurpose, Person, now_seconds};
+    use portal_server::signing::pki::{KeyPurpose, Person, now_seconds};
     let (mut iin, mut last, mut first, mut out) =
         (String::new(), String::new(), String::new(), String::new());
     let (mut purpose, mut not_before, mut days) =
@@ -328,8 +330,9 @@ async fn issue_key_file(config: Config, db: Db, args: Vec<String>) -> Result<Str
     if password.len() < 6 {
         return Err("the key file's password must be at least 6 characters".into());
     }
-    let authority =
-        Authority::load_or_create(&config.pki_dir, "Portal test").map_err(|e| format!("{e:#}"))?;
+    let authority = portal_server::signing::portal_authority(&config, &db)
+        .await
+        .map_err(|e| format!("{e:#}"))?;
     let crl_url = format!(
         "{}{}",
         config.public_url,
@@ -395,6 +398,7 @@ fn sign_file(key: &str, input: &str) -> ExitCode {
 
 async fn verify_files(
     config: Config,
+    db: Db,
     document: String,
     signature: String,
 ) -> Result<String, String> {
@@ -413,7 +417,9 @@ async fn verify_files(
                 .map_err(|_| format!("{signature} is not a CMS signature"))?
         }
     };
-    let signing = portal_server::signing::Signing::load(&config).map_err(|e| format!("{e:#}"))?;
+    let signing = portal_server::signing::Signing::load(&config, &db)
+        .await
+        .map_err(|e| format!("{e:#}"))?;
     let checked = portal_server::signing::documents::verify_document(&signing, &bytes, &cms)
         .await
         .ok_or(format!("{document} is not a document signed on the portal"))?

@@ -52,8 +52,8 @@ pub struct Signing {
 }
 
 impl Signing {
-    pub fn load(config: &Config) -> anyhow::Result<Signing> {
-        let authority = Authority::load_or_create(&config.pki_dir, "Portal test")?;
+    pub async fn load(config: &Config, db: &Db) -> anyhow::Result<Signing> {
+        let authority = portal_authority(config, db).await?;
         let trust = match &config.trust_dir {
             Some(dir) => TrustStore::load_dir(dir)?,
             None => TrustStore::new(vec![authority.root.clone(), authority.issuing.clone()])?,
@@ -88,6 +88,47 @@ impl Signing {
             Duration::from_secs(3600),
         )
     }
+}
+
+/// The portal's own CA: the files in `PORTAL_PKI_DIR` when it has them (the committed demo
+/// CA, or one made earlier). Otherwise, on PostgreSQL, the one kept in the database, made by
+/// whichever instance starts first, so every instance issues and trusts the same CA; on
+/// SQLite, a new one made in the directory.
+pub async fn portal_authority(config: &Config, db: &Db) -> anyhow::Result<Authority> {
+    const LABEL: &str = "Portal test";
+    if Authority::exists(&config.pki_dir) || db.engine() != "postgres" {
+        return Authority::load_or_create(&config.pki_dir, LABEL);
+    }
+    if let Some(shared) = shared_authority(db).await? {
+        return Ok(shared);
+    }
+    let [root, issuing, key] = Authority::generate(LABEL)?.to_parts()?;
+    on_db!(db, |pool| sqlx::query(
+        "INSERT INTO pki_authority (id, root, issuing, issuing_key, created_at)
+         VALUES (1, $1, $2, $3, $4) ON CONFLICT (id) DO NOTHING"
+    )
+    .bind(&root)
+    .bind(&issuing)
+    .bind(&key)
+    .bind(crate::db::now_millis())
+    .execute(pool)
+    .await
+    .map(|r| r.rows_affected()))?;
+    // Another instance may have stored its CA first: every instance uses the stored one.
+    shared_authority(db)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("the CA stored in the database is gone"))
+}
+
+async fn shared_authority(db: &Db) -> anyhow::Result<Option<Authority>> {
+    let stored: Option<(Vec<u8>, Vec<u8>, Vec<u8>)> = on_db!(db, |pool| sqlx::query_as(
+        "SELECT root, issuing, issuing_key FROM pki_authority WHERE id = 1"
+    )
+    .fetch_optional(pool)
+    .await)?;
+    stored
+        .map(|(root, issuing, key)| Authority::from_parts(&root, &issuing, &key))
+        .transpose()
 }
 
 /// The API routes: the signing challenge, signing in with an EDS, the signed documents and

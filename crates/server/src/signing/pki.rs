@@ -69,6 +69,18 @@ impl Authority {
     /// Creates a root and an issuing CA in `dir` (RSA-2048, SHA-256, valid for 20 years).
     pub fn create(dir: &Path, label: &str) -> anyhow::Result<Authority> {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        let authority = Authority::generate(label)?;
+        for (name, bytes) in [ROOT_FILE, ISSUING_FILE, ISSUING_KEY_FILE]
+            .into_iter()
+            .zip(authority.to_parts()?)
+        {
+            std::fs::write(dir.join(name), bytes)?;
+        }
+        Ok(authority)
+    }
+
+    /// A new root and issuing CA, in memory.
+    pub fn generate(label: &str) -> anyhow::Result<Authority> {
         let root_key = new_key()?;
         let root_name = ca_name(&format!("{label} root CA (RSA)"))?;
         let validity = validity_from(now_seconds() - 86_400, 20 * 365 * 86_400)?;
@@ -95,12 +107,26 @@ impl Authority {
             &root_signer,
         )?
         .build::<rsa::pkcs1v15::Signature>()?;
-        std::fs::write(dir.join(ROOT_FILE), root.to_der()?)?;
-        std::fs::write(dir.join(ISSUING_FILE), issuing.to_der()?)?;
-        std::fs::write(
-            dir.join(ISSUING_KEY_FILE),
-            key.to_pkcs8_pem(LineEnding::LF)?.as_bytes(),
-        )?;
+        Ok(Authority { root, issuing, key })
+    }
+
+    /// The root certificate (DER), the issuing certificate (DER) and the issuing key (PKCS#8
+    /// PEM): what [`Authority::from_parts`] reads.
+    pub fn to_parts(&self) -> anyhow::Result<[Vec<u8>; 3]> {
+        Ok([
+            self.root.to_der()?,
+            self.issuing.to_der()?,
+            self.key.to_pkcs8_pem(LineEnding::LF)?.as_bytes().to_vec(),
+        ])
+    }
+
+    pub fn from_parts(root: &[u8], issuing: &[u8], key: &[u8]) -> anyhow::Result<Authority> {
+        let root = Certificate::from_der(root).context("root.cer is not a DER certificate")?;
+        let issuing =
+            Certificate::from_der(issuing).context("issuing.cer is not a DER certificate")?;
+        let pem = std::str::from_utf8(key).context("issuing.key.pem is not text")?;
+        let key = RsaPrivateKey::from_pkcs8_pem(pem)
+            .context("issuing.key.pem is not a PKCS#8 RSA key")?;
         Ok(Authority { root, issuing, key })
     }
 
@@ -109,20 +135,21 @@ impl Authority {
             std::fs::read(dir.join(name))
                 .with_context(|| format!("cannot read {}", dir.join(name).display()))
         };
-        let root = Certificate::from_der(&read(ROOT_FILE)?)
-            .context("root.cer is not a DER certificate")?;
-        let issuing = Certificate::from_der(&read(ISSUING_FILE)?)
-            .context("issuing.cer is not a DER certificate")?;
-        let pem =
-            String::from_utf8(read(ISSUING_KEY_FILE)?).context("issuing.key.pem is not text")?;
-        let key = RsaPrivateKey::from_pkcs8_pem(&pem)
-            .context("issuing.key.pem is not a PKCS#8 RSA key")?;
-        Ok(Authority { root, issuing, key })
+        Authority::from_parts(
+            &read(ROOT_FILE)?,
+            &read(ISSUING_FILE)?,
+            &read(ISSUING_KEY_FILE)?,
+        )
+    }
+
+    /// Whether `dir` holds a CA.
+    pub fn exists(dir: &Path) -> bool {
+        dir.join(ISSUING_KEY_FILE).exists()
     }
 
     /// Loads the CA in `dir`, creating it first when the directory has none.
     pub fn load_or_create(dir: &Path, label: &str) -> anyhow::Result<Authority> {
-        if dir.join(ISSUING_KEY_FILE).exists() {
+        if Authority::exists(dir) {
             Authority::load(dir)
         } else {
             Authority::create(dir, label)

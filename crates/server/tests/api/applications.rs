@@ -642,7 +642,7 @@ async fn an_upload_resumes_after_a_break_and_comes_back_byte_for_byte() {
 }
 
 /// Announces an attachment of `size` bytes; its id and the address its bytes go to.
-async fn announce(
+pub(crate) async fn announce(
     app: &TestApp,
     citizen: &Session,
     id: &str,

@@ -197,11 +197,17 @@ impl TestApp {
     /// A second server instance on this one's database and data directory, as behind a load
     /// balancer (on SQLite both open the same file).
     pub async fn another_instance(&self) -> TestApp {
+        let data_dir = self.state.config.data_dir.display().to_string();
+        self.on_another_host(&[("PORTAL_DATA_DIR", &data_dir)])
+            .await
+    }
+
+    /// A second server instance on this one's database and bucket (if any) but with a data
+    /// directory of its own, as on another machine; `extra` settings on top.
+    pub async fn on_another_host(&self, extra: &[(&str, &str)]) -> TestApp {
         let config = &self.state.config;
-        let data_dir = config.data_dir.display().to_string();
         let mut settings = vec![
             ("PORTAL_DATABASE_URL", config.database_url.as_str()),
-            ("PORTAL_DATA_DIR", &data_dir),
             ("PORTAL_DEMO", if config.demo { "1" } else { "0" }),
         ];
         if let Some(s3) = &config.s3 {
@@ -217,6 +223,7 @@ impl TestApp {
                 }
             }
         }
+        settings.extend_from_slice(extra);
         TestApp::with(&settings).await
     }
 

@@ -178,3 +178,64 @@ async fn the_scheduled_are_sent_once_though_every_instance_runs_the_job() {
         assert_eq!(told.as_array().map(Vec::len), Some(1), "told once: {told}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instances_on_separate_machines_share_the_files_and_the_certification_authority() {
+    let pki_a = tempfile::tempdir().unwrap();
+    let pki_b = tempfile::tempdir().unwrap();
+    let pki = |dir: &tempfile::TempDir| dir.path().join("pki").display().to_string();
+    let a = TestApp::with(&[("PORTAL_DEMO", "1"), ("PORTAL_PKI_DIR", &pki(&pki_a))]).await;
+    if a.state.db.engine() != "postgres" {
+        // One SQLite file serves one machine, and its CA is a directory beside it.
+        return;
+    }
+    let b = a.on_another_host(&[("PORTAL_PKI_DIR", &pki(&pki_b))]).await;
+    assert_ne!(a.state.config.data_dir, b.state.config.data_dir);
+
+    // Neither had a CA of its own: the first made one in the database, the second uses it.
+    let parts = |app: &TestApp| app.state.signing.authority.to_parts().unwrap();
+    assert!(parts(&a) == parts(&b), "one CA for every instance");
+    for dir in [&pki_a, &pki_b] {
+        assert!(!dir.path().join("pki").exists(), "no CA files written");
+    }
+    // A third instance, started later, finds the same CA.
+    let pki_c = tempfile::tempdir().unwrap();
+    let c = a.on_another_host(&[("PORTAL_PKI_DIR", &pki(&pki_c))]).await;
+    assert!(parts(&c) == parts(&a));
+
+    // A file sent through one machine is downloaded through the other (from the bucket).
+    let Some(_) = &a.state.config.s3 else {
+        return;
+    };
+    let citizen = a.citizen().await;
+    let id = crate::applications::new_draft(&a, &citizen, "school-enrollment").await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let file = crate::applications::pdf_bytes(7_000_000);
+    let (_, content) =
+        crate::applications::announce(&a, &citizen, &id, "other", "scan.pdf", file.len()).await;
+    // Half through each machine, as a resumed upload may go.
+    let half = file.len() / 2;
+    for (app, range) in [(&a, 0..half), (&b, half..file.len())] {
+        let sent = app
+            .send_bytes(
+                Method::PATCH,
+                &content,
+                file[range.clone()].to_vec(),
+                &[("upload-offset", &range.start.to_string())],
+                &citizen,
+            )
+            .await;
+        assert_eq!(sent.status, StatusCode::OK, "{}", sent.text());
+    }
+    let download = b.get_as(&content, &citizen).await;
+    assert_eq!(download.status, StatusCode::OK);
+    assert!(download.body == file, "the same bytes back");
+    assert!(
+        std::fs::read_dir(&b.state.config.data_dir)
+            .unwrap()
+            .all(|e| e.unwrap().file_name() != "attachments"),
+        "nothing kept on the machine itself"
+    );
+}
