@@ -7,10 +7,15 @@
 //! and a crash run: the server is killed with SIGKILL again and again during a storm while
 //! clients retry. Figures, not assertions.
 //!
+//! With `BENCH_POSTGRES_URL` (a PostgreSQL server's maintenance database; scripts/bench-opening-day
+//! starts a durable throwaway one) the same runs are repeated on PostgreSQL with two server
+//! instances, the connections divided between them as a load balancer would.
+//!
 //!   scripts/bench-opening-day   (or `cargo bench -p portal-server --bench opening_day`)
 //!
 //! Settings: BENCH_PARENTS (50000), BENCH_CLIENTS (concurrent connections, 256),
-//! BENCH_CRASH_PARENTS (5000), BENCH_KILLS (5).
+//! BENCH_CRASH_PARENTS (5000), BENCH_KILLS (5), BENCH_POSTGRES_URL, BENCH_INSTANCES (2, on
+//! PostgreSQL).
 //!
 //! Preparation writes the parents, their sessions and drafts straight into the database (the
 //! same rows registration, sign-in, saving and uploading write) and signs each draft with a
@@ -62,19 +67,74 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
+    let postgres = std::env::var("BENCH_POSTGRES_URL").ok();
+    let instances = setting("BENCH_INSTANCES", 2);
     runtime.block_on(async move {
-        println!("Opening day: {parents} parents, {clients} concurrent connections, this machine ({} cores)",
-            std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
-        let world = World::prepare(parents).await;
-        let load = world.storm(clients).await;
-        load.print();
-        world.check(&load.acknowledged).await.print();
-        raw_storage_limit(parents).await;
-        if crash_parents > 0 {
-            let world = World::prepare(crash_parents).await;
-            world.crash_storm(clients.min(crash_parents), kills).await;
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1);
+        let mut setups = vec![Setup::Sqlite];
+        if let Some(admin) = postgres {
+            setups.push(Setup::Postgres { admin, instances });
+        }
+        for setup in setups {
+            println!(
+                "\nOpening day on {}: {parents} parents, {clients} concurrent connections, this machine ({cores} cores)",
+                setup.describe()
+            );
+            let world = World::prepare(parents, &setup).await;
+            let load = world.storm(clients).await;
+            load.print();
+            world.check(&load.acknowledged).await.print();
+            raw_storage_limit(parents, &setup).await;
+            if crash_parents > 0 {
+                let world = World::prepare(crash_parents, &setup).await;
+                world.crash_storm(clients.min(crash_parents), kills).await;
+            }
         }
     });
+}
+
+/// Where the portal keeps its data, and how many server instances share it.
+enum Setup {
+    Sqlite,
+    Postgres { admin: String, instances: usize },
+}
+
+impl Setup {
+    fn describe(&self) -> String {
+        match self {
+            Setup::Sqlite => "embedded SQLite, one server".into(),
+            Setup::Postgres { instances, .. } => {
+                format!("PostgreSQL, {instances} server instances")
+            }
+        }
+    }
+
+    fn instances(&self) -> usize {
+        match self {
+            Setup::Sqlite => 1,
+            Setup::Postgres { instances, .. } => *instances,
+        }
+    }
+
+    /// A new, empty database (`name`.db beside `dir`, or a new PostgreSQL database).
+    async fn fresh_database(&self, dir: &Path, name: &str) -> String {
+        match self {
+            Setup::Sqlite => format!("sqlite://{}/{name}.db", dir.display()),
+            Setup::Postgres { admin, .. } => {
+                use sqlx::Connection;
+                let database = format!("bench_{name}_{}", new_id());
+                let mut connection = sqlx::PgConnection::connect(admin).await.unwrap();
+                sqlx::query(&format!("CREATE DATABASE {database}"))
+                    .execute(&mut connection)
+                    .await
+                    .unwrap();
+                let (server, _) = admin.rsplit_once('/').unwrap();
+                format!("{server}/{database}")
+            }
+        }
+    }
 }
 
 /// A parent ready to send: their session and the request body with the signature.
@@ -91,13 +151,16 @@ struct World {
     _dir: tempfile::TempDir,
     data: PathBuf,
     dist: PathBuf,
+    database_url: String,
+    instances: usize,
     parents: Vec<Parent>,
 }
 
-fn settings(data: &Path, dist: &Path) -> Vec<(&'static str, String)> {
+fn settings(data: &Path, dist: &Path, database_url: &str) -> Vec<(&'static str, String)> {
     let root = repo_root();
     vec![
         ("PORTAL_DATA_DIR", data.display().to_string()),
+        ("PORTAL_DATABASE_URL", database_url.to_string()),
         ("PORTAL_DIST_DIR", dist.display().to_string()),
         (
             "PORTAL_SERVICES_DIR",
@@ -115,10 +178,12 @@ fn settings(data: &Path, dist: &Path) -> Vec<(&'static str, String)> {
 }
 
 impl World {
-    async fn prepare(n: usize) -> World {
+    async fn prepare(n: usize, setup: &Setup) -> World {
         let started = Instant::now();
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
+        std::fs::create_dir_all(&data).unwrap();
+        let database_url = setup.fresh_database(&data, "portal").await;
         let dist = dir.path().join("dist");
         std::fs::create_dir_all(&dist).unwrap();
         std::fs::write(
@@ -126,7 +191,8 @@ impl World {
             "<!doctype html><title>portal</title>",
         )
         .unwrap();
-        let vars: HashMap<&str, String> = settings(&data, &dist).into_iter().collect();
+        let vars: HashMap<&str, String> =
+            settings(&data, &dist, &database_url).into_iter().collect();
         let config = Config::from_lookup(|name| vars.get(name).cloned()).unwrap();
         let state = portal_server::build_state(config).await.unwrap();
         let people = people(n);
@@ -146,6 +212,8 @@ impl World {
             _dir: dir,
             data,
             dist,
+            database_url,
+            instances: setup.instances(),
             parents,
         }
     }
@@ -153,7 +221,7 @@ impl World {
     fn spawn(&self, addr: &str) -> Child {
         let mut command = Command::new(env!("CARGO_BIN_EXE_portal-server"));
         command.env_clear().env("PORTAL_ADDR", addr);
-        for (k, v) in settings(&self.data, &self.dist) {
+        for (k, v) in settings(&self.data, &self.dist, &self.database_url) {
             command.env(k, v);
         }
         command
@@ -164,9 +232,7 @@ impl World {
     }
 
     async fn open_window_at(&self, opens_at: i64) {
-        let db = Db::connect(&format!("sqlite://{}/portal.db", self.data.display()))
-            .await
-            .unwrap();
+        let db = Db::connect(&self.database_url).await.unwrap();
         let year = portal_domain::calendar::local_day_and_minute(opens_at)
             .0
             .year();
@@ -186,16 +252,18 @@ impl World {
         on_db!(&db, |pool| pool.close().await);
     }
 
-    /// Starts the server, waits for the opening, and sends every draft once.
+    /// Starts the server(s), waits for the opening, and sends every draft once.
     async fn storm(&self, clients: usize) -> Load {
         let opens_at = now_millis() + 15_000;
         self.open_window_at(opens_at).await;
-        let addr = free_addr();
-        let mut server = self.spawn(&addr);
+        let addrs: Vec<String> = (0..self.instances).map(|_| free_addr()).collect();
+        let mut servers: Vec<Child> = addrs.iter().map(|addr| self.spawn(addr)).collect();
         let client = http_client(clients);
-        wait_until_up(&client, &addr).await;
+        for addr in &addrs {
+            wait_until_up(&client, addr).await;
+        }
         // Before the opening the server refuses (and tells when it opens).
-        let early = send(&client, &addr, &self.parents[0]).await;
+        let early = send(&client, &addrs[0], &self.parents[0]).await;
         println!(
             "  a send before the opening: {}",
             early.map(|(s, _)| s.to_string()).unwrap_or_else(|e| e)
@@ -206,34 +274,42 @@ impl World {
         }
         let next = Arc::new(AtomicUsize::new(0));
         let parents = Arc::new(&self.parents);
-        let cpu_before = cpu_seconds(server.id());
+        let cpu = |servers: &[Child]| servers.iter().map(|s| cpu_seconds(s.id())).sum::<f64>();
+        let cpu_before = cpu(&servers);
         let started = Instant::now();
-        let results: Vec<Vec<Outcome>> = futures_util::future::join_all((0..clients).map(|_| {
-            let (client, next, parents, addr) =
-                (client.clone(), next.clone(), parents.clone(), addr.clone());
-            async move {
-                let mut outcomes = Vec::new();
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(parent) = parents.get(i) else { break };
-                    let sent = Instant::now();
-                    let result = send(&client, &addr, parent).await;
-                    outcomes.push(Outcome {
-                        parent: i,
-                        latency: sent.elapsed(),
-                        done_at: started.elapsed(),
-                        result,
-                    });
+        // Each connection stays with one instance, as a load balancer pins it.
+        let results: Vec<Vec<Outcome>> =
+            futures_util::future::join_all((0..clients).map(|connection| {
+                let (client, next, parents) = (client.clone(), next.clone(), parents.clone());
+                let addr = addrs[connection % addrs.len()].clone();
+                async move {
+                    let mut outcomes = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(parent) = parents.get(i) else { break };
+                        let sent = Instant::now();
+                        let result = send(&client, &addr, parent).await;
+                        outcomes.push(Outcome {
+                            parent: i,
+                            latency: sent.elapsed(),
+                            done_at: started.elapsed(),
+                            result,
+                        });
+                    }
+                    outcomes
                 }
-                outcomes
-            }
-        }))
-        .await;
+            }))
+            .await;
         let elapsed = started.elapsed();
-        let peak_kib = peak_memory_kib(server.id());
-        let server_cpu = cpu_seconds(server.id()) - cpu_before;
-        server.kill().unwrap();
-        server.wait().unwrap();
+        let peak_kib = servers
+            .iter()
+            .map(|s| peak_memory_kib(s.id()))
+            .sum::<Option<u64>>();
+        let server_cpu = cpu(&servers) - cpu_before;
+        for server in &mut servers {
+            server.kill().unwrap();
+            server.wait().unwrap();
+        }
         let mut load = Load {
             server_cpu,
             elapsed,
@@ -268,9 +344,7 @@ impl World {
 
     /// Acknowledged applications missing or not whole, and duplicates, read from the database.
     async fn check(&self, acknowledged: &HashMap<String, String>) -> Checked {
-        let db = Db::connect(&format!("sqlite://{}/portal.db", self.data.display()))
-            .await
-            .unwrap();
+        let db = Db::connect(&self.database_url).await.unwrap();
         let rows: Vec<(String, String, Option<String>, Option<i64>, i64, i64)> = on_db!(
             &db,
             |pool| {
@@ -326,10 +400,15 @@ impl World {
     async fn crash_storm(&self, clients: usize, kills: usize) {
         let opens_at = now_millis() + 5_000;
         self.open_window_at(opens_at).await;
-        let addr = free_addr();
-        let server = Arc::new(tokio::sync::Mutex::new(self.spawn(&addr)));
+        let addrs: Vec<String> = (0..self.instances).map(|_| free_addr()).collect();
+        let servers: Vec<tokio::sync::Mutex<Child>> = addrs
+            .iter()
+            .map(|addr| tokio::sync::Mutex::new(self.spawn(addr)))
+            .collect();
         let client = http_client(clients);
-        wait_until_up(&client, &addr).await;
+        for addr in &addrs {
+            wait_until_up(&client, addr).await;
+        }
         tokio::time::sleep(Duration::from_millis(
             (opens_at - now_millis()).max(0) as u64 + 5,
         ))
@@ -339,12 +418,12 @@ impl World {
         let attempts = Arc::new(AtomicUsize::new(0));
         let parents = Arc::new(&self.parents);
         let total = self.parents.len();
-        let storm = futures_util::future::join_all((0..clients).map(|_| {
+        let storm = futures_util::future::join_all((0..clients).map(|connection| {
             let (client, next, parents, addr, acknowledged, attempts) = (
                 client.clone(),
                 next.clone(),
                 parents.clone(),
-                addr.clone(),
+                addrs[connection % addrs.len()].clone(),
                 acknowledged.clone(),
                 attempts.clone(),
             );
@@ -381,18 +460,22 @@ impl World {
                 while acknowledged.lock().unwrap().len() < target {
                     tokio::time::sleep(Duration::from_millis(2)).await;
                 }
-                let mut child = server.lock().await;
+                // The instances in turn.
+                let victim = k % servers.len();
+                let mut child = servers[victim].lock().await;
                 child.kill().unwrap();
                 child.wait().unwrap();
                 pending.push(total - acknowledged.lock().unwrap().len());
-                *child = self.spawn(&addr);
+                *child = self.spawn(&addrs[victim]);
             }
             pending
         };
         let started = Instant::now();
         let ((), pending) = tokio::join!(storm.map_unit(), killer);
         let elapsed = started.elapsed();
-        server.lock().await.kill().unwrap();
+        for server in &servers {
+            server.lock().await.kill().unwrap();
+        }
         let acknowledged = acknowledged.lock().unwrap().clone();
         let checked = self.check(&acknowledged).await;
         println!(
@@ -455,12 +538,12 @@ impl Load {
             println!("    {n} × {e}");
         }
         println!(
-            "  server CPU time during the storm: {:.1} s ({:.0} µs per submission)",
+            "  server CPU time during the storm (all instances): {:.1} s ({:.0} µs per submission)",
             self.server_cpu,
             self.server_cpu * 1e6 / self.latencies.len() as f64
         );
         if let Some(kib) = self.peak_kib {
-            println!("  server peak memory: {} MiB", kib / 1024);
+            println!("  server peak memory (all instances): {} MiB", kib / 1024);
         }
     }
 }
@@ -828,9 +911,9 @@ async fn insert_parents(db: &Db, chunk: &[(&Person_, String)], issued_at: i64) -
 
 /// The storage's own limit for the rows a submission writes (the application, its signature
 /// and its history event), in durable batched transactions, without HTTP or any checks.
-async fn raw_storage_limit(n: usize) {
+async fn raw_storage_limit(n: usize, setup: &Setup) {
     let dir = tempfile::tempdir().unwrap();
-    let db = Db::connect(&format!("sqlite://{}/raw.db", dir.path().display()))
+    let db = Db::connect(&setup.fresh_database(dir.path(), "raw").await)
         .await
         .unwrap();
     db.migrate().await.unwrap();

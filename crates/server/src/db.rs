@@ -17,13 +17,13 @@ use sqlx::sqlite::{
 use sqlx::{PgConnection, SqliteConnection};
 use tokio::sync::{mpsc, oneshot};
 
-/// The database. SQLite: a pool for reads and ordinary writes, and a [`Writer`] that commits
-/// the busiest writes in groups (SQLite has one writer at a time). PostgreSQL: a pool; its
-/// writes run concurrently, each in its own transaction.
+/// The database: a pool for reads and ordinary writes, and a [`Writer`] that commits the
+/// busiest writes in groups (on SQLite, which has one writer at a time, and on PostgreSQL,
+/// where a durable commit per request would serialise a storm on the rows it locks).
 #[derive(Clone, Debug)]
 pub enum Db {
     Sqlite(SqlitePool, Writer),
-    Postgres(PgPool),
+    Postgres(PgPool, Writer),
 }
 
 /// Runs the same statement on whichever pool `db` holds: `on_db!(db, |pool| query.execute(pool))`.
@@ -33,7 +33,7 @@ macro_rules! on_db {
     ($db:expr, |$pool:ident| $body:expr) => {
         match $db {
             $crate::db::Db::Sqlite($pool, _) => $body,
-            $crate::db::Db::Postgres($pool) => $body,
+            $crate::db::Db::Postgres($pool, _) => $body,
         }
     };
 }
@@ -73,18 +73,40 @@ macro_rules! on_conn {
     };
 }
 
-/// A write whose changes are kept or undone as one: on SQLite a savepoint of the [`Writer`]'s
-/// group transaction, on PostgreSQL a transaction of its own. It answers what it found and
-/// whether to keep its changes (`false` undoes them, leaving any other work alone).
+/// A write whose changes are kept or undone as one: a savepoint of the [`Writer`]'s group
+/// transaction. It answers what it found and whether to keep its changes (`false` undoes
+/// them, leaving any other work alone).
 pub type WriteWork<T> =
     Box<dyn for<'c> FnOnce(Conn<'c>) -> BoxFuture<'c, anyhow::Result<(T, bool)>> + Send>;
 
-type SqliteWork<T> = Box<
-    dyn for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, anyhow::Result<(T, bool)>> + Send,
->;
-
 type Reply = Box<dyn FnOnce(Result<(), String>) + Send>;
-type Job = Box<dyn for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, (bool, Reply)> + Send>;
+type Job = Box<dyn for<'c> FnOnce(Conn<'c>) -> BoxFuture<'c, (bool, Reply)> + Send>;
+
+/// The writer's own connection, outside the pool; on PostgreSQL replaced from the pool when
+/// it breaks (the server restarted, the network dropped it).
+enum WriterConnection {
+    Sqlite(SqliteConnection),
+    Postgres(PgConnection, PgPool),
+}
+
+impl WriterConnection {
+    fn conn(&mut self) -> Conn<'_> {
+        match self {
+            WriterConnection::Sqlite(c) => Conn::Sqlite(c),
+            WriterConnection::Postgres(c, _) => Conn::Postgres(c),
+        }
+    }
+
+    /// After a failure: a fresh connection on PostgreSQL (SQLite's file does not go away).
+    async fn renew(&mut self) {
+        if let WriterConnection::Postgres(connection, pool) = self {
+            match pool.acquire().await {
+                Ok(fresh) => *connection = fresh.detach(),
+                Err(e) => tracing::error!(error = %e, "cannot reconnect the database writer"),
+            }
+        }
+    }
+}
 
 /// Group commit: one connection runs every queued piece of work in one transaction, a
 /// savepoint each, and answers them all after a single durable commit. Under a storm this
@@ -106,35 +128,43 @@ const GROUP_LIMIT: usize = 256;
 
 /// A statement of the writer's own (boxed: it keeps the spawned loop's future `Send`).
 fn exec<'c>(
-    connection: &'c mut SqliteConnection,
+    connection: &'c mut WriterConnection,
     sql: &'static str,
 ) -> BoxFuture<'c, Result<(), sqlx::Error>> {
-    Box::pin(async move { sqlx::query(sql).execute(connection).await.map(drop) })
+    Box::pin(async move {
+        match connection {
+            WriterConnection::Sqlite(c) => sqlx::query(sql).execute(c).await.map(drop),
+            WriterConnection::Postgres(c, _) => sqlx::query(sql).execute(c).await.map(drop),
+        }
+    })
 }
 
 impl Writer {
-    fn start(connection: SqliteConnection) -> Writer {
+    fn start(connection: WriterConnection) -> Writer {
         let (jobs, queue) = mpsc::channel(4 * GROUP_LIMIT);
         tokio::spawn(Writer::run(connection, queue));
         Writer { jobs }
     }
 
-    async fn run(mut connection: SqliteConnection, mut queue: mpsc::Receiver<Job>) {
+    async fn run(mut connection: WriterConnection, mut queue: mpsc::Receiver<Job>) {
+        let begin = match connection {
+            // Take the write lock now, not at the first write (which could then fail busy).
+            WriterConnection::Sqlite(_) => "BEGIN IMMEDIATE",
+            WriterConnection::Postgres(..) => "BEGIN",
+        };
         let mut group = Vec::with_capacity(GROUP_LIMIT);
         while queue.recv_many(&mut group, GROUP_LIMIT).await > 0 {
             let mut replies = Vec::with_capacity(group.len());
-            let began = sqlx::query("BEGIN IMMEDIATE")
-                .execute(&mut connection)
-                .await;
-            if let Err(e) = began {
+            if let Err(e) = exec(&mut connection, begin).await {
                 // Nothing ran; dropping the work tells each caller so.
                 tracing::error!(error = %e, "cannot begin a group of writes");
                 group.clear();
+                connection.renew().await;
                 continue;
             }
             for job in group.drain(..) {
                 let saved = exec(&mut connection, "SAVEPOINT work").await;
-                let (keep, reply) = job(&mut connection).await;
+                let (keep, reply) = job(connection.conn()).await;
                 if !keep || saved.is_err() {
                     if let Err(e) = exec(&mut connection, "ROLLBACK TO work").await {
                         tracing::error!(error = %e, "cannot roll back a savepoint");
@@ -149,7 +179,9 @@ impl Writer {
                 .await
                 .map_err(|e| e.to_string());
             if committed.is_err() {
-                let _ = exec(&mut connection, "ROLLBACK").await;
+                if exec(&mut connection, "ROLLBACK").await.is_err() {
+                    connection.renew().await;
+                }
             }
             for reply in replies {
                 reply(committed.clone());
@@ -158,7 +190,7 @@ impl Writer {
     }
 
     /// Runs `work` in the next group and answers once the group is committed (or failed).
-    async fn write<T: Send + 'static>(&self, work: SqliteWork<T>) -> anyhow::Result<T> {
+    async fn write<T: Send + 'static>(&self, work: WriteWork<T>) -> anyhow::Result<T> {
         let (answer, answered) = oneshot::channel::<anyhow::Result<T>>();
         let job: Job = Box::new(move |connection| {
             Box::pin(async move {
@@ -218,7 +250,10 @@ impl Db {
             .with_context(|| format!("cannot open the SQLite database {url}"))?;
         // The writer's own connection, outside the pool.
         let connection = pool.acquire().await?.detach();
-        Ok(Db::Sqlite(pool.clone(), Writer::start(connection)))
+        Ok(Db::Sqlite(
+            pool.clone(),
+            Writer::start(WriterConnection::Sqlite(connection)),
+        ))
     }
 
     async fn connect_postgres(url: &str) -> anyhow::Result<Db> {
@@ -231,28 +266,16 @@ impl Db {
             .connect_with(options)
             .await
             .context("cannot connect to the PostgreSQL database")?;
-        Ok(Db::Postgres(pool))
+        let connection = pool.acquire().await?.detach();
+        let writer = Writer::start(WriterConnection::Postgres(connection, pool.clone()));
+        Ok(Db::Postgres(pool, writer))
     }
 
-    /// Runs `work`: on SQLite through the group-committing [`Writer`], on PostgreSQL in a
-    /// transaction of its own. Answered once its changes are committed.
+    /// Runs `work` through the group-committing [`Writer`]; answered once its changes are
+    /// committed.
     pub async fn write<T: Send + 'static>(&self, work: WriteWork<T>) -> anyhow::Result<T> {
         match self {
-            Db::Sqlite(_, writer) => {
-                writer
-                    .write(Box::new(move |connection| work(Conn::Sqlite(connection))))
-                    .await
-            }
-            Db::Postgres(pool) => {
-                let mut tx = pool.begin().await?;
-                let (value, keep) = work(Conn::Postgres(&mut tx)).await?;
-                if keep {
-                    tx.commit().await?;
-                } else {
-                    tx.rollback().await?;
-                }
-                Ok(value)
-            }
+            Db::Sqlite(_, writer) | Db::Postgres(_, writer) => writer.write(work).await,
         }
     }
 
@@ -262,7 +285,7 @@ impl Db {
                 .run(pool)
                 .await
                 .context("migrating the database")?,
-            Db::Postgres(pool) => sqlx::migrate!("../../migrations/postgres")
+            Db::Postgres(pool, _) => sqlx::migrate!("../../migrations/postgres")
                 .run(pool)
                 .await
                 .context("migrating the database")?,
@@ -279,7 +302,7 @@ impl Db {
         job: &str,
         work: impl std::future::Future<Output = anyhow::Result<T>>,
     ) -> anyhow::Result<Option<T>> {
-        let Db::Postgres(pool) = self else {
+        let Db::Postgres(pool, _) = self else {
             return work.await.map(Some);
         };
         let key = {
@@ -304,7 +327,7 @@ impl Db {
     pub fn engine(&self) -> &'static str {
         match self {
             Db::Sqlite(..) => "sqlite",
-            Db::Postgres(_) => "postgres",
+            Db::Postgres(..) => "postgres",
         }
     }
 

@@ -55,7 +55,7 @@ impl Live {
         let sender = broadcast::channel(1024).0;
         let relay = match db {
             Db::Sqlite(..) => None,
-            Db::Postgres(pool) => {
+            Db::Postgres(pool, _) => {
                 tokio::spawn(listen(pool.clone(), sender.clone()));
                 Some(pool.clone())
             }
