@@ -173,8 +173,10 @@ fn settings(data: &Path, dist: &Path, database_url: &str) -> Vec<(&'static str, 
             root.join("calendar/kz.json").display().to_string(),
         ),
         ("PORTAL_SESSION_IDLE_MINUTES", "120".into()),
-        ("RUST_LOG", "warn".into()),
     ]
+    .into_iter()
+    .chain(std::env::var("BENCH_SERVER_LOG_FILTER").map(|f| ("PORTAL_LOG", f)))
+    .collect()
 }
 
 impl World {
@@ -226,7 +228,16 @@ impl World {
         }
         command
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(match std::env::var_os("BENCH_SERVER_LOG") {
+                Some(path) => Stdio::from(
+                    std::fs::OpenOptions::new()
+                        .create(true)
+                        .append(true)
+                        .open(path)
+                        .unwrap(),
+                ),
+                None => Stdio::null(),
+            })
             .spawn()
             .expect("the server binary starts")
     }

@@ -4,6 +4,7 @@
 pub mod crl;
 pub mod documents;
 pub mod login;
+mod pkcs1;
 pub mod pki;
 pub mod recheck;
 pub mod verify;

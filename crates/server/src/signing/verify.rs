@@ -10,14 +10,13 @@ use portal_domain::eds::{
     CertificateSummary, KeyPurpose, signed_data, signer_certificate, summarize,
 };
 use rsa::RsaPublicKey;
-use rsa::pkcs1v15::{Signature, VerifyingKey};
 use rsa::pkcs8::DecodePublicKey;
-use rsa::signature::Verifier;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use x509_cert::Certificate;
 
 use super::crl::{CrlSource, RevocationStatus};
+use super::pkcs1::verify_sha256;
 
 /// Why a signature is not accepted. Each maps to its own message for the person.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -232,11 +231,9 @@ fn check_offline<'t>(
     }
     let signed_bytes = attributes.to_der().map_err(|_| Rejection::Malformed)?;
     let key = public_key(&certificate).ok_or(Rejection::Malformed)?;
-    let signature = Signature::try_from(signer_info.signature.as_bytes())
-        .map_err(|_| Rejection::BadSignature)?;
-    VerifyingKey::<Sha256>::new(key)
-        .verify(&signed_bytes, &signature)
-        .map_err(|_| Rejection::BadSignature)?;
+    if !verify_sha256(&key, &signed_bytes, signer_info.signature.as_bytes()) {
+        return Err(Rejection::BadSignature);
+    }
 
     let issuer = trust
         .issuer_of(&certificate, expect.at)
@@ -278,24 +275,18 @@ pub fn signed_by(certificate: &Certificate, issuer: &Certificate) -> bool {
     if certificate.signature_algorithm.oid != rfc5912::SHA_256_WITH_RSA_ENCRYPTION {
         return false;
     }
-    let (Some(key), Ok(tbs), Some(raw)) = (
-        public_key(issuer),
+    let (Ok(tbs), Some(raw)) = (
         certificate.tbs_certificate.to_der(),
         certificate.signature.as_bytes(),
     ) else {
         return false;
     };
-    Signature::try_from(raw)
-        .is_ok_and(|s| VerifyingKey::<Sha256>::new(key).verify(&tbs, &s).is_ok())
+    signature_by(issuer, &tbs, raw)
 }
 
 /// Whether `issuer` signed a DER structure whose to-be-signed part is `tbs` with `signature`.
 pub fn signature_by(issuer: &Certificate, tbs: &[u8], signature: &[u8]) -> bool {
-    let Some(key) = public_key(issuer) else {
-        return false;
-    };
-    Signature::try_from(signature)
-        .is_ok_and(|s| VerifyingKey::<Sha256>::new(key).verify(tbs, &s).is_ok())
+    public_key(issuer).is_some_and(|key| verify_sha256(&key, tbs, signature))
 }
 
 fn valid_at(certificate: &Certificate, at: i64) -> bool {
