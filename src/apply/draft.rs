@@ -224,7 +224,7 @@ impl Draft {
     fn savable(&self) -> Answers {
         let form = self.form();
         let mut answers = self.answers.get_untracked();
-        for (_, field) in form.fields() {
+        for field in form.fields() {
             if matches!(field.kind, FieldKind::File { .. }) {
                 answers.remove(&field.id);
             }

@@ -521,11 +521,11 @@ impl FormDefinition {
             .collect()
     }
 
-    /// Every field of every page, with its page, in order.
-    pub fn fields(&self) -> Vec<(FormPage, Field)> {
+    /// Every field of every page, in order.
+    pub fn fields(&self) -> Vec<Field> {
         self.all_pages()
             .into_iter()
-            .flat_map(|p| p.fields.clone().into_iter().map(move |f| (p.clone(), f)))
+            .flat_map(|p| p.fields)
             .collect()
     }
 
@@ -534,7 +534,7 @@ impl FormDefinition {
         let mut slots: Vec<(String, u32)> = self
             .fields()
             .into_iter()
-            .filter_map(|(_, f)| match f.kind {
+            .filter_map(|f| match f.kind {
                 FieldKind::File {
                     document,
                     max_files,
@@ -596,7 +596,7 @@ impl FormDefinition {
     /// are the truth, whatever a client sent. `files` are `(slot, attachment id)` of complete
     /// uploads.
     pub fn with_files(&self, mut answers: Answers, files: &[(&str, &str)]) -> Answers {
-        for (_, field) in self.fields() {
+        for field in self.fields() {
             if let FieldKind::File { document, .. } = &field.kind {
                 let ids: Vec<String> = files
                     .iter()

@@ -40,6 +40,29 @@ pub struct AppState {
     pub live: Arc<notifications::live::Live>,
     /// The population register, when one is connected (the demo one in demo mode).
     pub population: Option<Arc<dyn population::PopulationRegister>>,
+    /// Rows every request reads and an administrator rarely changes.
+    pub recent: Arc<Caches>,
+}
+
+/// How long a cached row may be older than the database: a change made through another
+/// instance shows within it.
+pub const CACHED_FOR: std::time::Duration = std::time::Duration::from_secs(2);
+
+#[derive(Debug)]
+pub struct Caches {
+    pub organisations:
+        crate::cache::Recent<String, Option<portal_domain::organisation::Organisation>>,
+    /// The stored first-grade rules of a school year (opens, closes, youngest, oldest).
+    pub first_grade_rules: crate::cache::Recent<i32, Option<(i64, i64, i64, i64)>>,
+}
+
+impl Default for Caches {
+    fn default() -> Self {
+        Caches {
+            organisations: crate::cache::Recent::new(CACHED_FOR),
+            first_grade_rules: crate::cache::Recent::new(CACHED_FOR),
+        }
+    }
 }
 
 /// Every documented API route. Feature modules add theirs here.
@@ -171,6 +194,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         calendar: Arc::new(calendar),
         signing: Arc::new(signing),
         live,
+        recent: Arc::default(),
     })
 }
 

@@ -68,14 +68,23 @@ pub struct YearRules {
 
 /// School year `year`'s rules: an administrator's, or the configured days.
 async fn rules_of(state: &AppState, year: i32) -> anyhow::Result<YearRules> {
-    let stored: Option<(i64, i64, i64, i64)> = on_db!(&state.db, |pool| {
-        sqlx::query_as(
-        "SELECT opens_at, closes_at, age_youngest, age_oldest FROM first_grade_windows WHERE school_year = $1"
-    )
-    .bind(i64::from(year))
-    .fetch_optional(pool)
-    .await
-    })?;
+    let read = async {
+        let stored: Option<(i64, i64, i64, i64)> = on_db!(&state.db, |pool| {
+            sqlx::query_as(
+            "SELECT opens_at, closes_at, age_youngest, age_oldest FROM first_grade_windows WHERE school_year = $1"
+        )
+        .bind(i64::from(year))
+        .fetch_optional(pool)
+        .await
+        })?;
+        anyhow::Ok(stored)
+    };
+    // Every submission checks the window: read at most CACHED_FOR ago.
+    let stored = state
+        .recent
+        .first_grade_rules
+        .get_or_load(&year, read)
+        .await?;
     Ok(match stored {
         Some((opens_at, closes_at, youngest, oldest)) => YearRules {
             school_year: year,
@@ -198,6 +207,7 @@ async fn put_window(
     .await.map(|r| r.rows_affected())
     })?;
     tracing::info!(admin = %admin.user.id, year, "first-grade window set");
+    state.recent.first_grade_rules.forget(&year);
     let rules = YearRules {
         school_year: year,
         window,
@@ -302,7 +312,7 @@ async fn check_priority(state: &AppState, answers: &Answers) -> Result<(), ApiEr
     if claimed == NO_PRIORITY {
         return Ok(());
     }
-    let known = crate::organisations::get(&state.db, school)
+    let known = crate::organisations::get(state, school)
         .await?
         .is_some_and(|o| o.priority_rank(claimed).is_some());
     if known {
@@ -478,7 +488,7 @@ pub async fn school_check(
     let Some(Answer::Text(school_id)) = answers.get(SCHOOL_FIELD) else {
         return Ok(None);
     };
-    let Some(school) = crate::organisations::get(&state.db, school_id).await? else {
+    let Some(school) = crate::organisations::get(state, school_id).await? else {
         return Ok(None);
     };
     let year = rules(state, now_millis()).await?.school_year;
@@ -645,7 +655,7 @@ async fn enrol(
     officer: Officer,
     ApiJson(request): ApiJson<EnrolmentRequest>,
 ) -> Result<Json<EnrolmentOutcome>, ApiError> {
-    let school = crate::organisations::get(&state.db, &officer.organisation_id)
+    let school = crate::organisations::read(&state.db, &officer.organisation_id)
         .await?
         .ok_or(ApiError::Forbidden(Msg::ErrorForbidden))?;
     let Some(places) = school.first_grade_places else {

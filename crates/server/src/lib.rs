@@ -7,6 +7,7 @@ pub mod app;
 pub mod applications;
 pub mod attachments;
 pub mod blobs;
+pub mod cache;
 pub mod calendar;
 pub mod catalogue;
 pub mod config;

@@ -164,7 +164,7 @@ async fn view_with(
 }
 
 async fn organisation(state: &AppState, id: &str) -> Result<Organisation, ApiError> {
-    crate::organisations::get(&state.db, id)
+    crate::organisations::get(state, id)
         .await?
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("organisation {id} vanished")))
 }
@@ -203,7 +203,7 @@ async fn check_provider(
     let Some(Answer::Text(id)) = answers.get(field) else {
         return Ok(None);
     };
-    match crate::organisations::get(&state.db, id).await? {
+    match crate::organisations::get(state, id).await? {
         Some(o) if o.kind == kind && o.provider => Ok(Some(o)),
         _ => Err(ApiError::invalid(FieldProblem::new(
             field,
@@ -630,7 +630,7 @@ pub async fn notify_with(
     let service = state.catalogue.get(&row.service_id);
     let provider = match (&row.organisation_id, provider_known) {
         (Some(id), Some(known)) if &known.id == id => Some(known.clone()),
-        (Some(id), _) => crate::organisations::get(&state.db, id).await?,
+        (Some(id), _) => crate::organisations::get(state, id).await?,
         (None, _) => None,
     };
     let fill = |msg, l| {

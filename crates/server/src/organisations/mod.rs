@@ -74,7 +74,18 @@ impl OrganisationRow {
 
 const COLUMNS: &str = "id, kind, name, address, phone, hours, provider, pickup_place, territory, slot_capacity, first_grade_places, first_grade_priorities, demo";
 
-pub async fn get(db: &Db, id: &str) -> anyhow::Result<Option<Organisation>> {
+/// Organisation `id` as read at most [`crate::app::CACHED_FOR`] ago (forms, submissions and
+/// views read the chosen provider on every request).
+pub async fn get(state: &AppState, id: &str) -> anyhow::Result<Option<Organisation>> {
+    state
+        .recent
+        .organisations
+        .get_or_load(&id.to_string(), read(&state.db, id))
+        .await
+}
+
+/// Organisation `id` as the database has it now.
+pub async fn read(db: &Db, id: &str) -> anyhow::Result<Option<Organisation>> {
     let sql = format!("SELECT {COLUMNS} FROM organisations WHERE id = $1");
     let row: Option<OrganisationRow> = on_db!(db, |pool| sqlx::query_as(&sql)
         .bind(id)
@@ -152,7 +163,7 @@ pub async fn create(
         .map_err(CreateError::from_sqlx)
     });
     result?;
-    get(db, &new.id)
+    read(db, &new.id)
         .await?
         .ok_or_else(|| CreateError::Other(anyhow::anyhow!("the new organisation vanished")))
 }
@@ -209,7 +220,7 @@ pub async fn create_staff(
 ) -> Result<String, OfficerError> {
     let mut officer = new.parse(role == Role::Officer);
     if role == Role::Officer {
-        let organisation = get(db, new.organisation_id.trim()).await?;
+        let organisation = read(db, new.organisation_id.trim()).await?;
         let problem = match organisation {
             None => Some(Msg::ErrorOrganisationUnknown),
             Some(org) if !org.provider => Some(Msg::ErrorOrganisationNotProvider),
@@ -318,7 +329,7 @@ async fn set_slot_capacity(
     ApiJson(request): ApiJson<SlotCapacity>,
 ) -> Result<Json<Organisation>, ApiError> {
     let organisation = if id.len() <= 64 {
-        get(&state.db, &id).await?
+        read(&state.db, &id).await?
     } else {
         None
     }
@@ -359,7 +370,8 @@ async fn set_slot_capacity(
     .await
     })?;
     tracing::info!(admin = %admin.user.id, organisation = %id, capacity, "slot capacity changed");
-    Ok(Json(get(&state.db, &id).await?.ok_or_else(|| {
+    state.recent.organisations.forget(&id);
+    Ok(Json(read(&state.db, &id).await?.ok_or_else(|| {
         anyhow::anyhow!("the organisation vanished")
     })?))
 }
@@ -439,7 +451,7 @@ async fn workspace(
     State(state): State<AppState>,
     officer: Officer,
 ) -> Result<Json<Organisation>, ApiError> {
-    let organisation = get(&state.db, &officer.organisation_id)
+    let organisation = read(&state.db, &officer.organisation_id)
         .await?
         .ok_or(ApiError::Forbidden(Msg::ErrorForbidden))?;
     Ok(Json(organisation))

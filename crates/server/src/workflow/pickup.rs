@@ -110,7 +110,7 @@ pub async fn place_of(state: &AppState, row: &ApplicationRow) -> anyhow::Result<
         .organisation_id
         .as_deref()
         .ok_or_else(|| anyhow::anyhow!("a submitted application has a provider"))?;
-    crate::organisations::get(&state.db, id)
+    crate::organisations::get(state, id)
         .await?
         .ok_or_else(|| anyhow::anyhow!("organisation {id} vanished"))
 }
@@ -128,7 +128,7 @@ pub async fn booking(state: &AppState, application_id: &str) -> anyhow::Result<O
     let Some((organisation_id, starts_at)) = row else {
         return Ok(None);
     };
-    let Some(place) = crate::organisations::get(&state.db, &organisation_id).await? else {
+    let Some(place) = crate::organisations::get(state, &organisation_id).await? else {
         return Ok(None);
     };
     Ok(Some(PickupView {

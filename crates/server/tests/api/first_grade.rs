@@ -723,6 +723,8 @@ async fn school_201_with_places(app: &TestApp, places: i64) -> Session {
     .await
     .map(|r| r.rows_affected())
     .unwrap());
+    // Written behind the server's back: its cached copy is not to be trusted.
+    app.state.recent.organisations.forget_all();
     app.sign_in(
         crate::helpers::DEMO_OFFICER_SCHOOL_201.0,
         crate::helpers::DEMO_OFFICER_SCHOOL_201.1,
