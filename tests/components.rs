@@ -398,7 +398,6 @@ mod applying {
             .unwrap()
             .fields()
             .into_iter()
-            .map(|(_, f)| f)
             .find(|f| f.id == id)
             .unwrap();
         let slot = StoredValue::new(None);
@@ -501,9 +500,8 @@ mod applying {
                 .unwrap()
                 .fields()
                 .iter()
-                .find(|(_, f)| f.id == "children")
+                .find(|f| f.id == "children")
                 .unwrap()
-                .1
                 .kind,
             FieldKind::Group { .. }
         ));

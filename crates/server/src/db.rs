@@ -22,7 +22,7 @@ use tokio::sync::{mpsc, oneshot};
 /// where a durable commit per request would serialise a storm on the rows it locks).
 #[derive(Clone, Debug)]
 pub enum Db {
-    Sqlite(SqlitePool, Writer),
+    Sqlite(SqlitePool, Writer, std::sync::Arc<Readers>),
     Postgres(PgPool, Writer),
 }
 
@@ -32,7 +32,7 @@ pub enum Db {
 macro_rules! on_db {
     ($db:expr, |$pool:ident| $body:expr) => {
         match $db {
-            $crate::db::Db::Sqlite($pool, _) => $body,
+            $crate::db::Db::Sqlite($pool, ..) => $body,
             $crate::db::Db::Postgres($pool, _) => $body,
         }
     };
@@ -53,6 +53,104 @@ impl<'c> From<&'c mut SqliteConnection> for Conn<'c> {
 impl<'c> From<&'c mut PgConnection> for Conn<'c> {
     fn from(c: &'c mut PgConnection) -> Self {
         Conn::Postgres(c)
+    }
+}
+
+/// Runs a read that every request makes (`on_read!(db, |c| query.fetch_optional(c))`): on
+/// SQLite through [`Readers`], else like [`on_db!`].
+#[macro_export]
+macro_rules! on_read {
+    ($db:expr, |$c:ident| $body:expr) => {
+        match $db {
+            $crate::db::Db::Sqlite(_, _, readers) => {
+                let mut reader = readers.get().await;
+                let $c = &mut *reader;
+                $body
+            }
+            $crate::db::Db::Postgres($c, _) => $body,
+        }
+    };
+}
+
+/// Read connections to the SQLite file handed out without sqlx's pool, whose every release
+/// pings the connection: a second round trip to the connection's thread after each query,
+/// which on opening day cost a tenth of the server's time. A read dropped halfway leaves
+/// nothing to clean up: the connection's thread finishes or abandons it, and the next
+/// statement resets its own.
+pub struct Readers {
+    idle: std::sync::Mutex<Vec<SqliteConnection>>,
+    permits: tokio::sync::Semaphore,
+}
+
+/// How many read connections: SQLite reads in parallel, two cores do not need more.
+const READERS: usize = 4;
+
+impl Readers {
+    async fn open(options: &SqliteConnectOptions) -> anyhow::Result<Readers> {
+        use sqlx::ConnectOptions;
+        let mut idle = Vec::with_capacity(READERS);
+        for _ in 0..READERS {
+            idle.push(options.connect().await?);
+        }
+        Ok(Readers {
+            idle: std::sync::Mutex::new(idle),
+            permits: tokio::sync::Semaphore::new(READERS),
+        })
+    }
+
+    /// An idle connection, waiting for one if all are busy.
+    pub async fn get(&self) -> Reader<'_> {
+        let permit = self.permits.acquire().await.expect("never closed");
+        let connection = self
+            .idle
+            .lock()
+            .expect("not poisoned")
+            .pop()
+            .expect("a permit stands for an idle connection");
+        Reader {
+            connection: Some(connection),
+            readers: self,
+            _permit: permit,
+        }
+    }
+}
+
+impl std::fmt::Debug for Readers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Readers")
+    }
+}
+
+/// A read connection lent by [`Readers`]; given back when dropped.
+pub struct Reader<'r> {
+    connection: Option<SqliteConnection>,
+    readers: &'r Readers,
+    // Released after `drop` has put the connection back.
+    _permit: tokio::sync::SemaphorePermit<'r>,
+}
+
+impl std::ops::Deref for Reader<'_> {
+    type Target = SqliteConnection;
+    fn deref(&self) -> &SqliteConnection {
+        self.connection.as_ref().expect("lent until dropped")
+    }
+}
+
+impl std::ops::DerefMut for Reader<'_> {
+    fn deref_mut(&mut self) -> &mut SqliteConnection {
+        self.connection.as_mut().expect("lent until dropped")
+    }
+}
+
+impl Drop for Reader<'_> {
+    fn drop(&mut self) {
+        if let Some(connection) = self.connection.take() {
+            self.readers
+                .idle
+                .lock()
+                .expect("not poisoned")
+                .push(connection);
+        }
     }
 }
 
@@ -132,9 +230,12 @@ fn exec<'c>(
     sql: &'static str,
 ) -> BoxFuture<'c, Result<(), sqlx::Error>> {
     Box::pin(async move {
+        use sqlx::Executor;
+        // Without arguments, so that two statements go in one round trip (PostgreSQL's simple
+        // query protocol; SQLite runs each statement of the text).
         match connection {
-            WriterConnection::Sqlite(c) => sqlx::query(sql).execute(c).await.map(drop),
-            WriterConnection::Postgres(c, _) => sqlx::query(sql).execute(c).await.map(drop),
+            WriterConnection::Sqlite(c) => c.execute(sql).await.map(drop),
+            WriterConnection::Postgres(c, _) => c.execute(sql).await.map(drop),
         }
     })
 }
@@ -147,10 +248,12 @@ impl Writer {
     }
 
     async fn run(mut connection: WriterConnection, mut queue: mpsc::Receiver<Job>) {
+        // Each statement is a round trip to the connection's thread (or server), so the
+        // savepoints ride with the statement before them.
         let begin = match connection {
             // Take the write lock now, not at the first write (which could then fail busy).
-            WriterConnection::Sqlite(_) => "BEGIN IMMEDIATE",
-            WriterConnection::Postgres(..) => "BEGIN",
+            WriterConnection::Sqlite(_) => "BEGIN IMMEDIATE; SAVEPOINT work",
+            WriterConnection::Postgres(..) => "BEGIN; SAVEPOINT work",
         };
         let mut group = Vec::with_capacity(GROUP_LIMIT);
         while queue.recv_many(&mut group, GROUP_LIMIT).await > 0 {
@@ -158,24 +261,25 @@ impl Writer {
             if let Err(e) = exec(&mut connection, begin).await {
                 // Nothing ran; dropping the work tells each caller so.
                 tracing::error!(error = %e, "cannot begin a group of writes");
+                let _ = exec(&mut connection, "ROLLBACK").await;
                 group.clear();
                 connection.renew().await;
                 continue;
             }
-            for job in group.drain(..) {
-                let saved = exec(&mut connection, "SAVEPOINT work").await;
+            let mut saved = Ok(());
+            for (i, job) in group.drain(..).enumerate() {
+                if i > 0 {
+                    saved = exec(&mut connection, "RELEASE work; SAVEPOINT work").await;
+                }
                 let (keep, reply) = job(connection.conn()).await;
                 if !keep || saved.is_err() {
                     if let Err(e) = exec(&mut connection, "ROLLBACK TO work").await {
                         tracing::error!(error = %e, "cannot roll back a savepoint");
                     }
                 }
-                if let Err(e) = exec(&mut connection, "RELEASE work").await {
-                    tracing::error!(error = %e, "cannot release a savepoint");
-                }
                 replies.push(reply);
             }
-            let committed = exec(&mut connection, "COMMIT")
+            let committed = exec(&mut connection, "RELEASE work; COMMIT")
                 .await
                 .map_err(|e| e.to_string());
             if committed.is_err() {
@@ -245,14 +349,16 @@ impl Db {
             .max_connections(8)
             // A connection is checked by using it; a ping before every query costs a round trip.
             .test_before_acquire(false)
-            .connect_with(options)
+            .connect_with(options.clone())
             .await
             .with_context(|| format!("cannot open the SQLite database {url}"))?;
         // The writer's own connection, outside the pool.
         let connection = pool.acquire().await?.detach();
+        let readers = Readers::open(&options).await?;
         Ok(Db::Sqlite(
             pool.clone(),
             Writer::start(WriterConnection::Sqlite(connection)),
+            std::sync::Arc::new(readers),
         ))
     }
 
@@ -275,13 +381,13 @@ impl Db {
     /// committed.
     pub async fn write<T: Send + 'static>(&self, work: WriteWork<T>) -> anyhow::Result<T> {
         match self {
-            Db::Sqlite(_, writer) | Db::Postgres(_, writer) => writer.write(work).await,
+            Db::Sqlite(_, writer, _) | Db::Postgres(_, writer) => writer.write(work).await,
         }
     }
 
     pub async fn migrate(&self) -> anyhow::Result<()> {
         match self {
-            Db::Sqlite(pool, _) => sqlx::migrate!("../../migrations/sqlite")
+            Db::Sqlite(pool, ..) => sqlx::migrate!("../../migrations/sqlite")
                 .run(pool)
                 .await
                 .context("migrating the database")?,

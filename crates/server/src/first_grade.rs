@@ -355,10 +355,11 @@ pub async fn queue_place(state: &AppState, id: &str) -> anyhow::Result<Option<Qu
          FROM applications a JOIN organisations o ON o.id = a.organisation_id
          WHERE a.id = $1 AND a.first_grade_position IS NOT NULL AND a.status NOT IN {INACTIVE}"
     );
-    let row: Option<(i64, i64, Option<i64>)> = on_db!(&state.db, |pool| sqlx::query_as(&sql)
-        .bind(id)
-        .fetch_optional(pool)
-        .await)?;
+    let row: Option<(i64, i64, Option<i64>)> =
+        crate::on_read!(&state.db, |c| sqlx::query_as(&sql)
+            .bind(id)
+            .fetch_optional(c)
+            .await)?;
     Ok(row.map(|(year, position, places)| QueuePlace {
         school_year: year as i32,
         position: position.max(1) as u64,
@@ -520,11 +521,11 @@ pub async fn school_check(
 
 /// When the portal will send application `id`, if scheduled.
 pub async fn scheduled_for(state: &AppState, id: &str) -> anyhow::Result<Option<i64>> {
-    Ok(on_db!(&state.db, |pool| sqlx::query_scalar(
+    Ok(crate::on_read!(&state.db, |c| sqlx::query_scalar(
         "SELECT sends_at FROM scheduled_submissions WHERE application_id = $1"
     )
     .bind(id)
-    .fetch_optional(pool)
+    .fetch_optional(c)
     .await)?)
 }
 

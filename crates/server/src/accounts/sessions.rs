@@ -129,10 +129,10 @@ pub async fn lookup(db: &Db, config: &Config, token: &str) -> anyhow::Result<Loo
          FROM sessions JOIN users ON users.id = sessions.user_id WHERE token_hash = $1",
         users::COLUMNS
     );
-    let row: Option<SessionOfUser> = on_db!(db, |pool| {
+    let row: Option<SessionOfUser> = crate::on_read!(db, |c| {
         sqlx::query_as(&sql)
             .bind(&token_hash)
-            .fetch_optional(pool)
+            .fetch_optional(c)
             .await
     })?;
     let Some(SessionOfUser { mut session, user }) = row else {

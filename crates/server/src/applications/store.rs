@@ -63,10 +63,10 @@ pub async fn create(db: &Db, user_id: &str, service_id: &str) -> anyhow::Result<
 /// not exist.
 pub async fn owned(db: &Db, id: &str, user_id: &str) -> anyhow::Result<Option<ApplicationRow>> {
     let sql = format!("SELECT {COLUMNS} FROM applications WHERE id = $1 AND user_id = $2");
-    Ok(on_db!(db, |pool| sqlx::query_as(&sql)
+    Ok(crate::on_read!(db, |c| sqlx::query_as(&sql)
         .bind(id)
         .bind(user_id)
-        .fetch_optional(pool)
+        .fetch_optional(c)
         .await)?)
 }
 
@@ -353,7 +353,7 @@ pub async fn submit(db: &Db, facts: SubmissionFacts<'_>) -> anyhow::Result<Submi
                 to: status,
                 details: &EventDetails::default(),
             };
-            crate::workflow::events::append(&mut conn, &event).await?;
+            crate::workflow::events::append_first(&mut conn, &event).await?;
             crate::on_conn!(&mut conn, |c| sqlx::query(
                 "DELETE FROM scheduled_submissions WHERE application_id = $1"
             )
@@ -403,9 +403,9 @@ pub async fn attachments(db: &Db, application_id: &str) -> anyhow::Result<Vec<At
     let sql = format!(
         "SELECT {ATTACHMENT_COLUMNS} FROM attachments WHERE application_id = $1 ORDER BY created_at, id"
     );
-    Ok(on_db!(db, |pool| sqlx::query_as(&sql)
+    Ok(crate::on_read!(db, |c| sqlx::query_as(&sql)
         .bind(application_id)
-        .fetch_all(pool)
+        .fetch_all(c)
         .await)?)
 }
 

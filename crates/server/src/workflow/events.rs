@@ -149,9 +149,27 @@ pub async fn append(conn: &mut crate::db::Conn<'_>, event: &NewEvent<'_>) -> any
         Some((seq, hash)) => (seq + 1, hash),
         None => (1, GENESIS.to_string()),
     };
+    insert(conn, event, seq, &prev).await
+}
+
+/// Records an application's first event (its submission: drafts have no history) without
+/// reading the chain first. Should there be an event already, the key refuses the insert.
+pub async fn append_first(
+    conn: &mut crate::db::Conn<'_>,
+    event: &NewEvent<'_>,
+) -> anyhow::Result<()> {
+    insert(conn, event, 1, GENESIS).await
+}
+
+async fn insert(
+    conn: &mut crate::db::Conn<'_>,
+    event: &NewEvent<'_>,
+    seq: i64,
+    prev: &str,
+) -> anyhow::Result<()> {
     let details = serde_json::to_string(event.details)?;
     let hash = hash_of(
-        &prev,
+        prev,
         event.application_id,
         seq,
         event.at,
@@ -176,7 +194,7 @@ pub async fn append(conn: &mut crate::db::Conn<'_>, event: &NewEvent<'_>) -> any
     .bind(event.from.code())
     .bind(event.to.code())
     .bind(&details)
-    .bind(&prev)
+    .bind(prev)
     .bind(&hash)
     .execute(c)
     .await.map(|r| r.rows_affected())
