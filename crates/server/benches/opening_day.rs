@@ -13,9 +13,13 @@
 //!
 //!   scripts/bench-opening-day   (or `cargo bench -p portal-server --bench opening_day`)
 //!
+//! Then the parents who scheduled their drafts before the opening ("send automatically at
+//! the opening"): the portal sends them all itself; it prints how long that takes.
+//!
 //! Settings: BENCH_PARENTS (50000), BENCH_CLIENTS (concurrent connections, 256),
-//! BENCH_CRASH_PARENTS (5000), BENCH_KILLS (5), BENCH_POSTGRES_URL, BENCH_INSTANCES (2, on
-//! PostgreSQL).
+//! BENCH_CRASH_PARENTS (5000), BENCH_KILLS (5), BENCH_SCHEDULED (20000), BENCH_POSTGRES_URL,
+//! BENCH_INSTANCES (2, on PostgreSQL), BENCH_SERVER_LOG (a file for the server's log) and
+//! BENCH_SERVER_LOG_FILTER (its PORTAL_LOG).
 //!
 //! Preparation writes the parents, their sessions and drafts straight into the database (the
 //! same rows registration, sign-in, saving and uploading write) and signs each draft with a
@@ -61,6 +65,7 @@ fn main() {
     let parents = setting("BENCH_PARENTS", 50_000);
     let clients = setting("BENCH_CLIENTS", 256);
     let crash_parents = setting("BENCH_CRASH_PARENTS", 5_000);
+    let scheduled = setting("BENCH_SCHEDULED", 20_000);
     let kills = setting("BENCH_KILLS", 5);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -87,6 +92,12 @@ fn main() {
             load.print();
             world.check(&load.acknowledged).await.print();
             raw_storage_limit(parents, &setup).await;
+            if scheduled > 0 {
+                World::prepare(scheduled, &setup)
+                    .await
+                    .scheduled_opening()
+                    .await;
+            }
             if crash_parents > 0 {
                 let world = World::prepare(crash_parents, &setup).await;
                 world.crash_storm(clients.min(crash_parents), kills).await;
@@ -139,6 +150,7 @@ impl Setup {
 
 /// A parent ready to send: their session and the request body with the signature.
 struct Parent {
+    user_id: String,
     cookie: String,
     csrf: String,
     id: String,
@@ -405,6 +417,115 @@ impl World {
         }
         checked.acknowledged = acknowledged.len();
         checked
+    }
+
+    /// The parents who chose "send automatically at the opening" before it: the portal sends
+    /// every scheduled draft itself when the window opens, checking each as if its parent sent
+    /// it. Prints how long after the opening each was submitted.
+    async fn scheduled_opening(&self) {
+        let opens_at = now_millis() + 15_000;
+        self.open_window_at(opens_at).await;
+        // The rows the scheduling request writes once it has checked the draft.
+        let db = Db::connect(&self.database_url).await.unwrap();
+        for (c, chunk) in self.parents.chunks(2_000).enumerate() {
+            on_db!(&db, |pool| {
+                let mut tx = pool.begin().await.unwrap();
+                for (i, p) in chunk.iter().enumerate() {
+                    sqlx::query(
+                        "INSERT INTO scheduled_submissions (application_id, user_id, lang, request, scheduled_at, sends_at)
+                         VALUES ($1, $2, 'kk', $3, $4, $5)",
+                    )
+                    .bind(&p.id)
+                    .bind(&p.user_id)
+                    .bind(std::str::from_utf8(&p.body).unwrap())
+                    .bind(opens_at - 1_000_000 + (c * 2_000 + i) as i64)
+                    .bind(opens_at)
+                    .execute(&mut *tx)
+                    .await
+                    .unwrap();
+                }
+                tx.commit().await.unwrap();
+            });
+        }
+        let addrs: Vec<String> = (0..self.instances).map(|_| free_addr()).collect();
+        let mut servers: Vec<Child> = addrs.iter().map(|addr| self.spawn(addr)).collect();
+        let client = http_client(1);
+        for addr in &addrs {
+            wait_until_up(&client, addr).await;
+        }
+        let total = self.parents.len() as i64;
+        let sent = |db: &Db| {
+            let db = db.clone();
+            async move {
+                let (n,): (i64,) = on_db!(&db, |pool| {
+                    sqlx::query_as(
+                    "SELECT COUNT(*) FROM applications WHERE service_id = 'school-enrollment' AND status <> 'draft'
+                     AND user_id IN (SELECT id FROM users WHERE last_name = 'Бенчмарк')"
+                )
+                .fetch_one(pool)
+                .await
+                .unwrap()
+                });
+                n
+            }
+        };
+        let deadline = Instant::now() + Duration::from_secs(900);
+        while sent(&db).await < total && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+        for server in &mut servers {
+            server.kill().unwrap();
+            server.wait().unwrap();
+        }
+        let rows: Vec<(String, Option<String>, Option<i64>)> = on_db!(&db, |pool| {
+            sqlx::query_as(
+            "SELECT id, number, submitted_at FROM applications WHERE service_id = 'school-enrollment' AND status <> 'draft'
+             AND user_id IN (SELECT id FROM users WHERE last_name = 'Бенчмарк') ORDER BY first_grade_position"
+        )
+        .fetch_all(pool)
+        .await
+        .unwrap()
+        });
+        on_db!(&db, |pool| pool.close().await);
+        let mut after: Vec<i64> = rows
+            .iter()
+            .filter_map(|r| r.2)
+            .map(|at| at - opens_at)
+            .collect();
+        after.sort();
+        let at = |q: f64| after[((after.len() as f64 * q) as usize).min(after.len() - 1)];
+        let last = after.last().copied().unwrap_or(0).max(1);
+        println!(
+            "Sent by the portal at the opening (scheduled beforehand): {} of {total} in {:.2} s: {:.0} per second",
+            rows.len(),
+            last as f64 / 1000.0,
+            rows.len() as f64 * 1000.0 / last as f64
+        );
+        if !after.is_empty() {
+            println!(
+                "  submitted after the opening: p50 {:.2} s, p99 {:.2} s, last {:.2} s (the job checks every second)",
+                at(0.50) as f64 / 1000.0,
+                at(0.99) as f64 / 1000.0,
+                last as f64 / 1000.0
+            );
+        }
+        // The queue must follow the order of scheduling (the order of `self.parents`).
+        let scheduled_as: HashMap<&str, usize> = self
+            .parents
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.id.as_str(), i))
+            .collect();
+        let out_of_order = rows
+            .windows(2)
+            .filter(|w| scheduled_as[w[0].0.as_str()] > scheduled_as[w[1].0.as_str()])
+            .count();
+        println!("  queue places out of the order of scheduling: {out_of_order}");
+        let acknowledged: HashMap<String, String> = rows
+            .into_iter()
+            .filter_map(|(id, number, _)| Some((id, number?)))
+            .collect();
+        self.check(&acknowledged).await.print();
     }
 
     /// Clients retry until acknowledged while the server is killed `kills` times.
@@ -905,6 +1026,7 @@ async fn insert_parents(db: &Db, chunk: &[(&Person_, String)], issued_at: i64) -
                 .await
                 .unwrap();
             out.push(Parent {
+                user_id: p.user_id.clone(),
                 cookie: format!("portal_session={token}"),
                 csrf,
                 id: p.application_id.clone(),

@@ -221,6 +221,63 @@ impl std::fmt::Debug for Writer {
     }
 }
 
+/// A place in line for the [`Writer`]: work written with a turn is queued only after the work
+/// of the turn before it, so callers working concurrently still commit in a fixed order (the
+/// portal's sending at the first-grade opening keeps the order of scheduling, while the
+/// checks before each write run side by side). A turn dropped unused passes the line on.
+pub struct Turn {
+    previous: Option<oneshot::Receiver<()>>,
+    mine: Option<oneshot::Sender<()>>,
+}
+
+impl Turn {
+    /// `count` turns, in line.
+    pub fn line(count: usize) -> Vec<Turn> {
+        let mut turns = Vec::with_capacity(count);
+        let mut previous = None;
+        for _ in 0..count {
+            let (mine, next) = oneshot::channel();
+            turns.push(Turn {
+                previous: previous.take(),
+                mine: Some(mine),
+            });
+            previous = Some(next);
+        }
+        turns
+    }
+
+    /// Until the turn before has queued its work (or given up its turn).
+    async fn wait(&mut self) {
+        if let Some(previous) = self.previous.take() {
+            let _ = previous.await;
+        }
+    }
+}
+
+impl Drop for Turn {
+    fn drop(&mut self) {
+        let Some(mine) = self.mine.take() else { return };
+        match self.previous.take() {
+            None => {
+                let _ = mine.send(());
+            }
+            // Given up before its turn came: the next waits for the one before this.
+            Some(previous) => {
+                tokio::spawn(async move {
+                    let _ = previous.await;
+                    let _ = mine.send(());
+                });
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for Turn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Turn")
+    }
+}
+
 /// The most pieces of work one transaction takes: bounds how long the first one waits.
 const GROUP_LIMIT: usize = 256;
 
@@ -293,8 +350,13 @@ impl Writer {
         }
     }
 
-    /// Runs `work` in the next group and answers once the group is committed (or failed).
-    async fn write<T: Send + 'static>(&self, work: WriteWork<T>) -> anyhow::Result<T> {
+    /// Runs `work` in the next group (queued after `turn`'s predecessor, if any) and answers
+    /// once the group is committed (or failed).
+    async fn write<T: Send + 'static>(
+        &self,
+        work: WriteWork<T>,
+        mut turn: Option<Turn>,
+    ) -> anyhow::Result<T> {
         let (answer, answered) = oneshot::channel::<anyhow::Result<T>>();
         let job: Job = Box::new(move |connection| {
             Box::pin(async move {
@@ -311,10 +373,15 @@ impl Writer {
                 (keep, reply)
             })
         });
+        if let Some(turn) = &mut turn {
+            turn.wait().await;
+        }
         self.jobs
             .send(job)
             .await
             .map_err(|_| anyhow::anyhow!("the database writer has stopped"))?;
+        // Queued: the next in line may queue its work.
+        drop(turn);
         answered
             .await
             .map_err(|_| anyhow::anyhow!("the database writer dropped the work"))?
@@ -380,8 +447,17 @@ impl Db {
     /// Runs `work` through the group-committing [`Writer`]; answered once its changes are
     /// committed.
     pub async fn write<T: Send + 'static>(&self, work: WriteWork<T>) -> anyhow::Result<T> {
+        self.write_in_turn(work, None).await
+    }
+
+    /// [`Db::write`], the work queued only after that of the turn before `turn`.
+    pub async fn write_in_turn<T: Send + 'static>(
+        &self,
+        work: WriteWork<T>,
+        turn: Option<Turn>,
+    ) -> anyhow::Result<T> {
         match self {
-            Db::Sqlite(_, writer, _) | Db::Postgres(_, writer) => writer.write(work).await,
+            Db::Sqlite(_, writer, _) | Db::Postgres(_, writer) => writer.write(work, turn).await,
         }
     }
 
@@ -519,5 +595,62 @@ mod tests {
         assert!(duplicate.is_err(), "a failing statement is reported");
         assert_eq!(db.write(insert(1_000, true)).await.unwrap(), 1_000);
         assert_eq!(count(&db).await, 201, "the writer goes on after a failure");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn work_written_in_turn_is_committed_in_line_order_whoever_is_ready_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::connect(&format!("sqlite://{}/t.db", dir.path().display()))
+            .await
+            .unwrap();
+        on_db!(&db, |pool| sqlx::query(
+            "CREATE TABLE t (v INTEGER PRIMARY KEY, written INTEGER NOT NULL)"
+        )
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected())
+        .unwrap());
+        let written = std::sync::Arc::new(std::sync::atomic::AtomicI64::new(0));
+        // Later turns get ready sooner; every seventh gives its turn up without writing.
+        let tasks: Vec<_> = Turn::line(60)
+            .into_iter()
+            .enumerate()
+            .map(|(i, turn)| {
+                let (db, written) = (db.clone(), written.clone());
+                tokio::spawn(async move {
+                    tokio::time::sleep(Duration::from_millis(((60 - i) % 13) as u64 * 3)).await;
+                    if i % 7 == 3 {
+                        drop(turn);
+                        return;
+                    }
+                    let work: WriteWork<()> = Box::new(move |mut conn| {
+                        Box::pin(async move {
+                            let order = written.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                            on_conn!(&mut conn, |c| sqlx::query(
+                                "INSERT INTO t (v, written) VALUES ($1, $2)"
+                            )
+                            .bind(i as i64)
+                            .bind(order)
+                            .execute(c)
+                            .await
+                            .map(|r| r.rows_affected()))?;
+                            Ok(((), true))
+                        })
+                    });
+                    db.write_in_turn(work, Some(turn)).await.unwrap();
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap();
+        }
+        let rows: Vec<(i64,)> = on_db!(&db, |pool| sqlx::query_as(
+            "SELECT v FROM t ORDER BY written"
+        )
+        .fetch_all(pool)
+        .await
+        .unwrap());
+        let expected: Vec<i64> = (0..60).filter(|i| i % 7 != 3).collect();
+        assert_eq!(rows.into_iter().map(|r| r.0).collect::<Vec<_>>(), expected);
     }
 }

@@ -424,6 +424,7 @@ async fn schedule(
         row.clone(),
         &request,
         Sending::CheckForOpening,
+        None,
     )
     .await?;
     let now = now_millis();
@@ -562,13 +563,24 @@ pub async fn send_due(state: &AppState, now: i64) -> anyhow::Result<usize> {
     .bind(now)
     .fetch_all(pool)
     .await)?;
+    // Several are checked at a time (the signature checks and reads wait on the cores and the
+    // database, not on each other), but each is written after the one scheduled before it, so
+    // the queue keeps the order of scheduling; and many go in each group commit instead of
+    // one commit each.
+    use futures_util::StreamExt;
+    let turns = crate::db::Turn::line(due.len());
+    let sending = due.into_iter().zip(turns).map(|(d, turn)| async move {
+        let outcome = send_one(state, &d, turn).await;
+        (d, outcome)
+    });
+    let mut outcomes = futures_util::stream::iter(sending).buffer_unordered(SENDING_AT_ONCE);
     let mut sent = 0;
-    for d in due {
-        let outcome = send_one(state, &d).await;
-        crate::applications::store::unschedule(&state.db, &d.application_id).await?;
+    while let Some((d, outcome)) = outcomes.next().await {
+        // Sending removes the schedule in the submission's own transaction.
         match outcome {
             Ok(()) => sent += 1,
             Err(e) => {
+                crate::applications::store::unschedule(&state.db, &d.application_id).await?;
                 tracing::warn!(application = %d.application_id, error = ?e, "a scheduled application could not be sent");
                 if let Some(row) =
                     crate::applications::store::owned(&state.db, &d.application_id, &d.user_id)
@@ -588,7 +600,10 @@ pub async fn send_due(state: &AppState, now: i64) -> anyhow::Result<usize> {
     Ok(sent)
 }
 
-async fn send_one(state: &AppState, d: &Due) -> Result<(), ApiError> {
+/// How many scheduled applications are checked at the same time at the opening.
+const SENDING_AT_ONCE: usize = 64;
+
+async fn send_one(state: &AppState, d: &Due, turn: crate::db::Turn) -> Result<(), ApiError> {
     let request: SubmitRequest = serde_json::from_str(&d.request).map_err(anyhow::Error::from)?;
     let user = crate::accounts::users::by_id(&state.db, &d.user_id)
         .await?
@@ -597,7 +612,16 @@ async fn send_one(state: &AppState, d: &Due) -> Result<(), ApiError> {
         .await?
         .ok_or_else(|| anyhow::anyhow!("the application vanished"))?;
     let lang = portal_i18n::Lang::parse(&d.lang).unwrap_or(portal_i18n::Lang::Kk);
-    crate::applications::send(state, &user, lang, row, &request, Sending::AtOpening).await?;
+    crate::applications::send(
+        state,
+        &user,
+        lang,
+        row,
+        &request,
+        Sending::AtOpening,
+        Some(turn),
+    )
+    .await?;
     Ok(())
 }
 

@@ -415,7 +415,7 @@ async fn submit(
     ApiJson(request): ApiJson<SubmitRequest>,
 ) -> Result<(StatusCode, Json<ApplicationView>), ApiError> {
     let row = owned(&state, &id, &auth.user.id).await?;
-    let (status, view) = send(&state, &auth.user, lang, row, &request, Sending::Now).await?;
+    let (status, view) = send(&state, &auth.user, lang, row, &request, Sending::Now, None).await?;
     Ok((
         status,
         Json(view.expect("sending now answers with the application")),
@@ -435,7 +435,8 @@ pub enum Sending {
 }
 
 /// Checks and submits `row` (a draft of `user`) with `request`. With
-/// [`Sending::CheckForOpening`] it stops before storing anything and answers no view.
+/// [`Sending::CheckForOpening`] it stops before storing anything, and with
+/// [`Sending::AtOpening`] it stores it; neither answers a view.
 pub async fn send(
     state: &AppState,
     user: &crate::accounts::users::UserRow,
@@ -443,6 +444,7 @@ pub async fn send(
     row: ApplicationRow,
     request: &SubmitRequest,
     sending: Sending,
+    turn: Option<crate::db::Turn>,
 ) -> Result<(StatusCode, Option<ApplicationView>), ApiError> {
     if row.status() != Status::Draft {
         return Ok((StatusCode::OK, Some(view(state, &row).await?)));
@@ -525,6 +527,7 @@ pub async fn send(
         signature: signature.record(),
         first_grade: first_grade_child.as_deref().zip(first_grade_year),
         notice: submitted_notice(service, &provider, signature.status()),
+        turn,
     };
     let (status, row, notification) = match store::submit(&state.db, facts).await? {
         Submitted::Now(row, notification) => (StatusCode::CREATED, *row, Some(notification)),
@@ -543,17 +546,24 @@ pub async fn send(
             return Err(crate::first_grade::duplicate(number));
         }
     };
-    // Only this request's submission is known to carry this signature.
-    let known = Known {
-        organisation: Some(&provider),
-        signature: (status == StatusCode::CREATED).then(|| signature.info()),
+    // Nobody waits for the portal's own sending at the opening: the parent is told, and
+    // reads the application later.
+    let view = match sending {
+        Sending::AtOpening => None,
+        _ => {
+            // Only this request's submission is known to carry this signature.
+            let known = Known {
+                organisation: Some(&provider),
+                signature: (status == StatusCode::CREATED).then(|| signature.info()),
+            };
+            Some(view_with(state, &row, attachments, known).await?)
+        }
     };
-    let view = view_with(state, &row, attachments, known).await?;
     if let Some(notification) = notification {
         tracing::info!(application = %row.id, number = row.number.as_deref().unwrap_or(""), service = %row.service_id, "application submitted");
         notification.announce(state).await?;
     }
-    Ok((status, Some(view)))
+    Ok((status, view))
 }
 
 /// The notification of a submission, worded when its number is given.

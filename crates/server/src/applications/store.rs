@@ -196,6 +196,8 @@ pub struct SubmissionFacts<'a> {
     /// The applicant's notification, worded once the number is given; stored in the same
     /// transaction.
     pub notice: Notice,
+    /// Where in line the submission is written, when the caller keeps an order.
+    pub turn: Option<crate::db::Turn>,
 }
 
 /// Words the notification about a just-submitted application.
@@ -246,6 +248,7 @@ pub async fn submit(db: &Db, facts: SubmissionFacts<'_>) -> anyhow::Result<Submi
         .first_grade
         .map(|(child, year)| (child.to_string(), year));
     let notice = facts.notice;
+    let turn = facts.turn;
     let g = &facts.signature;
     let signature = (
         g.cms.to_vec(),
@@ -260,7 +263,7 @@ pub async fn submit(db: &Db, facts: SubmissionFacts<'_>) -> anyhow::Result<Submi
         g.crl_this_update,
         g.next_check_at,
     );
-    db.write(Box::new(move |mut conn| {
+    db.write_in_turn(Box::new(move |mut conn| {
         Box::pin(async move {
             let (sequence,): (i64,) = crate::on_conn!(&mut conn, |c| sqlx::query_as(
                 "INSERT INTO application_numbers (day, last) VALUES ($1, 1)
@@ -364,7 +367,7 @@ pub async fn submit(db: &Db, facts: SubmissionFacts<'_>) -> anyhow::Result<Submi
             notification.insert(&mut conn).await?;
             Ok((Submitted::Now(Box::new(submitted), notification), true))
         })
-    }))
+    }), turn)
     .await
 }
 
