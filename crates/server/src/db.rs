@@ -566,19 +566,24 @@ mod tests {
         })
     }
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn group_commit_keeps_each_piece_of_work_apart() {
+    /// A new SQLite database (kept while the directory lives) with table `t` as `columns`.
+    async fn database_with_t(columns: &str) -> (tempfile::TempDir, Db) {
         let dir = tempfile::tempdir().unwrap();
         let db = Db::connect(&format!("sqlite://{}/t.db", dir.path().display()))
             .await
             .unwrap();
-        on_db!(&db, |pool| sqlx::query(
-            "CREATE TABLE t (v INTEGER PRIMARY KEY)"
-        )
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected())
-        .unwrap());
+        let create = format!("CREATE TABLE t ({columns})");
+        on_db!(&db, |pool| sqlx::query(&create)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+            .unwrap());
+        (dir, db)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn group_commit_keeps_each_piece_of_work_apart() {
+        let (_dir, db) = database_with_t("v INTEGER PRIMARY KEY").await;
         // Many concurrent writers: each is answered after its group is committed and sees its
         // own rows in the database; work that asks to be undone, or fails, leaves the others.
         let tasks: Vec<_> = (0..300)
@@ -599,17 +604,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn work_written_in_turn_is_committed_in_line_order_whoever_is_ready_first() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = Db::connect(&format!("sqlite://{}/t.db", dir.path().display()))
-            .await
-            .unwrap();
-        on_db!(&db, |pool| sqlx::query(
-            "CREATE TABLE t (v INTEGER PRIMARY KEY, written INTEGER NOT NULL)"
-        )
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected())
-        .unwrap());
+        let (_dir, db) = database_with_t("v INTEGER PRIMARY KEY, written INTEGER NOT NULL").await;
         let written = std::sync::Arc::new(std::sync::atomic::AtomicI64::new(0));
         // Later turns get ready sooner; every seventh gives its turn up without writing.
         let tasks: Vec<_> = Turn::line(60)
