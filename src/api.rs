@@ -493,6 +493,20 @@ pub async fn set_slot_capacity(
     .await
 }
 
+pub async fn set_first_grade(
+    organisation_id: &str,
+    settings: &portal_domain::organisation::FirstGradeSettings,
+) -> Result<Organisation, ApiFailure> {
+    with_body(
+        Request::put(&format!(
+            "/api/admin/organisations/{}/first-grade",
+            String::from(js_sys::encode_uri_component(organisation_id))
+        )),
+        settings,
+    )
+    .await
+}
+
 pub async fn calendar_year(
     year: i32,
 ) -> Result<portal_domain::calendar::CalendarYearView, ApiFailure> {

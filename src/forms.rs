@@ -86,9 +86,10 @@ impl FormErrors {
     }
 
     /// The message for one field, in the current language.
-    pub fn for_field(&self, field: &'static str) -> Signal<Option<String>> {
+    pub fn for_field(&self, field: impl Into<String>) -> Signal<Option<String>> {
         let i18n = use_i18n();
         let this = *self;
+        let field = field.into();
         Signal::derive(move || {
             let lang = i18n.lang();
             this.fields.with(|issues| {
@@ -156,24 +157,22 @@ pub fn ErrorSummary(errors: FormErrors) -> impl IntoView {
     }
 }
 
-/// A labelled text input with an optional hint and its error.
-#[component]
-pub fn TextField(
+/// The parts around a labelled control: its id, its error, the ids of its hint and error
+/// (for `aria-describedby`), and the label, hint and error to show above it.
+struct Labelled {
+    id: String,
+    error: Signal<Option<String>>,
+    describedby: Signal<Option<String>>,
+    head: AnyView,
+}
+
+fn labelled(
     errors: FormErrors,
-    field: &'static str,
+    field: &str,
     label: Msg,
-    value: RwSignal<String>,
-    #[prop(optional)] hint: Option<Msg>,
-    #[prop(default = "text")] input_type: &'static str,
-    #[prop(optional)] autocomplete: Option<&'static str>,
-    #[prop(optional)] inputmode: Option<&'static str>,
-    #[prop(optional)] maxlength: Option<u32>,
-    #[prop(optional)] narrow: bool,
-    /// For a text in one of several languages: the label names the language, and the input
-    /// is marked as being in it.
-    #[prop(optional)]
+    hint: Option<Msg>,
     text_lang: Option<Lang>,
-) -> impl IntoView {
+) -> Labelled {
     let i18n = use_i18n();
     let id = errors.id(field);
     let label_text = move || match text_lang {
@@ -188,7 +187,7 @@ pub fn TextField(
     let error_id = format!("{id}-error");
     let describedby = {
         let (hint_id, error_id) = (hint_id.clone(), error_id.clone());
-        move || {
+        Signal::derive(move || {
             let mut ids = Vec::new();
             if hint.is_some() {
                 ids.push(hint_id.clone());
@@ -197,17 +196,53 @@ pub fn TextField(
                 ids.push(error_id.clone());
             }
             (!ids.is_empty()).then(|| ids.join(" "))
-        }
+        })
     };
+    let head = view! {
+        <label class="label" for=id.clone()>{label_text}</label>
+        {hint.map(|h| view! { <p class="hint" id=hint_id.clone()>{move || i18n.t(h)}</p> })}
+        {move || error.get().map(|text| view! {
+            <p class="error-message" id=error_id.clone()>
+                <span class="visually-hidden">{i18n.t(Msg::ErrorSummaryTitle)}": "</span>{text}
+            </p>
+        })}
+    }
+    .into_any();
+    Labelled {
+        id,
+        error,
+        describedby,
+        head,
+    }
+}
+
+/// A labelled text input with an optional hint and its error.
+#[component]
+pub fn TextField(
+    errors: FormErrors,
+    #[prop(into)] field: String,
+    label: Msg,
+    value: RwSignal<String>,
+    #[prop(optional)] hint: Option<Msg>,
+    #[prop(default = "text")] input_type: &'static str,
+    #[prop(optional)] autocomplete: Option<&'static str>,
+    #[prop(optional)] inputmode: Option<&'static str>,
+    #[prop(optional)] maxlength: Option<u32>,
+    #[prop(optional)] narrow: bool,
+    /// For a text in one of several languages: the label names the language, and the input
+    /// is marked as being in it.
+    #[prop(optional)]
+    text_lang: Option<Lang>,
+) -> impl IntoView {
+    let Labelled {
+        id,
+        error,
+        describedby,
+        head,
+    } = labelled(errors, &field, label, hint, text_lang);
     view! {
         <div class="form-group" class:form-group--error=move || error.get().is_some()>
-            <label class="label" for=id.clone()>{label_text}</label>
-            {hint.map(|h| view! { <p class="hint" id=hint_id.clone()>{move || i18n.t(h)}</p> })}
-            {move || error.get().map(|text| view! {
-                <p class="error-message" id=error_id.clone()>
-                    <span class="visually-hidden">{i18n.t(Msg::ErrorSummaryTitle)}": "</span>{text}
-                </p>
-            })}
+            {head}
             <input
                 id=id
                 name=field
@@ -225,6 +260,43 @@ pub fn TextField(
                 prop:value=move || value.get()
                 on:input=move |ev| value.set(event_target_value(&ev))
             />
+        </div>
+    }
+}
+
+/// A labelled multi-line text with its error; `text_lang` as for [`TextField`].
+#[component]
+pub fn TextArea(
+    errors: FormErrors,
+    #[prop(into)] field: String,
+    label: Msg,
+    value: RwSignal<String>,
+    #[prop(optional)] hint: Option<Msg>,
+    #[prop(default = 2000)] maxlength: u32,
+    #[prop(default = 3)] rows: u32,
+    #[prop(optional)] text_lang: Option<Lang>,
+) -> impl IntoView {
+    let Labelled {
+        id,
+        error,
+        describedby,
+        head,
+    } = labelled(errors, &field, label, hint, text_lang);
+    view! {
+        <div class="form-group" class:form-group--error=move || error.get().is_some()>
+            {head}
+            <textarea
+                id=id
+                name=field
+                lang=text_lang.map(Lang::code)
+                class="textarea"
+                rows=rows.to_string()
+                maxlength=maxlength.to_string()
+                aria-describedby=describedby
+                aria-invalid=move || error.get().is_some().then_some("true")
+                prop:value=move || value.get()
+                on:input=move |ev| value.set(event_target_value(&ev))
+            ></textarea>
         </div>
     }
 }

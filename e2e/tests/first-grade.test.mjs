@@ -1,6 +1,7 @@
 // First grade on opening day: a parent prepares and signs before the window opens and lets the
 // portal send it at the opening; the open page turns into the confirmation with the queue
-// position; the school enrols by the queue; the parent downloads the signed notice.
+// position; the school does not accept the claimed priority's proof and enrols by the queue;
+// the parent downloads the signed notice.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -64,6 +65,19 @@ describe('first grade', () => {
     await desk.getByRole('definition').filter({ hasText: /^A brother or sister studies at this school$/ }).first().waitFor();
     await desk.getByRole('definition').filter({ hasText: /^priority-proof\.pdf$/ }).first().waitFor();
     await expectNoAxeViolations(desk, 'a first-grade case file with its queue place');
+    // The school does not accept the proof: the application keeps its place, without priority.
+    await desk.locator('summary').filter({ hasText: 'Do not accept the priority category' }).click();
+    const refusePriority = desk.locator('form').getByRole('button', { name: 'Do not accept the priority category' });
+    await refusePriority.click();
+    await desk.getByRole('alert').getByText('Explain the reason.').waitFor();
+    await desk.getByLabel('Why the proof is not accepted, as the parent will read it').fill('The certificate names another school.');
+    await refusePriority.click();
+    await desk.getByRole('status').filter({ hasText: 'Done:' }).waitFor();
+    await desk.getByText('Priority category not accepted').first().waitFor();
+    assert.equal(await desk.locator('summary').filter({ hasText: 'Do not accept the priority category' }).count(), 0, 'refused once');
+    await expectNoAxeViolations(desk, 'a priority category not accepted');
+    // The parent's open page tells them, live.
+    await page.getByText('Priority category not accepted').first().waitFor();
     // The school decides its first grade by the queue.
     await desk.goto(`${portal.server.url}/workspace/?lang=en`);
     await desk.getByRole('heading', { name: 'Decide first grade by the queue' }).waitFor();

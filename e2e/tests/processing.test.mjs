@@ -136,7 +136,7 @@ describe('processing', () => {
     await citizen.close();
   });
 
-  test('an administrator edits the working-day calendar, a first-grade window and a place\'s pickup capacity', async () => {
+  test('an administrator edits the working-day calendar, a first-grade window, a school\'s first grade and a place\'s pickup capacity', async () => {
     const context = await portal.browser.newContext({ locale: 'en-GB' });
     const page = await context.newPage();
     const errors = watchErrors(page);
@@ -154,6 +154,43 @@ describe('processing', () => {
     await page.getByRole('button', { name: 'Save the capacity' }).click();
     await page.getByRole('status').getByText('serves 3 people per slot').waitFor();
     await page.getByRole('row', { name: /almaty-school-201/ }).getByRole('cell', { name: '3', exact: true }).waitFor();
+
+    // A school's first grade: its places, its territory and its priority categories.
+    await page.getByRole('heading', { level: 2, name: "A school's first grade" }).waitFor();
+    const school = page.locator('form').filter({ has: page.getByRole('button', { name: "Save the school's first grade" }) });
+    await school.getByLabel('School', { exact: true }).selectOption('almaty-school-203');
+    await school.getByText('No priority categories: children are enrolled in the order applications were received.').waitFor();
+    await school.getByRole('button', { name: 'Add a category' }).click();
+    await school.getByRole('group', { name: 'Category 1' }).waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'school-first_grade_priorities-0--id', 'focus on the new category');
+    await school.getByLabel('Service territory: one street or microdistrict per line (English)').press('Control+End');
+    await school.getByLabel('Service territory: one street or microdistrict per line (English)').pressSequentially('\nZhandosov Street');
+    await school.getByRole('button', { name: "Save the school's first grade" }).click();
+    const problems = page.getByRole('alert').filter({ hasText: 'There is a problem' });
+    await problems.getByText('Write the same streets or microdistricts in each language').waitFor();
+    await problems.getByText('Give each category a different identifier').waitFor();
+    await expectNoAxeViolations(page, "administration: a school's first grade with errors");
+    for (const [lang, street] of [['Қазақша', 'Жандосов көшесі'], ['Русский', 'ул. Жандосова']]) {
+      const field = school.getByLabel(`Service territory: one street or microdistrict per line (${lang})`);
+      await field.press('Control+End');
+      await field.pressSequentially(`\n${street}`);
+    }
+    const category = school.getByRole('group', { name: 'Category 1' });
+    const typed = ['large-family', 'Көпбалалы отбасы', 'Многодетная семья', 'A large family', 'Анықтама', 'Справка', 'A certificate of a large family'];
+    const boxes = category.getByRole('textbox');
+    assert.equal(await boxes.count(), typed.length);
+    for (let i = 0; i < typed.length; i++) await boxes.nth(i).fill(typed[i]);
+    await school.getByRole('button', { name: 'Add a category' }).click();
+    await school.getByRole('button', { name: 'Remove category 2' }).click();
+    await school.getByRole('button', { name: "Save the school's first grade" }).click();
+    await page.getByRole('status').getByText(': the first grade is saved.').waitFor();
+    // It is kept: a fresh load shows it.
+    await page.reload();
+    await school.getByLabel('School', { exact: true }).selectOption('almaty-school-203');
+    assert.equal(await school.getByRole('group', { name: 'Category 1' }).getByLabel('Identifier').inputValue(), 'large-family');
+    assert.match(await school.getByLabel('Service territory: one street or microdistrict per line (Русский)').inputValue(), /\nул\. Жандосова$/);
+    assert.equal(await school.getByRole('group', { name: 'Category 2' }).count(), 0);
+    await expectNoAxeViolations(page, "administration: a school's first grade saved");
 
     await page.getByRole('link', { name: 'Working-day calendar' }).click();
     await page.getByLabel('Year', { exact: true }).selectOption('2027');

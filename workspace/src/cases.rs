@@ -344,6 +344,7 @@ fn Actions(case: CaseView, done: RwSignal<Option<Status>>, reload: Callback<()>)
     let allowed = case.progress.allowed.clone();
     let has = |a: Action| allowed.contains(&a);
     let reason = RwSignal::new(String::new());
+    let priority_reason = RwSignal::new(String::new());
     let decision = RwSignal::new(String::new());
     let findings = RwSignal::new(String::new());
     let visited = RwSignal::new(String::new());
@@ -454,6 +455,16 @@ fn Actions(case: CaseView, done: RwSignal<Option<Status>>, reload: Callback<()>)
                     {textarea("reason", Msg::CaseReason, reason)}
                     <button class="button button--warning" type="submit" disabled=move || busy.get()>{i18n.t(Msg::CaseDoRefuse)}</button>
                 </form>
+            })}
+            {has(Action::RefusePriority).then(|| view! {
+                <details class="details">
+                    <summary>{i18n.t(Msg::CaseDoRefusePriority)}</summary>
+                    <p>{i18n.t(Msg::CasePriorityIntro)}</p>
+                    <form on:submit=move |ev| { ev.prevent_default(); send(OfficerAction::RefusePriority { priority_reason: priority_reason.get_untracked() }); }>
+                        {textarea("priority_reason", Msg::CasePriorityReason, priority_reason)}
+                        <button class="button button--warning" type="submit" disabled=move || busy.get()>{i18n.t(Msg::CaseDoRefusePriority)}</button>
+                    </form>
+                </details>
             })}
             {has(Action::RefuseToAccept).then(|| view! {
                 <details class="details">

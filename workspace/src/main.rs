@@ -21,6 +21,7 @@ use portal_web::session::{RequireUser, SessionTimeout, provide_session};
 
 mod calendar;
 mod cases;
+mod schools;
 
 fn main() {
     console_error_panic_hook::set_once();
@@ -159,6 +160,8 @@ fn Organisations() -> impl IntoView {
     // Kept here: the capacity form is rebuilt when the list reloads after a save.
     let capacity_place = RwSignal::new(String::new());
     let capacity_saved = RwSignal::new(None::<(Text, u32)>);
+    let school = RwSignal::new(String::new());
+    let school_saved = RwSignal::new(None::<Text>);
     view! {
         <h2>{move || i18n.t(Msg::AdminOrganisations)}</h2>
         {move || match list.get() {
@@ -166,7 +169,8 @@ fn Organisations() -> impl IntoView {
             Some(Err(failure)) => view! { <Failure failure=failure retry=move |_| list.refetch()/> }.into_any(),
             Some(Ok(orgs)) => view! {
                 <OrganisationTable organisations=orgs.clone()/>
-                <CapacityForm organisations=orgs place=capacity_place saved=capacity_saved on_saved=move || list.refetch()/>
+                <CapacityForm organisations=orgs.clone() place=capacity_place saved=capacity_saved on_saved=move || list.refetch()/>
+                <schools::SchoolFirstGradeForm organisations=orgs school=school saved=school_saved on_saved=move || list.refetch()/>
             }.into_any(),
         }}
         <NewOrganisationForm on_created=move || list.refetch()/>

@@ -585,11 +585,7 @@ impl FormDefinition {
                 check_rule(rule, &kept, &mut issues);
             }
         }
-        if issues.is_empty() {
-            Ok(kept)
-        } else {
-            Err(issues.0)
-        }
+        issues.into_result(kept)
     }
 
     /// The answers with each file field listing the uploaded copies of its document: the files

@@ -286,56 +286,137 @@ impl NewOrganisation {
             issues.add(FieldIssue::new("phone", Msg::ErrorPhoneInvalid));
         }
         issues.check("hours", self.hours.validate());
-        if let Some(places) = self.first_grade_places {
-            if self.kind != OrganisationKind::School
-                || !(1..=MAX_FIRST_GRADE_PLACES).contains(&places)
-            {
-                issues.add(
-                    FieldIssue::new("first_grade_places", Msg::ErrorOrganisationFirstGradePlaces)
-                        .arg("max", MAX_FIRST_GRADE_PLACES.to_string()),
-                );
-            }
-        }
-        self.check_priorities(&mut issues);
-        if issues.is_empty() {
-            Ok(())
-        } else {
-            Err(issues.0)
-        }
+        check_first_grade(
+            &mut issues,
+            self.kind,
+            self.first_grade_places,
+            &self.territory,
+            &self.first_grade_priorities,
+        );
+        issues.into_result(())
     }
+}
 
-    fn check_priorities(&self, issues: &mut Issues) {
-        let categories = &self.first_grade_priorities;
-        if categories.is_empty() {
-            return;
-        }
-        if self.kind != OrganisationKind::School || categories.len() > MAX_PRIORITY_CATEGORIES {
+/// `PUT /api/admin/organisations/{id}/first-grade`: a school's first grade for the coming
+/// school year. The field names are those of [`NewOrganisation`], so errors read the same.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FirstGradeSettings {
+    /// 1 to [`MAX_FIRST_GRADE_PLACES`]; `None` until the school knows.
+    pub first_grade_places: Option<u32>,
+    /// Streets or microdistricts the school serves, at most [`MAX_TERRITORY_ENTRIES`].
+    #[serde(default)]
+    pub territory: Vec<Text>,
+    /// The priority categories, the highest first.
+    #[serde(default)]
+    pub first_grade_priorities: Vec<PriorityCategory>,
+}
+
+impl FirstGradeSettings {
+    /// The settings of an organisation of `kind` (only schools have any).
+    pub fn check(&self, kind: OrganisationKind) -> Result<(), Vec<FieldIssue>> {
+        let mut issues = Issues::default();
+        check_first_grade(
+            &mut issues,
+            kind,
+            self.first_grade_places,
+            &self.territory,
+            &self.first_grade_priorities,
+        );
+        issues.into_result(())
+    }
+}
+
+/// More streets and microdistricts than a school's territory has.
+pub const MAX_TERRITORY_ENTRIES: usize = 500;
+
+fn check_first_grade(
+    issues: &mut Issues,
+    kind: OrganisationKind,
+    places: Option<u32>,
+    territory: &[Text],
+    priorities: &[PriorityCategory],
+) {
+    let school = kind == OrganisationKind::School;
+    if let Some(places) = places {
+        if !school || !(1..=MAX_FIRST_GRADE_PLACES).contains(&places) {
             issues.add(
-                FieldIssue::new("first_grade_priorities", Msg::ErrorOrganisationPriorities)
-                    .arg("max", MAX_PRIORITY_CATEGORIES.to_string()),
+                FieldIssue::new("first_grade_places", Msg::ErrorOrganisationFirstGradePlaces)
+                    .arg("max", MAX_FIRST_GRADE_PLACES.to_string()),
             );
-            return;
-        }
-        for (i, category) in categories.iter().enumerate() {
-            let at = format!("first_grade_priorities[{i}]");
-            let slug = !category.id.is_empty()
-                && category.id.len() <= 64
-                && category.id != crate::form::NO_PRIORITY
-                && category
-                    .id
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-            let unique = categories[..i].iter().all(|c| c.id != category.id);
-            if !slug || !unique {
-                issues.add(FieldIssue::new(
-                    format!("{at}.id"),
-                    Msg::ErrorOrganisationPriorityId,
-                ));
-            }
-            check_text(issues, &format!("{at}.name"), &category.name);
-            check_text(issues, &format!("{at}.proof"), &category.proof);
         }
     }
+    if !territory.is_empty() {
+        if !school || territory.len() > MAX_TERRITORY_ENTRIES {
+            issues.add(
+                FieldIssue::new("territory", Msg::ErrorOrganisationTerritory)
+                    .arg("max", MAX_TERRITORY_ENTRIES.to_string()),
+            );
+        } else {
+            for (i, street) in territory.iter().enumerate() {
+                check_text(issues, &format!("territory[{i}]"), street);
+            }
+        }
+    }
+    check_priorities(issues, kind, priorities);
+}
+
+fn check_priorities(issues: &mut Issues, kind: OrganisationKind, categories: &[PriorityCategory]) {
+    if categories.is_empty() {
+        return;
+    }
+    if kind != OrganisationKind::School || categories.len() > MAX_PRIORITY_CATEGORIES {
+        issues.add(
+            FieldIssue::new("first_grade_priorities", Msg::ErrorOrganisationPriorities)
+                .arg("max", MAX_PRIORITY_CATEGORIES.to_string()),
+        );
+        return;
+    }
+    for (i, category) in categories.iter().enumerate() {
+        let at = format!("first_grade_priorities[{i}]");
+        let slug = !category.id.is_empty()
+            && category.id.len() <= 64
+            && category.id != crate::form::NO_PRIORITY
+            && category
+                .id
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        let unique = categories[..i].iter().all(|c| c.id != category.id);
+        if !slug || !unique {
+            issues.add(FieldIssue::new(
+                format!("{at}.id"),
+                Msg::ErrorOrganisationPriorityId,
+            ));
+        }
+        check_text(issues, &format!("{at}.name"), &category.name);
+        check_text(issues, &format!("{at}.proof"), &category.proof);
+    }
+}
+
+/// A territory typed as one street or microdistrict per line in each language, the lines in
+/// the same order; blank lines are skipped. The issue is keyed `territory`.
+pub fn territory_from_lines(kk: &str, ru: &str, en: &str) -> Result<Vec<Text>, FieldIssue> {
+    let lines = |s: &str| -> Vec<String> {
+        s.lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    let (kk, ru, en) = (lines(kk), lines(ru), lines(en));
+    if kk.len() != ru.len() || ru.len() != en.len() {
+        return Err(FieldIssue::new(
+            "territory",
+            Msg::ErrorOrganisationTerritoryLines,
+        ));
+    }
+    Ok(kk
+        .into_iter()
+        .zip(ru)
+        .zip(en)
+        .map(|((kk, ru), en)| Text { kk, ru, en })
+        .collect())
 }
 
 /// A text every language has, of at most 300 characters.
@@ -590,5 +671,81 @@ mod tests {
         assert_eq!(org.priority_rank("disability"), Some(0));
         assert_eq!(org.priority_rank("sibling"), Some(1));
         assert_eq!(org.priority_rank("none"), None);
+    }
+
+    #[test]
+    fn first_grade_settings_belong_to_schools_and_have_limits() {
+        let settings = FirstGradeSettings {
+            first_grade_places: Some(60),
+            territory: vec![Text::same("Abai Avenue")],
+            first_grade_priorities: vec![category("sibling")],
+        };
+        assert_eq!(settings.check(OrganisationKind::School), Ok(()));
+        let fields = |s: &FirstGradeSettings, kind| -> Vec<String> {
+            s.check(kind)
+                .unwrap_err()
+                .into_iter()
+                .map(|i| i.field)
+                .collect()
+        };
+        assert_eq!(
+            fields(&settings, OrganisationKind::College),
+            ["first_grade_places", "territory", "first_grade_priorities"]
+        );
+        let none = FirstGradeSettings {
+            first_grade_places: None,
+            territory: Vec::new(),
+            first_grade_priorities: Vec::new(),
+        };
+        assert_eq!(none.check(OrganisationKind::College), Ok(()));
+        let zero = FirstGradeSettings {
+            first_grade_places: Some(0),
+            ..settings.clone()
+        };
+        assert_eq!(
+            fields(&zero, OrganisationKind::School),
+            ["first_grade_places"]
+        );
+        let huge = FirstGradeSettings {
+            territory: vec![Text::same("Street"); MAX_TERRITORY_ENTRIES + 1],
+            ..settings.clone()
+        };
+        assert_eq!(fields(&huge, OrganisationKind::School), ["territory"]);
+        let mut half = Text::same("Abai Avenue");
+        half.en = " ".into();
+        let blank = FirstGradeSettings {
+            territory: vec![Text::same("Samal-2"), half],
+            ..settings
+        };
+        assert_eq!(
+            fields(&blank, OrganisationKind::School),
+            ["territory[1].en"]
+        );
+    }
+
+    #[test]
+    fn a_territory_is_typed_line_by_line_in_each_language() {
+        let territory = territory_from_lines(
+            "Абай даңғылы\n\nSamal-2\n",
+            "пр. Абая\nSamal-2",
+            "Abai Avenue\n  Samal-2  ",
+        )
+        .unwrap();
+        assert_eq!(
+            territory,
+            [
+                Text {
+                    kk: "Абай даңғылы".into(),
+                    ru: "пр. Абая".into(),
+                    en: "Abai Avenue".into()
+                },
+                Text::same("Samal-2")
+            ]
+        );
+        assert_eq!(territory_from_lines("", "", ""), Ok(Vec::new()));
+        let uneven =
+            territory_from_lines("Абай даңғылы\nСамал-2", "пр. Абая", "Abai Avenue").unwrap_err();
+        assert_eq!(uneven.field, "territory");
+        assert_eq!(uneven.msg, Msg::ErrorOrganisationTerritoryLines);
     }
 }

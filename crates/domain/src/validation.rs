@@ -94,6 +94,15 @@ impl Issues {
         self.0.is_empty()
     }
 
+    /// `value` when nothing was found, else the issues.
+    pub fn into_result<T>(self, value: T) -> Result<T, Vec<FieldIssue>> {
+        if self.0.is_empty() {
+            Ok(value)
+        } else {
+            Err(self.0)
+        }
+    }
+
     pub fn for_field(&self, field: &str) -> Option<&FieldIssue> {
         self.0.iter().find(|i| i.field == field)
     }

@@ -32,10 +32,13 @@ pub enum Action {
     SetPickup,
     MarkIssued,
     ReturnToStorage,
+    /// First grade: the school does not accept the claimed priority category's proof; the
+    /// application keeps its place and competes without priority.
+    RefusePriority,
 }
 
 impl Action {
-    pub const ALL: [Action; 14] = [
+    pub const ALL: [Action; 15] = [
         Action::Submit,
         Action::SubmitUnconfirmed,
         Action::ConfirmSignature,
@@ -50,6 +53,7 @@ impl Action {
         Action::SetPickup,
         Action::MarkIssued,
         Action::ReturnToStorage,
+        Action::RefusePriority,
     ];
 
     pub fn code(self) -> &'static str {
@@ -68,6 +72,7 @@ impl Action {
             Action::SetPickup => "set_pickup",
             Action::MarkIssued => "mark_issued",
             Action::ReturnToStorage => "return_to_storage",
+            Action::RefusePriority => "refuse_priority",
         }
     }
 
@@ -92,6 +97,7 @@ impl Action {
             Action::SetPickup => Msg::WorkflowActionSetPickup,
             Action::MarkIssued => Msg::WorkflowActionMarkIssued,
             Action::ReturnToStorage => Msg::WorkflowActionReturnToStorage,
+            Action::RefusePriority => Msg::WorkflowActionRefusePriority,
         }
     }
 }
@@ -129,6 +135,8 @@ impl Actor {
 pub struct Rules {
     /// A home inspection act must be recorded before a positive decision.
     pub home_inspection: bool,
+    /// The application claims a first-grade priority category not refused yet.
+    pub priority_claim: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -152,7 +160,8 @@ fn actor_of(action: Action) -> Actor {
         | Action::RecordInspection
         | Action::Approve
         | Action::Refuse
-        | Action::MarkIssued => Actor::Officer,
+        | Action::MarkIssued
+        | Action::RefusePriority => Actor::Officer,
         // The officer proposes a time, or the applicant picks one.
         Action::SetPickup => Actor::Officer,
     }
@@ -183,6 +192,11 @@ pub fn next(from: Status, action: Action, actor: Actor, rules: Rules) -> Result<
         (Action::SetPickup, S::ResultReady) => S::ResultReady,
         (Action::MarkIssued, S::ResultReady) => S::Issued,
         (Action::ReturnToStorage, S::ResultReady) => S::ReturnedToStorage,
+        (Action::RefusePriority, S::Submitted | S::Registered | S::InReview)
+            if rules.priority_claim =>
+        {
+            from
+        }
         _ => return Err(Forbidden::NotNow),
     };
     Ok(to)
@@ -227,6 +241,8 @@ pub enum OfficerAction {
         shown: IdentityShown,
         recipient: String,
     },
+    /// The claimed first-grade priority category is not proved: why, for the parent.
+    RefusePriority { priority_reason: String },
 }
 
 impl OfficerAction {
@@ -240,6 +256,7 @@ impl OfficerAction {
             OfficerAction::Refuse { .. } => Action::Refuse,
             OfficerAction::SetPickup { .. } => Action::SetPickup,
             OfficerAction::MarkIssued { .. } => Action::MarkIssued,
+            OfficerAction::RefusePriority { .. } => Action::RefusePriority,
         }
     }
 }
@@ -669,35 +686,66 @@ mod tests {
         ),
     ];
 
+    /// The moves allowed only while the application claims a priority category not refused.
+    const WITH_PRIORITY_CLAIM: &[(Status, Action, Actor, Status)] = &[
+        (
+            Status::Submitted,
+            Action::RefusePriority,
+            Actor::Officer,
+            Status::Submitted,
+        ),
+        (
+            Status::Registered,
+            Action::RefusePriority,
+            Actor::Officer,
+            Status::Registered,
+        ),
+        (
+            Status::InReview,
+            Action::RefusePriority,
+            Actor::Officer,
+            Status::InReview,
+        ),
+    ];
+
     #[test]
     fn every_move_from_every_state_by_every_actor() {
         let mut checked = 0;
-        for inspection in [false, true] {
+        for (inspection, priority_claim) in
+            [(false, false), (true, false), (false, true), (true, true)]
+        {
             let rules = Rules {
                 home_inspection: inspection,
+                priority_claim,
             };
             for from in Status::ALL {
                 for action in Action::ALL {
                     for actor in Actor::ALL {
+                        let claimed = WITH_PRIORITY_CLAIM
+                            .iter()
+                            .filter(|_| priority_claim)
+                            .map(|(f, a, r, to)| (*f, *a, *r, *to, None));
                         let expected = ALLOWED
                             .iter()
+                            .copied()
+                            .chain(claimed)
                             .find(|(f, a, r, _, only)| {
                                 *f == from
                                     && *a == action
                                     && *r == actor
                                     && only.is_none_or(|o| o == inspection)
                             })
-                            .map(|(_, _, _, to, _)| *to);
+                            .map(|(_, _, _, to, _)| to);
                         let got = next(from, action, actor, rules);
                         match expected {
                             Some(to) => assert_eq!(
                                 got,
                                 Ok(to),
-                                "{from:?} --{action:?} by {actor:?}--> (inspection {inspection})"
+                                "{from:?} --{action:?} by {actor:?}--> (inspection {inspection}, priority {priority_claim})"
                             ),
                             None => assert!(
                                 got.is_err(),
-                                "{from:?} --{action:?} by {actor:?} must be forbidden (inspection {inspection}), got {got:?}"
+                                "{from:?} --{action:?} by {actor:?} must be forbidden (inspection {inspection}, priority {priority_claim}), got {got:?}"
                             ),
                         }
                         checked += 1;
@@ -705,7 +753,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(checked, 2 * 13 * 14 * 3);
+        assert_eq!(checked, 4 * 13 * 15 * 3);
     }
 
     #[test]
@@ -741,7 +789,8 @@ mod tests {
                             from,
                             actor,
                             Rules {
-                                home_inspection: inspection
+                                home_inspection: inspection,
+                                priority_claim: true,
                             }
                         )
                         .is_empty(),
@@ -756,6 +805,7 @@ mod tests {
     fn an_inspection_comes_before_a_positive_decision_where_required() {
         let rules = Rules {
             home_inspection: true,
+            priority_claim: false,
         };
         assert_eq!(
             allowed(Status::InReview, Actor::Officer, rules),
@@ -804,6 +854,11 @@ mod tests {
             )
             .is_err()
         );
+        let priority: ActionRequest = serde_json::from_str(
+            r#"{"expected": "registered", "action": "refuse_priority", "priority_reason": "The certificate is for another child."}"#,
+        )
+        .unwrap();
+        assert_eq!(priority.action.action(), Action::RefusePriority);
         assert!(
             serde_json::from_str::<ActionRequest>(r#"{"action": "register"}"#).is_err(),
             "the expected state is required"

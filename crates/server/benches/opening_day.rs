@@ -954,6 +954,7 @@ fn draft_row(p: &Person_) -> portal_server::applications::store::ApplicationRow 
         expected_result_date: None,
         verification_code: None,
         lang: None,
+        first_grade_priority_refused: false,
     }
 }
 

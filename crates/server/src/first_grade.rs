@@ -23,6 +23,7 @@ use utoipa_axum::routes;
 use crate::accounts::auth::{Admin, Citizen, Officer};
 use crate::app::AppState;
 use crate::applications::Sending;
+use crate::applications::store::ApplicationRow;
 use crate::db::now_millis;
 use crate::error::{ApiError, ApiJson, FieldProblem};
 use crate::lang::RequestLang;
@@ -325,6 +326,14 @@ async fn check_priority(state: &AppState, answers: &Answers) -> Result<(), ApiEr
     }
 }
 
+/// Whether `row` is a first-grade application that claims a priority category.
+pub fn claims_priority(row: &ApplicationRow) -> bool {
+    row.service_id == SERVICE
+        && row.answers().is_ok_and(|answers| {
+            matches!(answers.get(PRIORITY_FIELD), Some(Answer::Text(c)) if c != NO_PRIORITY)
+        })
+}
+
 /// The rank of the priority category `answers` claim at `school`, 0 the highest.
 fn priority_rank(school: &Organisation, answers: &Answers) -> Option<u32> {
     match answers.get(PRIORITY_FIELD) {
@@ -480,7 +489,7 @@ async fn unschedule(
 /// for the coming school year, and whether the draft's address is in its territory.
 pub async fn school_check(
     state: &AppState,
-    row: &crate::applications::store::ApplicationRow,
+    row: &ApplicationRow,
 ) -> anyhow::Result<Option<SchoolCheck>> {
     let answers = row.answers()?;
     let first_grade = matches!(answers.get("grade"), Some(Answer::Text(g)) if g.trim() == "1");
@@ -654,10 +663,12 @@ struct Waiting {
     status: String,
     first_grade_position: i64,
     answers: String,
+    first_grade_priority_refused: bool,
 }
 
 /// Decides the school's first grade for a school year in one go: the applications still
-/// waiting are enrolled in the order of the queue (priority categories first, when proved)
+/// waiting are enrolled in the order of the queue (priority categories first, unless the school
+/// did not accept the proof)
 /// while places last, each with the signed enrolment notice; the rest are refused, citing that
 /// there are no places. Each goes through the regulated moves (register, assign, decide), each
 /// recorded and told to the parent.
@@ -713,7 +724,7 @@ async fn enrol(
     })?;
     let waiting: Vec<Waiting> = on_db!(&state.db, |pool| {
         sqlx::query_as(
-        "SELECT id, status, first_grade_position, answers FROM applications WHERE organisation_id = $1 AND first_grade_year = $2
+        "SELECT id, status, first_grade_position, answers, first_grade_priority_refused FROM applications WHERE organisation_id = $1 AND first_grade_year = $2
            AND first_grade_position IS NOT NULL AND status IN ('submitted', 'registered', 'in_review')
          ORDER BY first_grade_position"
     )
@@ -729,7 +740,8 @@ async fn enrol(
             Ok(Candidate {
                 id: w.id.clone(),
                 position: w.first_grade_position.max(0) as u64,
-                priority: priority_rank(&school, &answers),
+                priority: priority_rank(&school, &answers)
+                    .filter(|_| !w.first_grade_priority_refused),
             })
         })
         .collect::<anyhow::Result<Vec<Candidate>>>()?;

@@ -26,6 +26,8 @@ pub struct ApplicationRow {
     pub expected_result_date: Option<String>,
     pub verification_code: Option<String>,
     pub lang: Option<String>,
+    /// First grade: the school did not accept the claimed priority category.
+    pub first_grade_priority_refused: bool,
 }
 
 impl ApplicationRow {
@@ -39,7 +41,7 @@ impl ApplicationRow {
 }
 
 const COLUMNS: &str = "id, user_id, service_id, status, answers, version, created_at, updated_at, number, submitted_at, \
-                       organisation_id, expected_result_date, verification_code, lang";
+                       organisation_id, expected_result_date, verification_code, lang, first_grade_priority_refused";
 
 pub async fn create(db: &Db, user_id: &str, service_id: &str) -> anyhow::Result<String> {
     let id = new_id();

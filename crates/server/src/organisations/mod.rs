@@ -7,8 +7,8 @@ use axum::http::StatusCode;
 use portal_domain::accounts::Role;
 use portal_domain::api::ErrorBody;
 use portal_domain::organisation::{
-    MAX_SLOT_CAPACITY, NewOfficer, NewOrganisation, OfficerView, OpeningHours, Organisation,
-    OrganisationKind, SlotCapacity,
+    FirstGradeSettings, MAX_SLOT_CAPACITY, NewOfficer, NewOrganisation, OfficerView, OpeningHours,
+    Organisation, OrganisationKind, SlotCapacity,
 };
 use portal_domain::text::Text;
 use portal_i18n::Msg;
@@ -27,6 +27,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_organisations, create_organisation))
         .routes(routes!(set_slot_capacity))
+        .routes(routes!(set_first_grade))
         .routes(routes!(list_officers, create_officer))
         .routes(routes!(workspace))
         .routes(routes!(providers))
@@ -305,6 +306,24 @@ async fn create_organisation(
     Ok((StatusCode::CREATED, Json(organisation)))
 }
 
+/// Organisation `id` as it is now, or 404.
+async fn existing(state: &AppState, id: &str) -> Result<Organisation, ApiError> {
+    let found = if id.len() <= 64 {
+        read(&state.db, id).await?
+    } else {
+        None
+    };
+    found.ok_or(ApiError::NotFound(Msg::ErrorOrganisationUnknown))
+}
+
+/// Organisation `id` after this instance changed it: its cached copy is dropped.
+async fn changed(state: &AppState, id: &str) -> anyhow::Result<Organisation> {
+    state.recent.organisations.forget(&id.to_string());
+    read(&state.db, id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("the organisation vanished"))
+}
+
 /// Changes how many people a pickup place serves per slot. Slots still to come follow at once;
 /// bookings already made are kept even if the new number is smaller.
 #[utoipa::path(
@@ -328,12 +347,7 @@ async fn set_slot_capacity(
     Path(id): Path<String>,
     ApiJson(request): ApiJson<SlotCapacity>,
 ) -> Result<Json<Organisation>, ApiError> {
-    let organisation = if id.len() <= 64 {
-        read(&state.db, &id).await?
-    } else {
-        None
-    }
-    .ok_or(ApiError::NotFound(Msg::ErrorOrganisationUnknown))?;
+    let organisation = existing(&state, &id).await?;
     if !organisation.pickup_place {
         return Err(ApiError::invalid(FieldProblem::new(
             "capacity",
@@ -370,10 +384,56 @@ async fn set_slot_capacity(
     .await
     })?;
     tracing::info!(admin = %admin.user.id, organisation = %id, capacity, "slot capacity changed");
-    state.recent.organisations.forget(&id);
-    Ok(Json(read(&state.db, &id).await?.ok_or_else(|| {
-        anyhow::anyhow!("the organisation vanished")
-    })?))
+    Ok(Json(changed(&state, &id).await?))
+}
+
+/// Sets a school's first grade: its places, its service territory and its priority
+/// categories. Applications already sent keep their queue places; a category removed here no
+/// longer counts at the enrolment.
+#[utoipa::path(
+    put,
+    path = "/api/admin/organisations/{id}/first-grade",
+    tag = "administration",
+    security(("session" = [])),
+    params(("id" = String, Path)),
+    request_body = FirstGradeSettings,
+    responses(
+        (status = 200, body = Organisation),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 422, description = "Not a school, or a field out of its limits", body = ErrorBody),
+    )
+)]
+async fn set_first_grade(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    Path(id): Path<String>,
+    ApiJson(settings): ApiJson<FirstGradeSettings>,
+) -> Result<Json<Organisation>, ApiError> {
+    let organisation = existing(&state, &id).await?;
+    settings
+        .check(organisation.kind)
+        .map_err(ApiError::Invalid)?;
+    let territory = serde_json::to_string(&settings.territory).map_err(anyhow::Error::from)?;
+    let priorities =
+        serde_json::to_string(&settings.first_grade_priorities).map_err(anyhow::Error::from)?;
+    let places = settings.first_grade_places.map(i64::from);
+    on_db!(&state.db, |pool| {
+        sqlx::query(
+        "UPDATE organisations SET first_grade_places = $1, territory = $2, first_grade_priorities = $3 WHERE id = $4"
+    )
+    .bind(places)
+    .bind(&territory)
+    .bind(&priorities)
+    .bind(&id)
+    .execute(pool)
+    .await
+    .map(drop)
+    })?;
+    tracing::info!(admin = %admin.user.id, organisation = %id, ?places, streets = settings.territory.len(),
+        priorities = settings.first_grade_priorities.len(), "first grade of a school changed");
+    Ok(Json(changed(&state, &id).await?))
 }
 
 /// All officers, with their organisations.

@@ -92,7 +92,7 @@ async fn withdraw(
         document: None,
     };
     let to = super::apply(&state, &row, row.status(), change).await?;
-    super::announce(&state, &row, to, &EventDetails::default()).await;
+    super::announce(&state, &row, Action::Withdraw, to, &EventDetails::default()).await;
     let row = submitted(&state, &id, &auth.user.id).await?;
     Ok(Json(
         super::progress(&state, &row, Actor::Applicant).await?.0,

@@ -35,12 +35,14 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .merge(files::routes())
 }
 
-pub fn rules(state: &AppState, service_id: &str) -> Rules {
+pub fn rules(state: &AppState, row: &ApplicationRow) -> Rules {
     Rules {
         home_inspection: state
             .catalogue
-            .get(service_id)
+            .get(&row.service_id)
             .is_some_and(|s| s.definition.home_inspection),
+        priority_claim: !row.first_grade_priority_refused
+            && crate::first_grade::claims_priority(row),
     }
 }
 
@@ -72,16 +74,13 @@ pub fn check(
     expected: Status,
     change: &Change<'_>,
 ) -> Result<Status, ApiError> {
-    let to = flow::next(
-        expected,
-        change.action,
-        change.actor,
-        rules(state, &row.service_id),
-    )
-    .map_err(|f| match f {
-        Forbidden::NotYours => ApiError::Forbidden(Msg::ErrorForbidden),
-        Forbidden::NotNow => ApiError::Conflict(Msg::ErrorWorkflowNotNow),
-    })?;
+    let to =
+        flow::next(expected, change.action, change.actor, rules(state, row)).map_err(
+            |f| match f {
+                Forbidden::NotYours => ApiError::Forbidden(Msg::ErrorForbidden),
+                Forbidden::NotNow => ApiError::Conflict(Msg::ErrorWorkflowNotNow),
+            },
+        )?;
     if row.status() != expected {
         return Err(ApiError::Conflict(Msg::ErrorWorkflowChanged));
     }
@@ -98,19 +97,23 @@ pub async fn apply(
 ) -> Result<Status, ApiError> {
     let to = check(state, row, expected, &change)?;
     let now = now_millis();
-    let moved = on_db!(&state.db, |pool| async {
+    let moved = on_db!(&state.db, |pool| {
+        async {
         let mut tx = pool.begin().await?;
         let done = sqlx::query(
+            // A priority claim is refused once: of two officers refusing it at once, one does.
             "UPDATE applications SET status = $1, updated_at = $2, version = version + 1,
                     assignee_id = COALESCE($3, assignee_id),
-                    result_ready_at = CASE WHEN $1 = 'result_ready' THEN $2 ELSE result_ready_at END
-             WHERE id = $4 AND status = $5",
+                    result_ready_at = CASE WHEN $1 = 'result_ready' THEN $2 ELSE result_ready_at END,
+                    first_grade_priority_refused = (first_grade_priority_refused OR $6)
+             WHERE id = $4 AND status = $5 AND NOT (first_grade_priority_refused AND $6)",
         )
         .bind(to.code())
         .bind(now)
         .bind(change.assignee.as_deref())
         .bind(&row.id)
         .bind(expected.code())
+        .bind(change.action == Action::RefusePriority)
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() != 1 {
@@ -135,7 +138,8 @@ pub async fn apply(
         tx.commit().await?;
         Ok(true)
     }
-    .await)?;
+    .await
+    })?;
     if !moved {
         return Err(ApiError::Conflict(Msg::ErrorWorkflowChanged));
     }
@@ -145,8 +149,14 @@ pub async fn apply(
 
 /// Tells the applicant that `row` moved to `to`, in all three languages; `details` gives the
 /// reason of refusals. Failing to notify never undoes the change: it is logged.
-pub async fn announce(state: &AppState, row: &ApplicationRow, to: Status, details: &EventDetails) {
-    if let Err(e) = try_announce(state, row, to, details).await {
+pub async fn announce(
+    state: &AppState,
+    row: &ApplicationRow,
+    action: Action,
+    to: Status,
+    details: &EventDetails,
+) {
+    if let Err(e) = try_announce(state, row, action, to, details).await {
         tracing::warn!(application = %row.id, error = %e, "cannot notify the applicant");
     }
 }
@@ -154,23 +164,23 @@ pub async fn announce(state: &AppState, row: &ApplicationRow, to: Status, detail
 async fn try_announce(
     state: &AppState,
     row: &ApplicationRow,
+    action: Action,
     to: Status,
     details: &EventDetails,
 ) -> anyhow::Result<()> {
     let pickup = pickup::booking(state, &row.id).await?;
-    let body = match to {
-        Status::Registered => Msg::NotificationsRegisteredBody,
-        Status::InReview => Msg::NotificationsInReviewBody,
-        Status::HomeInspection => Msg::NotificationsHomeInspectionBody,
-        Status::ResultReady if pickup.is_some() => Msg::NotificationsResultReadyBody,
-        Status::ResultReady => Msg::NotificationsResultReadyElectronicBody,
-        Status::Issued => Msg::NotificationsIssuedBody,
-        Status::RefusedToAccept => Msg::NotificationsRefusedToAcceptBody,
-        Status::Refused => Msg::NotificationsRefusedBody,
-        Status::Withdrawn => Msg::NotificationsWithdrawnBody,
-        Status::ReturnedToStorage => Msg::NotificationsReturnedToStorageBody,
-        Status::Submitted => Msg::NotificationsSignatureConfirmedBody,
-        Status::Draft | Status::SignaturePending | Status::SignatureRejected => return Ok(()),
+    let (title, body) = match (action, to) {
+        (Action::RefusePriority, _) => (
+            Msg::NotificationsPriorityRefusedTitle,
+            Some(Msg::NotificationsPriorityRefusedBody),
+        ),
+        (_, to) => (
+            Msg::NotificationsStatusTitle,
+            status_body(to, pickup.is_some()),
+        ),
+    };
+    let Some(body) = body else {
+        return Ok(());
     };
     let reason = reason_text(state, &row.service_id, details);
     let due = row
@@ -200,15 +210,25 @@ async fn try_announce(
         args.extend(pickup_args(lang));
         args
     };
-    crate::applications::notify_with(
-        state,
-        row,
-        None,
-        Msg::NotificationsStatusTitle,
-        body,
-        &extra,
-    )
-    .await
+    crate::applications::notify_with(state, row, None, title, body, &extra).await
+}
+
+/// The notice of a move to `to`; `None` for states the applicant is told about otherwise.
+fn status_body(to: Status, pickup: bool) -> Option<Msg> {
+    Some(match to {
+        Status::Registered => Msg::NotificationsRegisteredBody,
+        Status::InReview => Msg::NotificationsInReviewBody,
+        Status::HomeInspection => Msg::NotificationsHomeInspectionBody,
+        Status::ResultReady if pickup => Msg::NotificationsResultReadyBody,
+        Status::ResultReady => Msg::NotificationsResultReadyElectronicBody,
+        Status::Issued => Msg::NotificationsIssuedBody,
+        Status::RefusedToAccept => Msg::NotificationsRefusedToAcceptBody,
+        Status::Refused => Msg::NotificationsRefusedBody,
+        Status::Withdrawn => Msg::NotificationsWithdrawnBody,
+        Status::ReturnedToStorage => Msg::NotificationsReturnedToStorageBody,
+        Status::Submitted => Msg::NotificationsSignatureConfirmedBody,
+        Status::Draft | Status::SignaturePending | Status::SignatureRejected => return None,
+    })
 }
 
 /// The grounds a refusal of `service_id` may cite: the service's own, the law's general ones,
@@ -404,7 +424,7 @@ pub async fn progress(
     let (deadlines, due, overdue) = deadlines(state, row, today());
     let pickup = pickup::booking(state, &row.id).await?;
     let result = results::view(state, &row.id).await?;
-    let allowed = flow::allowed(row.status(), viewer, rules(state, &row.service_id));
+    let allowed = flow::allowed(row.status(), viewer, rules(state, row));
     let progress = Progress {
         timeline,
         deadlines,

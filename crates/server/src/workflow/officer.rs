@@ -224,7 +224,7 @@ async fn case_view(
         documents: definition
             .map(|d| d.documents.items.clone())
             .unwrap_or_default(),
-        home_inspection: super::rules(state, &row.service_id).home_inspection,
+        home_inspection: super::rules(state, row).home_inspection,
         history_intact,
     })
 }
@@ -251,7 +251,8 @@ async fn case(
 }
 
 /// Makes a move: register, refuse to accept, assign, record the home inspection, approve,
-/// refuse, set the pickup time, mark issued. `expected` is the status the officer saw.
+/// refuse, set the pickup time, mark issued, not accept a first-grade priority category.
+/// `expected` is the status the officer saw.
 #[utoipa::path(
     post,
     path = "/api/workspace/applications/{id}/actions",
@@ -297,6 +298,9 @@ pub async fn perform(
         assignee: None,
         document: None,
     };
+    if action == Action::RefusePriority && !super::rules(&state, &row).priority_claim {
+        return Err(ApiError::Conflict(Msg::ErrorWorkflowPriorityNotClaimed));
+    }
     // Refused before any work (documents are signed only for moves that can happen).
     super::check(
         &state,
@@ -395,6 +399,19 @@ pub async fn perform(
             let row = of_organisation(&state, &id, &officer.organisation_id).await?;
             return case_view(&state, &row, &officer.organisation_id).await;
         }
+        OfficerAction::RefusePriority { priority_reason } => {
+            let reason = required_text(
+                "priority_reason",
+                &priority_reason,
+                Msg::ErrorWorkflowReasonRequired,
+                MAX_REASON_CHARS,
+            )
+            .map_err(invalid)?;
+            base(EventDetails {
+                reason: Some(reason),
+                ..Default::default()
+            })
+        }
         OfficerAction::MarkIssued { shown, recipient } => {
             let recipient = required_text(
                 "recipient",
@@ -454,7 +471,7 @@ pub async fn perform(
             }
         }
     }
-    super::announce(&state, &row, to, &details).await;
+    super::announce(&state, &row, action, to, &details).await;
     let row = of_organisation(&state, &id, &officer.organisation_id).await?;
     case_view(&state, &row, &officer.organisation_id).await
 }

@@ -63,7 +63,14 @@ async fn move_one(state: &AppState, row: &ApplicationRow) -> bool {
     };
     match super::apply(state, row, Status::ResultReady, change).await {
         Ok(to) => {
-            super::announce(state, row, to, &EventDetails::default()).await;
+            super::announce(
+                state,
+                row,
+                Action::ReturnToStorage,
+                to,
+                &EventDetails::default(),
+            )
+            .await;
             true
         }
         // Issued meanwhile: nothing to move.

@@ -323,6 +323,11 @@ const ACCESS: &[(&str, &str, Access)] = &[
         Access::Only("administrator"),
     ),
     (
+        "PUT",
+        "/api/admin/organisations/{id}/first-grade",
+        Access::Only("administrator"),
+    ),
+    (
         "POST",
         "/api/workspace/applications/{id}/files",
         Access::Only("officer"),

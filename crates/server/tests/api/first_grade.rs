@@ -713,6 +713,52 @@ async fn a_school_enrols_by_the_queue_while_places_last_and_refuses_the_rest() {
     assert_eq!(actions, ["submit", "register", "assign", "refuse"]);
 }
 
+/// Sends, one after another, a first-grade application to `school` for each of `claims`
+/// (the priority category claimed, with its proof): each parent and application.
+async fn send_in_order(
+    app: &TestApp,
+    school: &str,
+    claims: &[Option<&str>],
+) -> Vec<(Session, String)> {
+    let mut sent = Vec::new();
+    for claimed in claims {
+        let parent = app.citizen().await;
+        let mut answers = with_child(&child_born(this_year() - 6));
+        answers["school"] = json!(school);
+        let mut files = vec![
+            ("child-photo", "photo.pdf"),
+            ("child-birth-certificate", "birth-certificate.pdf"),
+        ];
+        if let Some(category) = claimed {
+            answers["priority"] = json!(category);
+            files.push(("first-grade-priority-proof", "proof.pdf"));
+        }
+        let (id, version) =
+            crate::applications::enrolment_draft(app, &parent, answers, &files).await;
+        let submitted = app.sign_and_submit(&parent, &id, version).await;
+        assert_eq!(
+            submitted.status,
+            StatusCode::CREATED,
+            "{}",
+            submitted.text()
+        );
+        sent.push((parent, id));
+    }
+    sent
+}
+
+/// The school of `officer` decides its first grade: what it says it did.
+async fn enrol_by_the_queue(app: &TestApp, officer: &Session) -> Value {
+    app.send(
+        Method::POST,
+        "/api/workspace/first-grade/enrolment",
+        Some(json!({"school_year": this_year(), "decision": "Зачислить в 1 «А».", "refusal": "Мест нет."})),
+        Some(officer),
+    )
+    .await
+    .json()
+}
+
 /// Gives School No. 201 `places` first-grade places; its officer's session.
 async fn school_201_with_places(app: &TestApp, places: i64) -> Session {
     portal_server::on_db!(&app.state.db, |pool| sqlx::query(
@@ -876,6 +922,7 @@ async fn administrators_set_the_age_rule_of_a_school_year() {
 /// School No. 201's demo categories, the highest first.
 const SPECIAL_NEEDS: &str = "special-needs";
 const SIBLING: &str = "sibling";
+const SCHOOL_201: &str = "almaty-school-201";
 
 #[tokio::test]
 async fn a_claimed_priority_category_must_be_the_schools_and_proved() {
@@ -939,29 +986,12 @@ async fn a_claimed_priority_category_must_be_the_schools_and_proved() {
 async fn proved_priority_categories_are_enrolled_first_in_the_schools_order() {
     let app = TestApp::with(&[("PORTAL_DEMO", "1")]).await;
     // Sent in this order: no category, a sibling, no category, special needs.
-    let mut sent = Vec::new();
-    for claimed in [None, Some(SIBLING), None, Some(SPECIAL_NEEDS)] {
-        let parent = app.citizen().await;
-        let mut answers = with_child(&child_born(this_year() - 6));
-        let mut files = vec![
-            ("child-photo", "photo.pdf"),
-            ("child-birth-certificate", "birth-certificate.pdf"),
-        ];
-        if let Some(category) = claimed {
-            answers["priority"] = json!(category);
-            files.push(("first-grade-priority-proof", "proof.pdf"));
-        }
-        let (id, version) =
-            crate::applications::enrolment_draft(&app, &parent, answers, &files).await;
-        let submitted = app.sign_and_submit(&parent, &id, version).await;
-        assert_eq!(
-            submitted.status,
-            StatusCode::CREATED,
-            "{}",
-            submitted.text()
-        );
-        sent.push((parent, id));
-    }
+    let sent = send_in_order(
+        &app,
+        SCHOOL_201,
+        &[None, Some(SIBLING), None, Some(SPECIAL_NEEDS)],
+    )
+    .await;
     let officer = school_201_with_places(&app, 3).await;
     // The officer sees the claimed category by name, with its proof.
     let case = app
@@ -984,16 +1014,8 @@ async fn proved_priority_categories_are_enrolled_first_in_the_schools_order() {
         "{rows:?}"
     );
 
-    let decided = app
-        .send(
-            Method::POST,
-            "/api/workspace/first-grade/enrolment",
-            Some(json!({"school_year": this_year(), "decision": "Зачислить в 1 «А».", "refusal": "Мест нет."})),
-            Some(&officer),
-        )
-        .await;
     assert_eq!(
-        decided.json(),
+        enrol_by_the_queue(&app, &officer).await,
         json!({"places": 3, "enrolled": 3, "refused": 1})
     );
     let mut statuses = Vec::new();
@@ -1004,5 +1026,210 @@ async fn proved_priority_categories_are_enrolled_first_in_the_schools_order() {
         statuses,
         ["result_ready", "result_ready", "refused", "result_ready"],
         "special needs, then the sibling, then the first in the queue; the third has no place"
+    );
+}
+
+#[tokio::test]
+async fn a_priority_proof_the_school_does_not_accept_leaves_the_child_in_the_queue_without_priority()
+ {
+    let app = TestApp::with(&[("PORTAL_DEMO", "1")]).await;
+    // Sent in this order: no category, then a sibling.
+    let sent = send_in_order(&app, SCHOOL_201, &[None, Some(SIBLING)]).await;
+    let officer = school_201_with_places(&app, 1).await;
+    let refuse = |id: &str, reason: &str| {
+        let (app, officer) = (&app, &officer);
+        let uri = format!("/api/workspace/applications/{id}/actions?lang=en");
+        let body = json!({"expected": "submitted", "action": "refuse_priority", "priority_reason": reason});
+        async move {
+            app.send(Method::POST, &uri, Some(body), Some(officer))
+                .await
+        }
+    };
+    let case = |id: &str| {
+        let (app, officer) = (&app, &officer);
+        let uri = format!("/api/workspace/applications/{id}");
+        async move { app.get_as(&uri, officer).await.json() }
+    };
+    let allowed = |case: &Value| -> Vec<String> {
+        case["progress"]["allowed"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap().to_string())
+            .collect()
+    };
+    assert!(!allowed(&case(&sent[0].1).await).contains(&"refuse_priority".to_string()));
+    assert!(allowed(&case(&sent[1].1).await).contains(&"refuse_priority".to_string()));
+
+    let unclaimed = refuse(&sent[0].1, "Not proved.").await;
+    assert_eq!(unclaimed.status, StatusCode::CONFLICT);
+    assert_eq!(
+        unclaimed.json()["code"],
+        "error.workflow.priority_not_claimed"
+    );
+    let blank = refuse(&sent[1].1, "  ").await;
+    assert_eq!(blank.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem(&blank).0, "priority_reason");
+
+    let reason = "The certificate names another school.";
+    let refused = refuse(&sent[1].1, reason).await;
+    assert_eq!(refused.status, StatusCode::OK, "{}", refused.text());
+    let after = refused.json();
+    assert_eq!(
+        after["application"]["status"], "submitted",
+        "the state is kept"
+    );
+    assert!(!allowed(&after).contains(&"refuse_priority".to_string()));
+    let last = after["progress"]["timeline"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(last["action"], "refuse_priority");
+    assert_eq!(
+        last["details"],
+        json!([{"kk": reason.trim_end_matches('.'), "ru": reason.trim_end_matches('.'), "en": reason.trim_end_matches('.')}]),
+        "{last}"
+    );
+    let again = refuse(&sent[1].1, reason).await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    assert_eq!(again.json()["code"], "error.workflow.priority_not_claimed");
+    // The parent is told why, and that the place in the queue is kept.
+    let notices = app
+        .get_as("/api/notifications?lang=en", &sent[1].0)
+        .await
+        .json();
+    let told = notices
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| {
+            n["title"]["en"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("priority category not accepted")
+        })
+        .unwrap_or_else(|| panic!("{notices}"))
+        .clone();
+    let body = told["body"]["en"].as_str().unwrap();
+    assert!(body.contains(reason.trim_end_matches('.')), "{body}");
+    assert!(body.contains("keeps its place in the queue"), "{body}");
+
+    // One place: without the priority, the first in the queue gets it.
+    assert_eq!(
+        enrol_by_the_queue(&app, &officer).await,
+        json!({"places": 1, "enrolled": 1, "refused": 1})
+    );
+    assert_eq!(
+        status_of(&app, &sent[0].0, &sent[0].1).await,
+        "result_ready"
+    );
+    assert_eq!(status_of(&app, &sent[1].0, &sent[1].1).await, "refused");
+}
+
+#[tokio::test]
+async fn administrators_set_a_schools_places_territory_and_priority_categories() {
+    let app = TestApp::with(&[("PORTAL_DEMO", "1")]).await;
+    let admin = app
+        .sign_in(crate::helpers::DEMO_ADMIN.0, crate::helpers::DEMO_ADMIN.1)
+        .await;
+    let put = |id: &str, body: Value, who: &Session| {
+        let (app, who) = (&app, who.clone());
+        let uri = format!("/api/admin/organisations/{id}/first-grade?lang=en");
+        async move { app.send(Method::PUT, &uri, Some(body), Some(&who)).await }
+    };
+    let category = |id: &str| {
+        json!({
+            "id": id,
+            "name": {"kk": "Көпбалалы отбасы", "ru": "Многодетная семья", "en": "A large family"},
+            "proof": {"kk": "Анықтама", "ru": "Справка", "en": "A certificate"}
+        })
+    };
+    let settings = json!({
+        "first_grade_places": 40,
+        "territory": [{"kk": "Жандосов көшесі", "ru": "ул. Жандосова", "en": "Zhandosov Street"}],
+        "first_grade_priorities": [category("large-family")]
+    });
+    let saved = put("almaty-school-203", settings.clone(), &admin).await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.text());
+    // Everyone sees it at once: the providers list parents choose from.
+    let providers = app.get("/api/providers").await.json();
+    let school = providers
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["id"] == "almaty-school-203")
+        .unwrap()
+        .clone();
+    assert_eq!(school["first_grade_places"], 40);
+    assert_eq!(school["territory"], settings["territory"]);
+    assert_eq!(school["first_grade_priorities"][0]["id"], "large-family");
+
+    // A parent can now claim the new category at that school (sent, or this panics).
+    send_in_order(&app, "almaty-school-203", &[Some("large-family")]).await;
+
+    // Every field is checked, and each problem is named.
+    let mut bad = settings.clone();
+    bad["first_grade_places"] = json!(0);
+    bad["first_grade_priorities"] = json!([category("large-family"), category("large-family")]);
+    bad["territory"] = json!([{"kk": "Жандосов көшесі", "ru": "", "en": "Zhandosov Street"}]);
+    let refused = put("almaty-school-203", bad, &admin).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let fields: Vec<String> = refused.json()["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            "first_grade_places",
+            "territory[0].ru",
+            "first_grade_priorities[1].id"
+        ]
+    );
+    let college = put("almaty-college-7", settings.clone(), &admin).await;
+    assert_eq!(college.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        put("no-such-school", settings.clone(), &admin).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let unknown_field = put(
+        "almaty-school-203",
+        json!({"first_grade_places": 40, "extra": 1}),
+        &admin,
+    )
+    .await;
+    assert_eq!(
+        unknown_field.status,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        unknown_field.text()
+    );
+    // Only an administrator: not the school's own officer.
+    let officer = app
+        .sign_in(
+            crate::helpers::DEMO_OFFICER_SCHOOL_201.0,
+            crate::helpers::DEMO_OFFICER_SCHOOL_201.1,
+        )
+        .await;
+    assert_eq!(
+        put("almaty-school-201", settings, &officer).await.status,
+        StatusCode::FORBIDDEN
+    );
+    // Nothing refused was written.
+    let kept = app.get("/api/providers").await.json();
+    let school = kept
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["id"] == "almaty-school-203")
+        .unwrap();
+    assert_eq!(school["first_grade_places"], 40);
+    assert_eq!(
+        school["first_grade_priorities"].as_array().unwrap().len(),
+        1
     );
 }
