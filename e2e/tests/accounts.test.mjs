@@ -206,16 +206,18 @@ describe('staff', () => {
     await page.getByRole('button', { name: 'Add an organisation' }).click();
     await page.getByRole('alert').filter({ hasText: 'There is a problem' }).waitFor();
     await expectNoAxeViolations(page, 'administration: organisation errors');
-    await page.getByLabel('Identifier').fill('almaty-school-777');
+    // The form's own fields: the page has other forms (a school's first grade has names too).
+    const form = page.locator('form').filter({ has: page.getByRole('button', { name: 'Add an organisation' }) });
+    await form.getByLabel('Identifier').fill('almaty-school-777');
     for (const [language, name, address] of [
       ['Қазақша', '№ 777 мектеп', 'Алматы, Абай даңғылы, 7'],
       ['Русский', 'Школа № 777', 'Алматы, проспект Абая, 7'],
       ['English', 'School No. 777', '7 Abay Avenue, Almaty'],
     ]) {
-      await page.getByLabel(`Name (${language})`).fill(name);
-      await page.getByLabel(`Address (${language})`).fill(address);
+      await form.getByLabel(`Name (${language})`).fill(name);
+      await form.getByLabel(`Address (${language})`).fill(address);
     }
-    await page.getByLabel('Phone').fill('+7 727 300 07 77');
+    await form.getByLabel('Phone').fill('+7 727 300 07 77');
     await page.getByRole('button', { name: 'Add an organisation' }).click();
     await page.getByText('The organisation is added.').waitFor();
     await page.getByRole('cell', { name: 'almaty-school-777' }).waitFor();

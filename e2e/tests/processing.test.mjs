@@ -162,7 +162,8 @@ describe('processing', () => {
     await school.getByText('No priority categories: children are enrolled in the order applications were received.').waitFor();
     await school.getByRole('button', { name: 'Add a category' }).click();
     await school.getByRole('group', { name: 'Category 1' }).waitFor();
-    assert.equal(await page.evaluate(() => document.activeElement?.id), 'school-first_grade_priorities-0--id', 'focus on the new category');
+    // Focus moves to the new category's first field.
+    await page.waitForFunction(() => document.activeElement?.id === 'school-first_grade_priorities-0--id', null, { timeout: 5000 });
     await school.getByLabel('Service territory: one street or microdistrict per line (English)').press('Control+End');
     await school.getByLabel('Service territory: one street or microdistrict per line (English)').pressSequentially('\nZhandosov Street');
     await school.getByRole('button', { name: "Save the school's first grade" }).click();
@@ -187,7 +188,7 @@ describe('processing', () => {
     // It is kept: a fresh load shows it.
     await page.reload();
     await school.getByLabel('School', { exact: true }).selectOption('almaty-school-203');
-    assert.equal(await school.getByRole('group', { name: 'Category 1' }).getByLabel('Identifier').inputValue(), 'large-family');
+    assert.equal(await school.getByRole('group', { name: 'Category 1' }).getByLabel('Category identifier').inputValue(), 'large-family');
     assert.match(await school.getByLabel('Service territory: one street or microdistrict per line (Русский)').inputValue(), /\nул\. Жандосова$/);
     assert.equal(await school.getByRole('group', { name: 'Category 2' }).count(), 0);
     await expectNoAxeViolations(page, "administration: a school's first grade saved");
