@@ -15,7 +15,7 @@ use portal_domain::notifications::NotificationView;
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 use sqlx::postgres::PgListener;
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, mpsc};
 
 use crate::accounts::auth::Auth;
 use crate::app::AppState;
@@ -45,7 +45,7 @@ enum Item {
 /// instance) or from the database's `NOTIFY` (PostgreSQL, any number of instances).
 pub struct Live {
     sender: broadcast::Sender<Arc<Item>>,
-    relay: Option<PgPool>,
+    relay: Option<mpsc::UnboundedSender<String>>,
 }
 
 impl Live {
@@ -57,7 +57,9 @@ impl Live {
             Db::Sqlite(..) => None,
             Db::Postgres(pool, _) => {
                 tokio::spawn(listen(pool.clone(), sender.clone()));
-                Some(pool.clone())
+                let (relay, payloads) = mpsc::unbounded_channel();
+                tokio::spawn(announce(pool.clone(), payloads));
+                Some(relay)
             }
         };
         Live { sender, relay }
@@ -65,7 +67,7 @@ impl Live {
 
     pub fn publish(&self, user_id: &str, view: &NotificationView) {
         let item = Item::Notification(user_id.to_string(), view.clone());
-        let Some(pool) = &self.relay else {
+        let Some(relay) = &self.relay else {
             // No open page is not an error: the notification is in the database.
             let _ = self.sender.send(Arc::new(item));
             return;
@@ -75,19 +77,31 @@ impl Live {
             payload =
                 serde_json::to_string(&Item::Resync(Some(user_id.to_string()))).unwrap_or_default();
         }
-        let pool = pool.clone();
         // The change that made the notification is committed; its announcement does not hold
         // up the answer.
-        tokio::spawn(async move {
-            let sent = sqlx::query("SELECT pg_notify($1, $2)")
-                .bind(CHANNEL)
-                .bind(&payload)
-                .execute(&pool)
-                .await;
-            if let Err(e) = sent {
-                tracing::warn!(error = %e, "cannot announce a notification to the instances");
-            }
-        });
+        let _ = relay.send(payload);
+    }
+}
+
+/// Most notifications announced in one statement.
+const ANNOUNCE_BATCH: usize = 500;
+
+/// Announces this instance's notifications through PostgreSQL in the order they were made:
+/// whatever has queued up goes in one statement (one transaction, whose notifications
+/// PostgreSQL delivers in order), so an opening-day storm costs one round trip per batch, not
+/// one per notification.
+async fn announce(pool: PgPool, mut payloads: mpsc::UnboundedReceiver<String>) {
+    let mut batch = Vec::with_capacity(ANNOUNCE_BATCH);
+    while payloads.recv_many(&mut batch, ANNOUNCE_BATCH).await > 0 {
+        let sent = sqlx::query("SELECT pg_notify($1, payload) FROM unnest($2::text[]) AS payload")
+            .bind(CHANNEL)
+            .bind(&batch)
+            .execute(&pool)
+            .await;
+        if let Err(e) = sent {
+            tracing::warn!(error = %e, count = batch.len(), "cannot announce notifications to the instances");
+        }
+        batch.clear();
     }
 }
 

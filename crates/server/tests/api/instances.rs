@@ -9,6 +9,8 @@ use tower::ServiceExt;
 use crate::applications::signed_enrolments;
 use crate::helpers::{DEMO_OFFICER_SCHOOL_201, TestApp};
 use crate::workflow::{act_ok, next_notification, submitted_enrolment};
+use portal_domain::notifications::NotificationView;
+use portal_domain::text::Text;
 use portal_server::db::now_millis;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -120,6 +122,78 @@ async fn a_change_made_on_one_instance_reaches_the_stream_held_by_the_other() {
     }
     let pushed = pushed.expect("the change made on a, live on b");
     assert_eq!(pushed["link"], format!("/applications/{id}"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notifications_reach_the_other_instance_in_the_order_they_were_made() {
+    let a = TestApp::spawn().await;
+    if a.state.db.engine() != "postgres" {
+        return;
+    }
+    let b = a.another_instance().await;
+    let citizen = a.citizen().await;
+    let request = Request::get("/api/notifications/stream")
+        .header("cookie", &citizen.cookie)
+        .body(Body::empty())
+        .unwrap();
+    let mut stream = b.router.clone().oneshot(request).await.unwrap().into_body();
+    let deliver = |title: String| {
+        let state = a.state.clone();
+        let user = citizen.user_id.clone();
+        async move {
+            portal_server::notifications::deliver(
+                &state,
+                &user,
+                &Text::same(&title),
+                &Text::same(""),
+                None,
+            )
+            .await
+            .unwrap();
+        }
+    };
+    // b's listener is up once a notification made now reaches it.
+    let mut probe = 0;
+    loop {
+        probe += 1;
+        deliver(format!("probe {probe}")).await;
+        let heard = tokio::time::timeout(
+            std::time::Duration::from_secs(1),
+            next_notification(&mut stream),
+        )
+        .await;
+        if heard.is_ok_and(|n| n.is_some()) {
+            break;
+        }
+        assert!(probe < 20, "b never heard a");
+    }
+    // Published in a burst (as when many changes commit at once): they queue up, go to the
+    // database in batches, and still arrive in order.
+    const MADE: usize = 60;
+    for n in 0..MADE {
+        let view = NotificationView {
+            id: format!("n{n}"),
+            created_at: now_millis(),
+            title: Text::same(&format!("number {n}")),
+            body: Text::same(""),
+            link: None,
+            read: false,
+        };
+        a.state.live.publish(&citizen.user_id, &view);
+    }
+    let mut heard = Vec::new();
+    while heard.len() < MADE {
+        let pushed = next_notification(&mut stream)
+            .await
+            .expect("every notification");
+        let title = pushed["title"]["en"].as_str().unwrap().to_string();
+        // A probe sent before the listener was up is not heard; one sent after is.
+        if !title.starts_with("probe") {
+            heard.push(title);
+        }
+    }
+    let made: Vec<String> = (0..MADE).map(|n| format!("number {n}")).collect();
+    assert_eq!(heard, made);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
