@@ -299,6 +299,7 @@ impl World {
         let parents = Arc::new(&self.parents);
         let cpu = |servers: &[Child]| servers.iter().map(|s| cpu_seconds(s.id())).sum::<f64>();
         let cpu_before = cpu(&servers);
+        let generator_before = cpu_seconds(std::process::id());
         let started = Instant::now();
         // Each connection stays with one instance, as a load balancer pins it.
         let results: Vec<Vec<Outcome>> =
@@ -329,12 +330,14 @@ impl World {
             .map(|s| peak_memory_kib(s.id()))
             .sum::<Option<u64>>();
         let server_cpu = cpu(&servers) - cpu_before;
+        let generator_cpu = cpu_seconds(std::process::id()) - generator_before;
         for server in &mut servers {
             server.kill().unwrap();
             server.wait().unwrap();
         }
         let mut load = Load {
             server_cpu,
+            generator_cpu,
             elapsed,
             peak_kib,
             latencies: vec![],
@@ -637,6 +640,7 @@ struct Outcome {
 
 struct Load {
     server_cpu: f64,
+    generator_cpu: f64,
     elapsed: Duration,
     last_ack: Duration,
     peak_kib: Option<u64>,
@@ -673,6 +677,19 @@ impl Load {
             "  server CPU time during the storm (all instances): {:.1} s ({:.0} µs per submission)",
             self.server_cpu,
             self.server_cpu * 1e6 / self.latencies.len() as f64
+        );
+        let sent = self.latencies.len() as f64;
+        println!(
+            "  load generator CPU time (this process, same machine): {:.1} s ({:.0} µs per submission)",
+            self.generator_cpu,
+            self.generator_cpu * 1e6 / sent
+        );
+        // What the machine has per submission at the target rate, for both together.
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+        println!(
+            "  CPU the {cores} cores have per submission at 5,000 per second: {:.0} µs; used here: {:.0} µs",
+            cores * 1e6 / 5_000.0,
+            (self.server_cpu + self.generator_cpu) * 1e6 / sent
         );
         if let Some(kib) = self.peak_kib {
             println!("  server peak memory (all instances): {} MiB", kib / 1024);

@@ -14,7 +14,7 @@ use portal_domain::first_grade::{
 };
 use portal_domain::form::{Answer, Answers, NO_PRIORITY};
 use portal_domain::iin::Iin;
-use portal_domain::organisation::Organisation;
+use portal_domain::organisation::{Organisation, PriorityCategory};
 use portal_domain::workflow::{ActionRequest, OfficerAction};
 use portal_i18n::Msg;
 use utoipa_axum::router::OpenApiRouter;
@@ -324,6 +324,57 @@ async fn check_priority(state: &AppState, answers: &Answers) -> Result<(), ApiEr
             Msg::ErrorFirstGradePriorityUnknown,
         )))
     }
+}
+
+/// Tells the parents whose first-grade applications at `school` claim one of the priority
+/// categories it no longer lists (`removed`): one already sent keeps its queue place and is
+/// considered without priority; a draft cannot be sent until another category, or none, is
+/// chosen, so its parent learns it now rather than when sending (or the opening) fails.
+/// Returns how many were told.
+pub async fn categories_withdrawn(
+    state: &AppState,
+    school: &Organisation,
+    removed: &[PriorityCategory],
+) -> anyhow::Result<usize> {
+    if removed.is_empty() {
+        return Ok(0);
+    }
+    let mut told = 0;
+    for row in crate::applications::store::undecided_at(&state.db, SERVICE, &school.id).await? {
+        let Ok(answers) = row.answers() else { continue };
+        let Some(Answer::Text(claimed)) = answers.get(PRIORITY_FIELD) else {
+            continue;
+        };
+        let Some(category) = removed.iter().find(|c| c.id == *claimed) else {
+            continue;
+        };
+        let draft = row.status() == Status::Draft;
+        let at_school =
+            matches!(answers.get(SCHOOL_FIELD), Some(Answer::Text(s)) if *s == school.id);
+        if (draft && !at_school) || row.first_grade_priority_refused {
+            continue;
+        }
+        let (title, body) = if draft {
+            (
+                Msg::NotificationsDraftPriorityWithdrawnTitle,
+                Msg::NotificationsDraftPriorityWithdrawnBody,
+            )
+        } else {
+            (
+                Msg::NotificationsPriorityWithdrawnTitle,
+                Msg::NotificationsPriorityWithdrawnBody,
+            )
+        };
+        let names = |l| {
+            vec![
+                ("category", category.name.get(l).to_string()),
+                ("school", school.name.get(l).to_string()),
+            ]
+        };
+        crate::applications::notify_with(state, &row, Some(school), title, body, &names).await?;
+        told += 1;
+    }
+    Ok(told)
 }
 
 /// Whether `row` is a first-grade application that claims a priority category.

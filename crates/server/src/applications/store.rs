@@ -116,6 +116,26 @@ pub async fn list_for(db: &Db, user_id: &str) -> anyhow::Result<Vec<ApplicationR
         .await)?)
 }
 
+/// First-grade applications still waiting for a school's decision: drafts that may name
+/// `school` in their answers (the caller checks), and those sent to it and not yet decided.
+pub async fn undecided_at(
+    db: &Db,
+    service_id: &str,
+    school: &str,
+) -> anyhow::Result<Vec<ApplicationRow>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM applications WHERE service_id = $1
+         AND ((status = 'draft' AND answers LIKE $3)
+              OR (organisation_id = $2 AND status IN ('signature_pending', 'submitted', 'registered', 'in_review')))"
+    );
+    Ok(on_db!(db, |pool| sqlx::query_as(&sql)
+        .bind(service_id)
+        .bind(school)
+        .bind(format!("%\"{school}\"%"))
+        .fetch_all(pool)
+        .await)?)
+}
+
 /// Saves a draft's answers if it is still the draft at `version`. Returns the new version, or
 /// `None` when the draft moved on (or was submitted) meanwhile.
 pub async fn save_answers(

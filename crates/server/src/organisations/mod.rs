@@ -431,9 +431,22 @@ async fn set_first_grade(
     .await
     .map(drop)
     })?;
+    let removed: Vec<_> = organisation
+        .first_grade_priorities
+        .into_iter()
+        .filter(|old| {
+            !settings
+                .first_grade_priorities
+                .iter()
+                .any(|c| c.id == old.id)
+        })
+        .collect();
+    let school = changed(&state, &id).await?;
+    let told = crate::first_grade::categories_withdrawn(&state, &school, &removed).await?;
     tracing::info!(admin = %admin.user.id, organisation = %id, ?places, streets = settings.territory.len(),
-        priorities = settings.first_grade_priorities.len(), "first grade of a school changed");
-    Ok(Json(changed(&state, &id).await?))
+        priorities = settings.first_grade_priorities.len(), removed = removed.len(), parents_told = told,
+        "first grade of a school changed");
+    Ok(Json(school))
 }
 
 /// All officers, with their organisations.

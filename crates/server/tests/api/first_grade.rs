@@ -1233,3 +1233,138 @@ async fn administrators_set_a_schools_places_territory_and_priority_categories()
         1
     );
 }
+
+#[tokio::test]
+async fn parents_are_told_when_a_school_withdraws_the_priority_category_they_claimed() {
+    let app = TestApp::with(&[("PORTAL_DEMO", "1")]).await;
+    // Sent in this order: no category, a sibling, special needs; and a sibling claimed in a draft.
+    let sent = send_in_order(
+        &app,
+        SCHOOL_201,
+        &[None, Some(SIBLING), Some(SPECIAL_NEEDS)],
+    )
+    .await;
+    let drafter = app.citizen().await;
+    let mut answers = with_child(&child_born(this_year() - 6));
+    answers["school"] = json!(SCHOOL_201);
+    answers["priority"] = json!(SIBLING);
+    let files = [
+        ("child-photo", "photo.pdf"),
+        ("child-birth-certificate", "birth-certificate.pdf"),
+        ("first-grade-priority-proof", "proof.pdf"),
+    ];
+    let (draft, version) =
+        crate::applications::enrolment_draft(&app, &drafter, answers, &files).await;
+
+    // The administrator removes the sibling category from School No. 201.
+    let providers = app.get("/api/providers").await.json();
+    let school = providers
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["id"] == SCHOOL_201)
+        .unwrap()
+        .clone();
+    let kept: Vec<Value> = school["first_grade_priorities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["id"] != SIBLING)
+        .cloned()
+        .collect();
+    assert_eq!(
+        kept.len() + 1,
+        school["first_grade_priorities"].as_array().unwrap().len()
+    );
+    let admin = app
+        .sign_in(crate::helpers::DEMO_ADMIN.0, crate::helpers::DEMO_ADMIN.1)
+        .await;
+    let saved = app
+        .send(
+            Method::PUT,
+            &format!("/api/admin/organisations/{SCHOOL_201}/first-grade?lang=en"),
+            Some(json!({
+                "first_grade_places": school["first_grade_places"],
+                "territory": school["territory"],
+                "first_grade_priorities": kept,
+            })),
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.text());
+
+    let titles = |who: &Session| {
+        let (app, who) = (&app, who.clone());
+        async move {
+            app.get_as("/api/notifications?lang=en", &who)
+                .await
+                .json()
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|n| {
+                    n["title"]["en"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .contains("no longer offered")
+                })
+                .map(|n| {
+                    let text = |k: &str| n[k]["en"].as_str().unwrap_or_default().to_string();
+                    (text("title"), text("body"))
+                })
+                .collect::<Vec<_>>()
+        }
+    };
+    let sibling_sent = titles(&sent[1].0).await;
+    assert_eq!(sibling_sent.len(), 1, "{sibling_sent:?}");
+    assert!(
+        sibling_sent[0].1.contains("keeps its place in the queue"),
+        "{sibling_sent:?}"
+    );
+    assert!(
+        sibling_sent[0]
+            .1
+            .contains("A brother or sister studies at this school"),
+        "{sibling_sent:?}"
+    );
+    let sibling_draft = titles(&drafter).await;
+    assert_eq!(sibling_draft.len(), 1, "{sibling_draft:?}");
+    assert!(
+        sibling_draft[0].1.contains("cannot be sent"),
+        "{sibling_draft:?}"
+    );
+    for (parent, _) in [&sent[0], &sent[2]] {
+        assert!(
+            titles(parent).await.is_empty(),
+            "nothing they claimed was withdrawn"
+        );
+    }
+
+    // The draft cannot be sent with the withdrawn category; nothing of it is lost.
+    let refused = app.sign_and_submit(&drafter, &draft, version).await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.text()
+    );
+    let (field, code, _) = problem(&refused);
+    assert_eq!(
+        (field.as_str(), code.as_str()),
+        ("priority", "error.first_grade.priority_unknown")
+    );
+    assert_eq!(status_of(&app, &drafter, &draft).await, "draft");
+
+    // Two places: special needs first, then the queue's order, in which the former sibling
+    // (with the category it would have had the second place) now comes after the first sent.
+    let officer = school_201_with_places(&app, 2).await;
+    assert_eq!(
+        enrol_by_the_queue(&app, &officer).await,
+        json!({"places": 2, "enrolled": 2, "refused": 1})
+    );
+    let mut statuses = Vec::new();
+    for (parent, id) in &sent {
+        statuses.push(status_of(&app, parent, id).await);
+    }
+    assert_eq!(statuses, ["result_ready", "refused", "result_ready"]);
+}
