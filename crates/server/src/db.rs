@@ -44,6 +44,16 @@ pub enum Conn<'c> {
     Postgres(&'c mut PgConnection),
 }
 
+impl Conn<'_> {
+    /// The same connection, lent again for a shorter while.
+    pub fn reborrow(&mut self) -> Conn<'_> {
+        match self {
+            Conn::Sqlite(c) => Conn::Sqlite(c),
+            Conn::Postgres(c) => Conn::Postgres(c),
+        }
+    }
+}
+
 impl<'c> From<&'c mut SqliteConnection> for Conn<'c> {
     fn from(c: &'c mut SqliteConnection) -> Self {
         Conn::Sqlite(c)
@@ -171,6 +181,152 @@ macro_rules! on_conn {
     };
 }
 
+/// A value bound to a statement run through a [`Tx`]: typed also when null, as PostgreSQL
+/// wants.
+#[derive(Clone, Copy, Debug)]
+pub enum Arg<'a> {
+    Int(Option<i64>),
+    Text(Option<&'a str>),
+    Blob(Option<&'a [u8]>),
+}
+
+impl rusqlite::ToSql for Arg<'_> {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        use rusqlite::types::{ToSqlOutput, ValueRef};
+        Ok(ToSqlOutput::Borrowed(match *self {
+            Arg::Int(Some(v)) => ValueRef::Integer(v),
+            Arg::Text(Some(v)) => ValueRef::Text(v.as_bytes()),
+            Arg::Blob(Some(v)) => ValueRef::Blob(v),
+            Arg::Int(None) | Arg::Text(None) | Arg::Blob(None) => ValueRef::Null,
+        }))
+    }
+}
+
+/// Binds `args` to a sqlx query in order (`$1` is the first).
+macro_rules! bind_args {
+    ($query:expr, $args:expr) => {{
+        let mut query = $query;
+        for arg in $args {
+            query = match *arg {
+                Arg::Int(v) => query.bind(v),
+                Arg::Text(v) => query.bind(v),
+                Arg::Blob(v) => query.bind(v),
+            };
+        }
+        query
+    }};
+}
+
+/// A row read through a [`Tx`], from either driver.
+pub trait TxRow:
+    Sized
+    + Send
+    + Unpin
+    + for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+    + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+{
+    fn from_direct(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self>;
+}
+
+/// A connection inside the [`Writer`]'s group transaction for work written once for both
+/// engines with [`Arg`]s: on SQLite the connection's own handle, used on the writer's thread
+/// (each statement through sqlx would be a round trip to the connection's thread, and the
+/// writer, one at a time, waits for every one: on opening day that, not the CPU, limited the
+/// submissions per second); otherwise through sqlx.
+pub enum Tx<'c> {
+    Direct(&'c mut rusqlite::Connection),
+    Sqlx(Conn<'c>),
+}
+
+impl Tx<'_> {
+    /// Runs a statement that returns no rows: how many rows it changed.
+    pub async fn execute(&mut self, sql: &str, args: &[Arg<'_>]) -> anyhow::Result<u64> {
+        match self {
+            Tx::Direct(c) => Ok(direct_statement(c, sql, args)?.raw_execute()? as u64),
+            Tx::Sqlx(conn) => Ok(on_conn!(conn, |c| bind_args!(sqlx::query(sql), args)
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected()))?),
+        }
+    }
+
+    /// Runs a statement that returns at most one row of interest: the first.
+    pub async fn fetch_optional<R: TxRow>(
+        &mut self,
+        sql: &str,
+        args: &[Arg<'_>],
+    ) -> anyhow::Result<Option<R>> {
+        match self {
+            Tx::Direct(c) => {
+                let mut statement = direct_statement(c, sql, args)?;
+                let mut rows = statement.raw_query();
+                Ok(match rows.next()? {
+                    Some(row) => Some(R::from_direct(row)?),
+                    None => None,
+                })
+            }
+            Tx::Sqlx(conn) => Ok(on_conn!(conn, |c| bind_args!(
+                sqlx::query_as::<_, R>(sql),
+                args
+            )
+            .fetch_optional(c)
+            .await)?),
+        }
+    }
+
+    /// Runs a statement that returns one integer (`RETURNING n`).
+    pub async fn fetch_i64(&mut self, sql: &str, args: &[Arg<'_>]) -> anyhow::Result<i64> {
+        let (n,): (i64,) = self
+            .fetch_optional(sql, args)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("the statement returned no row"))?;
+        Ok(n)
+    }
+}
+
+impl TxRow for (i64,) {
+    fn from_direct(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok((row.get(0)?,))
+    }
+}
+
+/// `sql` prepared (once per connection) on `c` with `args` bound to its `$n` parameters, which
+/// SQLite numbers in order of first appearance, not by their digits.
+fn direct_statement<'c>(
+    c: &'c rusqlite::Connection,
+    sql: &str,
+    args: &[Arg<'_>],
+) -> anyhow::Result<rusqlite::CachedStatement<'c>> {
+    let mut statement = c.prepare_cached(sql)?;
+    for index in 1..=statement.parameter_count() {
+        let name = statement.parameter_name(index).unwrap_or_default();
+        let arg = name
+            .strip_prefix('$')
+            .and_then(|n| n.parse::<usize>().ok())
+            .and_then(|n| args.get(n.wrapping_sub(1)))
+            .ok_or_else(|| anyhow::anyhow!("no argument for parameter {name:?} of {sql}"))?;
+        statement.raw_bind_parameter(index, arg)?;
+    }
+    Ok(statement)
+}
+
+/// Whether `error` is a database's refusal of a duplicate key, from either driver.
+pub fn is_unique_violation(error: &anyhow::Error) -> bool {
+    if let Some(sqlx::Error::Database(e)) = error.downcast_ref::<sqlx::Error>() {
+        return e.is_unique_violation();
+    }
+    matches!(
+        error.downcast_ref::<rusqlite::Error>(),
+        Some(rusqlite::Error::SqliteFailure(e, _))
+            if e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                || e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+    )
+}
+
+/// Work for the [`Writer`] written with a [`Tx`]; like [`WriteWork`] otherwise.
+pub type TxWork<T> =
+    Box<dyn for<'c> FnOnce(Tx<'c>) -> BoxFuture<'c, anyhow::Result<(T, bool)>> + Send>;
+
 /// A write whose changes are kept or undone as one: a savepoint of the [`Writer`]'s group
 /// transaction. It answers what it found and whether to keep its changes (`false` undoes
 /// them, leaving any other work alone).
@@ -178,19 +334,57 @@ pub type WriteWork<T> =
     Box<dyn for<'c> FnOnce(Conn<'c>) -> BoxFuture<'c, anyhow::Result<(T, bool)>> + Send>;
 
 type Reply = Box<dyn FnOnce(Result<(), String>) + Send>;
-type Job = Box<dyn for<'c> FnOnce(Conn<'c>) -> BoxFuture<'c, (bool, Reply)> + Send>;
+
+/// A piece of work queued for the [`Writer`]: what it keeps, and how to answer its caller.
+enum Job {
+    Sqlx(Box<dyn for<'c> FnOnce(Conn<'c>) -> BoxFuture<'c, (bool, Reply)> + Send>),
+    Tx(Box<dyn for<'c> FnOnce(Tx<'c>) -> BoxFuture<'c, (bool, Reply)> + Send>),
+}
+
+/// The SQLite writer's connection, and the same connection's handle for [`Tx::Direct`].
+struct SqliteWriter {
+    // Used only while `sqlx`'s handle is locked out of its thread; dropped first (see `Drop`).
+    direct: std::mem::ManuallyDrop<rusqlite::Connection>,
+    sqlx: SqliteConnection,
+}
+
+impl SqliteWriter {
+    async fn new(mut sqlx: SqliteConnection) -> anyhow::Result<SqliteWriter> {
+        let raw = sqlx.lock_handle().await?.as_raw_handle();
+        // SAFETY: the handle stays open while `sqlx` lives, which outlives `direct` (see
+        // `Drop`), and `direct` is used only while `sqlx`'s handle is locked, so never at the
+        // same time as sqlx's thread.
+        let direct = unsafe { rusqlite::Connection::from_handle(raw.as_ptr())? };
+        Ok(SqliteWriter {
+            direct: std::mem::ManuallyDrop::new(direct),
+            sqlx,
+        })
+    }
+}
+
+impl Drop for SqliteWriter {
+    fn drop(&mut self) {
+        // `direct`'s cached statements are finalised on the handle, so sqlx's thread must not be
+        // using it then (a statement of a dropped request may still be running there), and
+        // before sqlx closes it (it refuses to close a handle with statements open).
+        let locked = futures_executor::block_on(self.sqlx.lock_handle());
+        // SAFETY: dropped once, here; the field is not used again.
+        unsafe { std::mem::ManuallyDrop::drop(&mut self.direct) };
+        drop(locked);
+    }
+}
 
 /// The writer's own connection, outside the pool; on PostgreSQL replaced from the pool when
 /// it breaks (the server restarted, the network dropped it).
 enum WriterConnection {
-    Sqlite(SqliteConnection),
+    Sqlite(SqliteWriter),
     Postgres(PgConnection, PgPool),
 }
 
 impl WriterConnection {
     fn conn(&mut self) -> Conn<'_> {
         match self {
-            WriterConnection::Sqlite(c) => Conn::Sqlite(c),
+            WriterConnection::Sqlite(w) => Conn::Sqlite(&mut w.sqlx),
             WriterConnection::Postgres(c, _) => Conn::Postgres(c),
         }
     }
@@ -203,6 +397,94 @@ impl WriterConnection {
                 Err(e) => tracing::error!(error = %e, "cannot reconnect the database writer"),
             }
         }
+    }
+
+    /// Runs each of `group` in its own savepoint of the open group transaction (the first's is
+    /// open already), undoing a piece's changes when it says so or when its savepoint could
+    /// not be made. On SQLite the handle stays locked out of sqlx's thread from one [`Tx`]
+    /// piece to the next, so a storm of submissions runs with no thread hop between them.
+    async fn run_group(&mut self, group: &mut Vec<Job>) -> Vec<Reply> {
+        const NEXT: &str = "RELEASE work; SAVEPOINT work";
+        const UNDO: &str = "ROLLBACK TO work";
+        let mut replies = Vec::with_capacity(group.len());
+        match self {
+            WriterConnection::Sqlite(SqliteWriter { direct, sqlx }) => {
+                use sqlx::Executor;
+                let mut jobs = group.drain(..).enumerate().peekable();
+                while let Some((i, job)) = jobs.next() {
+                    let job = match job {
+                        Job::Tx(job) => job,
+                        Job::Sqlx(job) => {
+                            let saved = if i > 0 {
+                                sqlx.execute(NEXT).await.map(drop)
+                            } else {
+                                Ok(())
+                            };
+                            let (keep, reply) = job(Conn::Sqlite(sqlx)).await;
+                            if !keep || saved.is_err() {
+                                if let Err(e) = sqlx.execute(UNDO).await {
+                                    tracing::error!(error = %e, "cannot roll back a savepoint");
+                                }
+                            }
+                            replies.push(reply);
+                            continue;
+                        }
+                    };
+                    let locked = match sqlx.lock_handle().await {
+                        Ok(locked) => locked,
+                        Err(e) => {
+                            // Dropping the work tells its caller.
+                            tracing::error!(error = %e, "cannot lock the database writer's handle");
+                            continue;
+                        }
+                    };
+                    // This and the Tx pieces right after it, on the handle while it is locked.
+                    let mut next = Some((i, job));
+                    while let Some((i, job)) = next.take() {
+                        // Others' turn on this thread now and then: the pieces run here.
+                        tokio::task::consume_budget().await;
+                        let saved = if i > 0 {
+                            direct.execute_batch(NEXT)
+                        } else {
+                            Ok(())
+                        };
+                        let (keep, reply) = job(Tx::Direct(direct)).await;
+                        if !keep || saved.is_err() {
+                            if let Err(e) = direct.execute_batch(UNDO) {
+                                tracing::error!(error = %e, "cannot roll back a savepoint");
+                            }
+                        }
+                        replies.push(reply);
+                        if let Some((_, Job::Tx(_))) = jobs.peek() {
+                            if let Some((i, Job::Tx(job))) = jobs.next() {
+                                next = Some((i, job));
+                            }
+                        }
+                    }
+                    drop(locked);
+                }
+            }
+            WriterConnection::Postgres(..) => {
+                for (i, job) in group.drain(..).enumerate() {
+                    let saved = if i > 0 {
+                        exec(self, NEXT).await
+                    } else {
+                        Ok(())
+                    };
+                    let (keep, reply) = match job {
+                        Job::Sqlx(job) => job(self.conn()).await,
+                        Job::Tx(job) => job(Tx::Sqlx(self.conn())).await,
+                    };
+                    if !keep || saved.is_err() {
+                        if let Err(e) = exec(self, UNDO).await {
+                            tracing::error!(error = %e, "cannot roll back a savepoint");
+                        }
+                    }
+                    replies.push(reply);
+                }
+            }
+        }
+        replies
     }
 }
 
@@ -291,10 +573,34 @@ fn exec<'c>(
         // Without arguments, so that two statements go in one round trip (PostgreSQL's simple
         // query protocol; SQLite runs each statement of the text).
         match connection {
-            WriterConnection::Sqlite(c) => c.execute(sql).await.map(drop),
+            WriterConnection::Sqlite(w) => w.sqlx.execute(sql).await.map(drop),
             WriterConnection::Postgres(c, _) => c.execute(sql).await.map(drop),
         }
     })
+}
+
+/// What a caller gives the [`Writer`].
+enum Work<T> {
+    Sqlx(WriteWork<T>),
+    Tx(TxWork<T>),
+}
+
+/// Whether to keep a piece of work's changes, and how to answer its caller once the group's
+/// commit is known.
+fn replying<T: Send + 'static>(
+    result: anyhow::Result<(T, bool)>,
+    answer: oneshot::Sender<anyhow::Result<T>>,
+) -> (bool, Reply) {
+    let keep = matches!(result, Ok((_, true)));
+    let reply: Reply = Box::new(move |committed| {
+        let outcome = match (result, committed) {
+            (Ok((value, _)), Ok(())) => Ok(value),
+            (Ok(_), Err(e)) => Err(anyhow::anyhow!("the group commit failed: {e}")),
+            (Err(e), _) => Err(e),
+        };
+        let _ = answer.send(outcome);
+    });
+    (keep, reply)
 }
 
 impl Writer {
@@ -314,7 +620,6 @@ impl Writer {
         };
         let mut group = Vec::with_capacity(GROUP_LIMIT);
         while queue.recv_many(&mut group, GROUP_LIMIT).await > 0 {
-            let mut replies = Vec::with_capacity(group.len());
             if let Err(e) = exec(&mut connection, begin).await {
                 // Nothing ran; dropping the work tells each caller so.
                 tracing::error!(error = %e, "cannot begin a group of writes");
@@ -323,19 +628,7 @@ impl Writer {
                 connection.renew().await;
                 continue;
             }
-            let mut saved = Ok(());
-            for (i, job) in group.drain(..).enumerate() {
-                if i > 0 {
-                    saved = exec(&mut connection, "RELEASE work; SAVEPOINT work").await;
-                }
-                let (keep, reply) = job(connection.conn()).await;
-                if !keep || saved.is_err() {
-                    if let Err(e) = exec(&mut connection, "ROLLBACK TO work").await {
-                        tracing::error!(error = %e, "cannot roll back a savepoint");
-                    }
-                }
-                replies.push(reply);
-            }
+            let replies = connection.run_group(&mut group).await;
             let committed = exec(&mut connection, "RELEASE work; COMMIT")
                 .await
                 .map_err(|e| e.to_string());
@@ -354,25 +647,18 @@ impl Writer {
     /// once the group is committed (or failed).
     async fn write<T: Send + 'static>(
         &self,
-        work: WriteWork<T>,
+        work: Work<T>,
         mut turn: Option<Turn>,
     ) -> anyhow::Result<T> {
         let (answer, answered) = oneshot::channel::<anyhow::Result<T>>();
-        let job: Job = Box::new(move |connection| {
-            Box::pin(async move {
-                let result = work(connection).await;
-                let keep = matches!(result, Ok((_, true)));
-                let reply: Reply = Box::new(move |committed| {
-                    let outcome = match (result, committed) {
-                        (Ok((value, _)), Ok(())) => Ok(value),
-                        (Ok(_), Err(e)) => Err(anyhow::anyhow!("the group commit failed: {e}")),
-                        (Err(e), _) => Err(e),
-                    };
-                    let _ = answer.send(outcome);
-                });
-                (keep, reply)
-            })
-        });
+        let job = match work {
+            Work::Sqlx(work) => Job::Sqlx(Box::new(move |connection| {
+                Box::pin(async move { replying(work(connection).await, answer) })
+            })),
+            Work::Tx(work) => Job::Tx(Box::new(move |tx| {
+                Box::pin(async move { replying(work(tx).await, answer) })
+            })),
+        };
         if let Some(turn) = &mut turn {
             turn.wait().await;
         }
@@ -424,7 +710,9 @@ impl Db {
         let readers = Readers::open(&options).await?;
         Ok(Db::Sqlite(
             pool.clone(),
-            Writer::start(WriterConnection::Sqlite(connection)),
+            Writer::start(WriterConnection::Sqlite(
+                SqliteWriter::new(connection).await?,
+            )),
             std::sync::Arc::new(readers),
         ))
     }
@@ -447,17 +735,22 @@ impl Db {
     /// Runs `work` through the group-committing [`Writer`]; answered once its changes are
     /// committed.
     pub async fn write<T: Send + 'static>(&self, work: WriteWork<T>) -> anyhow::Result<T> {
-        self.write_in_turn(work, None).await
+        self.writer().write(Work::Sqlx(work), None).await
     }
 
-    /// [`Db::write`], the work queued only after that of the turn before `turn`.
-    pub async fn write_in_turn<T: Send + 'static>(
+    /// [`Db::write`] of work written with a [`Tx`], queued only after that of the turn before
+    /// `turn` (if any).
+    pub async fn write_tx<T: Send + 'static>(
         &self,
-        work: WriteWork<T>,
+        work: TxWork<T>,
         turn: Option<Turn>,
     ) -> anyhow::Result<T> {
+        self.writer().write(Work::Tx(work), turn).await
+    }
+
+    fn writer(&self) -> &Writer {
         match self {
-            Db::Sqlite(_, writer, _) | Db::Postgres(_, writer) => writer.write(work, turn).await,
+            Db::Sqlite(_, writer, _) | Db::Postgres(_, writer) => writer,
         }
     }
 
@@ -602,6 +895,64 @@ mod tests {
         assert_eq!(count(&db).await, 201, "the writer goes on after a failure");
     }
 
+    /// Work through a [`Tx`]: `$n` bound by number wherever and however often it appears.
+    fn insert_tx(value: i64, keep: bool) -> TxWork<Option<(i64,)>> {
+        Box::new(move |mut tx| {
+            Box::pin(async move {
+                let doubled = tx
+                    .fetch_optional::<(i64,)>(
+                        "INSERT INTO t (label, v) VALUES ('tx ' || $2, $1 * $2 / $2) RETURNING v * 2",
+                        &[Arg::Int(Some(value)), Arg::Text(Some("1"))],
+                    )
+                    .await;
+                match doubled {
+                    Err(e) if is_unique_violation(&e) => Ok((None, false)),
+                    other => Ok((other?, keep)),
+                }
+            })
+        })
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn work_through_a_tx_and_through_sqlx_share_groups_and_keep_apart() {
+        let (_dir, db) = database_with_t("v INTEGER PRIMARY KEY, label TEXT").await;
+        // Interleaved in the same groups: sqlx work, and Tx work (on SQLite the writer's own
+        // handle), each kept or undone alone.
+        let tasks: Vec<_> = (0..300)
+            .map(|i| {
+                let db = db.clone();
+                tokio::spawn(async move {
+                    if i % 2 == 0 {
+                        db.write(insert(i, i % 3 != 0)).await.map(|_| ())
+                    } else {
+                        let answered = db.write_tx(insert_tx(i, i % 3 != 0), None).await?;
+                        assert_eq!(answered, Some((i * 2,)), "RETURNING read back");
+                        Ok(())
+                    }
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap().unwrap();
+        }
+        assert_eq!(count(&db).await, 200, "the undone third rolled back alone");
+        let labelled: i64 = on_db!(&db, |pool| sqlx::query_scalar(
+            "SELECT COUNT(*) FROM t WHERE label = 'tx 1'"
+        )
+        .fetch_one(pool)
+        .await
+        .unwrap());
+        assert_eq!(labelled, 100, "the Tx half, with its text argument");
+        // A duplicate key is recognised as one whichever way it was written.
+        assert_eq!(db.write_tx(insert_tx(1, true), None).await.unwrap(), None);
+        assert!(db.write(insert(1, true)).await.is_err());
+        assert_eq!(
+            db.write_tx(insert_tx(1_001, true), None).await.unwrap(),
+            Some((2_002,))
+        );
+        assert_eq!(count(&db).await, 201, "the writer goes on after a failure");
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn work_written_in_turn_is_committed_in_line_order_whoever_is_ready_first() {
         let (_dir, db) = database_with_t("v INTEGER PRIMARY KEY, written INTEGER NOT NULL").await;
@@ -618,21 +969,18 @@ mod tests {
                         drop(turn);
                         return;
                     }
-                    let work: WriteWork<()> = Box::new(move |mut conn| {
+                    let work: TxWork<()> = Box::new(move |mut tx| {
                         Box::pin(async move {
                             let order = written.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                            on_conn!(&mut conn, |c| sqlx::query(
-                                "INSERT INTO t (v, written) VALUES ($1, $2)"
+                            tx.execute(
+                                "INSERT INTO t (v, written) VALUES ($1, $2)",
+                                &[Arg::Int(Some(i as i64)), Arg::Int(Some(order))],
                             )
-                            .bind(i as i64)
-                            .bind(order)
-                            .execute(c)
-                            .await
-                            .map(|r| r.rows_affected()))?;
+                            .await?;
                             Ok(((), true))
                         })
                     });
-                    db.write_in_turn(work, Some(turn)).await.unwrap();
+                    db.write_tx(work, Some(turn)).await.unwrap();
                 })
             })
             .collect();

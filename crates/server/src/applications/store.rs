@@ -6,7 +6,7 @@ use portal_domain::workflow::{Action, Actor};
 
 use crate::workflow::events::{EventDetails, NewEvent};
 
-use crate::db::{Db, new_id, now_millis};
+use crate::db::{Arg, Db, TxRow, new_id, now_millis};
 use crate::notifications::Pending;
 use crate::on_db;
 
@@ -28,6 +28,29 @@ pub struct ApplicationRow {
     pub lang: Option<String>,
     /// First grade: the school did not accept the claimed priority category.
     pub first_grade_priority_refused: bool,
+}
+
+impl TxRow for ApplicationRow {
+    /// By position: [`COLUMNS`]' order.
+    fn from_direct(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(ApplicationRow {
+            id: row.get(0)?,
+            user_id: row.get(1)?,
+            service_id: row.get(2)?,
+            status: row.get(3)?,
+            answers: row.get(4)?,
+            version: row.get(5)?,
+            created_at: row.get(6)?,
+            updated_at: row.get(7)?,
+            number: row.get(8)?,
+            submitted_at: row.get(9)?,
+            organisation_id: row.get(10)?,
+            expected_result_date: row.get(11)?,
+            verification_code: row.get(12)?,
+            lang: row.get(13)?,
+            first_grade_priority_refused: row.get(14)?,
+        })
+    }
 }
 
 impl ApplicationRow {
@@ -285,28 +308,25 @@ pub async fn submit(db: &Db, facts: SubmissionFacts<'_>) -> anyhow::Result<Submi
         g.crl_this_update,
         g.next_check_at,
     );
-    db.write_in_turn(Box::new(move |mut conn| {
+    db.write_tx(Box::new(move |mut tx| {
         Box::pin(async move {
-            let (sequence,): (i64,) = crate::on_conn!(&mut conn, |c| sqlx::query_as(
+            let sequence = tx.fetch_i64(
                 "INSERT INTO application_numbers (day, last) VALUES ($1, 1)
                  ON CONFLICT (day) DO UPDATE SET last = application_numbers.last + 1 RETURNING last",
+                &[Arg::Text(Some(&day))],
             )
-            .bind(&day)
-            .fetch_one(c)
-            .await)?;
+            .await?;
             let number = portal_domain::application::application_number(number_day, sequence as u32);
             // The school's queue: the next place, taken under the counter row's lock, so that
             // concurrent submissions (several instances on PostgreSQL) never share one.
-            let position: Option<i64> = match &first_grade {
-                Some((_, year)) => Some(crate::on_conn!(&mut conn, |c| sqlx::query_scalar(
+            let position = match &first_grade {
+                Some((_, year)) => Some(tx.fetch_i64(
                     "INSERT INTO first_grade_queues (organisation_id, school_year, last) VALUES ($1, $2, 1)
                      ON CONFLICT (organisation_id, school_year) DO UPDATE SET last = first_grade_queues.last + 1
                      RETURNING last",
+                    &[Arg::Text(Some(&organisation_id)), Arg::Int(Some(i64::from(*year)))],
                 )
-                .bind(&organisation_id)
-                .bind(i64::from(*year))
-                .fetch_one(c)
-                .await)?),
+                .await?),
                 None => None,
             };
             let returning = format!(
@@ -316,26 +336,27 @@ pub async fn submit(db: &Db, facts: SubmissionFacts<'_>) -> anyhow::Result<Submi
                         first_grade_year = $13, first_grade_position = $14
                  WHERE id = $9 AND version = $10 AND status = 'draft' RETURNING {COLUMNS}",
             );
-            let done = crate::on_conn!(&mut conn, |c| sqlx::query_as::<_, ApplicationRow>(&returning)
-            .bind(&answers)
-            .bind(submitted_at)
-            .bind(&number)
-            .bind(&definition_sha256)
-            .bind(&organisation_id)
-            .bind(&expected)
-            .bind(crate::db::random_hex(16))
-            .bind(&lang)
-            .bind(&id)
-            .bind(version)
-            .bind(status.code())
-            .bind(first_grade.as_ref().map(|(child, _)| child))
-            .bind(first_grade.as_ref().map(|(_, year)| i64::from(*year)))
-            .bind(position)
-            .fetch_optional(c)
-            .await);
+            let verification_code = crate::db::random_hex(16);
+            let done = tx.fetch_optional::<ApplicationRow>(&returning, &[
+                Arg::Text(Some(&answers)),
+                Arg::Int(Some(submitted_at)),
+                Arg::Text(Some(&number)),
+                Arg::Text(Some(&definition_sha256)),
+                Arg::Text(Some(&organisation_id)),
+                Arg::Text(expected.as_deref()),
+                Arg::Text(Some(&verification_code)),
+                Arg::Text(Some(&lang)),
+                Arg::Text(Some(&id)),
+                Arg::Int(Some(version)),
+                Arg::Text(Some(status.code())),
+                Arg::Text(first_grade.as_ref().map(|(child, _)| child.as_str())),
+                Arg::Int(first_grade.as_ref().map(|(_, year)| i64::from(*year))),
+                Arg::Int(position),
+            ])
+            .await;
             let done = match done {
                 // Undone: the number and the queue place are given back.
-                Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                Err(e) if crate::db::is_unique_violation(&e) => {
                     return Ok((Submitted::DuplicateChild, false));
                 }
                 other => other?,
@@ -344,25 +365,26 @@ pub async fn submit(db: &Db, facts: SubmissionFacts<'_>) -> anyhow::Result<Submi
                 return Ok((Submitted::NotTheDraft, false));
             };
             let (cms, document, signer_iin, signer_serial, certificate, signed_at, outcome, verified_at, crl_number, crl_this_update, next_check_at) = signature;
-            crate::on_conn!(&mut conn, |c| sqlx::query(
+            tx.execute(
                 "INSERT INTO application_signatures (application_id, cms, document, signer_iin, signer_serial, certificate, signed_at,
                                                      outcome, verified_at, crl_number, crl_this_update, next_check_at)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                &[
+                    Arg::Text(Some(&id)),
+                    Arg::Blob(Some(&cms)),
+                    Arg::Blob(Some(&document)),
+                    Arg::Text(Some(&signer_iin)),
+                    Arg::Text(Some(&signer_serial)),
+                    Arg::Blob(Some(&certificate)),
+                    Arg::Int(Some(signed_at)),
+                    Arg::Text(Some(&outcome)),
+                    Arg::Int(verified_at),
+                    Arg::Text(crl_number.as_deref()),
+                    Arg::Int(crl_this_update),
+                    Arg::Int(next_check_at),
+                ],
             )
-            .bind(&id)
-            .bind(&cms)
-            .bind(&document)
-            .bind(&signer_iin)
-            .bind(&signer_serial)
-            .bind(&certificate)
-            .bind(signed_at)
-            .bind(&outcome)
-            .bind(verified_at)
-            .bind(&crl_number)
-            .bind(crl_this_update)
-            .bind(next_check_at)
-            .execute(c)
-            .await.map(|r| r.rows_affected()))?;
+            .await?;
             let action = if status == Status::SignaturePending {
                 Action::SubmitUnconfirmed
             } else {
@@ -378,15 +400,14 @@ pub async fn submit(db: &Db, facts: SubmissionFacts<'_>) -> anyhow::Result<Submi
                 to: status,
                 details: &EventDetails::default(),
             };
-            crate::workflow::events::append_first(&mut conn, &event).await?;
-            crate::on_conn!(&mut conn, |c| sqlx::query(
-                "DELETE FROM scheduled_submissions WHERE application_id = $1"
+            crate::workflow::events::append_first(&mut tx, &event).await?;
+            tx.execute(
+                "DELETE FROM scheduled_submissions WHERE application_id = $1",
+                &[Arg::Text(Some(&id))],
             )
-            .bind(&id)
-            .execute(c)
-            .await.map(|r| r.rows_affected()))?;
+            .await?;
             let notification = notice(&submitted);
-            notification.insert(&mut conn).await?;
+            notification.insert(&mut tx).await?;
             Ok((Submitted::Now(Box::new(submitted), notification), true))
         })
     }), turn)

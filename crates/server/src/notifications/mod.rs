@@ -61,20 +61,22 @@ impl Pending {
     }
 
     /// Stores it in the caller's transaction.
-    pub async fn insert(&self, conn: &mut crate::db::Conn<'_>) -> anyhow::Result<()> {
+    pub async fn insert(&self, tx: &mut crate::db::Tx<'_>) -> anyhow::Result<()> {
+        use crate::db::Arg;
         let title = serde_json::to_string(&self.title)?;
         let body = serde_json::to_string(&self.body)?;
-        crate::on_conn!(conn, |c| {
-            sqlx::query("INSERT INTO notifications (id, user_id, created_at, title, body, link) VALUES ($1, $2, $3, $4, $5, $6)")
-            .bind(&self.id)
-            .bind(&self.user_id)
-            .bind(self.created_at)
-            .bind(&title)
-            .bind(&body)
-            .bind(&self.link)
-            .execute(c)
-            .await.map(|r| r.rows_affected())
-        })?;
+        tx.execute(
+            "INSERT INTO notifications (id, user_id, created_at, title, body, link) VALUES ($1, $2, $3, $4, $5, $6)",
+            &[
+                Arg::Text(Some(&self.id)),
+                Arg::Text(Some(&self.user_id)),
+                Arg::Int(Some(self.created_at)),
+                Arg::Text(Some(&title)),
+                Arg::Text(Some(&body)),
+                Arg::Text(self.link.as_deref()),
+            ],
+        )
+        .await?;
         Ok(())
     }
 
@@ -127,12 +129,15 @@ pub async fn deliver(
     // Through the group-committing writer: on opening day every submission brings one.
     let pending = state
         .db
-        .write(Box::new(move |mut conn| {
-            Box::pin(async move {
-                pending.insert(&mut conn).await?;
-                Ok((pending, true))
-            })
-        }))
+        .write_tx(
+            Box::new(move |mut tx| {
+                Box::pin(async move {
+                    pending.insert(&mut tx).await?;
+                    Ok((pending, true))
+                })
+            }),
+            None,
+        )
         .await?;
     pending.announce(state).await
 }

@@ -8,7 +8,7 @@ use portal_domain::workflow::{Action, Actor, IdentityShown};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::db::Db;
+use crate::db::{Arg, Db, Tx};
 use crate::on_db;
 
 /// What a move says besides who made it and when. Stored as JSON; only what applies is set.
@@ -149,24 +149,16 @@ pub async fn append(conn: &mut crate::db::Conn<'_>, event: &NewEvent<'_>) -> any
         Some((seq, hash)) => (seq + 1, hash),
         None => (1, GENESIS.to_string()),
     };
-    insert(conn, event, seq, &prev).await
+    insert(&mut Tx::Sqlx(conn.reborrow()), event, seq, &prev).await
 }
 
 /// Records an application's first event (its submission: drafts have no history) without
 /// reading the chain first. Should there be an event already, the key refuses the insert.
-pub async fn append_first(
-    conn: &mut crate::db::Conn<'_>,
-    event: &NewEvent<'_>,
-) -> anyhow::Result<()> {
-    insert(conn, event, 1, GENESIS).await
+pub async fn append_first(tx: &mut Tx<'_>, event: &NewEvent<'_>) -> anyhow::Result<()> {
+    insert(tx, event, 1, GENESIS).await
 }
 
-async fn insert(
-    conn: &mut crate::db::Conn<'_>,
-    event: &NewEvent<'_>,
-    seq: i64,
-    prev: &str,
-) -> anyhow::Result<()> {
+async fn insert(tx: &mut Tx<'_>, event: &NewEvent<'_>, seq: i64, prev: &str) -> anyhow::Result<()> {
     let details = serde_json::to_string(event.details)?;
     let hash = hash_of(
         prev,
@@ -180,25 +172,27 @@ async fn insert(
         event.to.code(),
         &details,
     );
-    crate::on_conn!(conn, |c| {
-        sqlx::query(
+    fn text(v: &str) -> Arg<'_> {
+        Arg::Text(Some(v))
+    }
+    tx.execute(
         "INSERT INTO application_events (application_id, seq, at, actor_id, actor_role, action, from_status, to_status, details, prev_hash, hash)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        &[
+            text(event.application_id),
+            Arg::Int(Some(seq)),
+            Arg::Int(Some(event.at)),
+            Arg::Text(event.actor_id),
+            text(event.actor.code()),
+            text(event.action.code()),
+            text(event.from.code()),
+            text(event.to.code()),
+            text(&details),
+            text(prev),
+            text(&hash),
+        ],
     )
-    .bind(event.application_id)
-    .bind(seq)
-    .bind(event.at)
-    .bind(event.actor_id)
-    .bind(event.actor.code())
-    .bind(event.action.code())
-    .bind(event.from.code())
-    .bind(event.to.code())
-    .bind(&details)
-    .bind(prev)
-    .bind(&hash)
-    .execute(c)
-    .await.map(|r| r.rows_affected())
-    })?;
+    .await?;
     Ok(())
 }
 
