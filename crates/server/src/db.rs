@@ -66,41 +66,33 @@ impl<'c> From<&'c mut PgConnection> for Conn<'c> {
     }
 }
 
-/// Runs a read that every request makes (`on_read!(db, |c| query.fetch_optional(c))`): on
-/// SQLite through [`Readers`], else like [`on_db!`].
-#[macro_export]
-macro_rules! on_read {
-    ($db:expr, |$c:ident| $body:expr) => {
-        match $db {
-            $crate::db::Db::Sqlite(_, _, readers) => {
-                let mut reader = readers.get().await;
-                let $c = &mut *reader;
-                $body
-            }
-            $crate::db::Db::Postgres($c, _) => $body,
-        }
-    };
-}
-
-/// Read connections to the SQLite file handed out without sqlx's pool, whose every release
-/// pings the connection: a second round trip to the connection's thread after each query,
-/// which on opening day cost a tenth of the server's time. A read dropped halfway leaves
-/// nothing to clean up: the connection's thread finishes or abandons it, and the next
-/// statement resets its own.
+/// Read connections to the SQLite file for the reads every request makes ([`Db::read`]),
+/// used on the request's own thread: through sqlx each read is a round trip to the
+/// connection's thread (two context switches, and on opening day a fifth of the server's
+/// time). A read takes microseconds from memory-mapped pages, and WAL readers do not wait for
+/// the writer.
 pub struct Readers {
-    idle: std::sync::Mutex<Vec<SqliteConnection>>,
+    idle: std::sync::Mutex<Vec<rusqlite::Connection>>,
     permits: tokio::sync::Semaphore,
 }
 
-/// How many read connections: SQLite reads in parallel, two cores do not need more.
+/// How many read connections: two cores do not run more reads at once.
 const READERS: usize = 4;
 
 impl Readers {
-    async fn open(options: &SqliteConnectOptions) -> anyhow::Result<Readers> {
-        use sqlx::ConnectOptions;
+    fn open(options: &SqliteConnectOptions) -> anyhow::Result<Readers> {
+        use rusqlite::OpenFlags;
         let mut idle = Vec::with_capacity(READERS);
         for _ in 0..READERS {
-            idle.push(options.connect().await?);
+            let c = rusqlite::Connection::open_with_flags(
+                options.get_filename(),
+                OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )?;
+            c.busy_timeout(Duration::from_secs(10))?;
+            c.execute_batch(
+                "PRAGMA mmap_size = 1073741824; PRAGMA cache_size = -16384; PRAGMA foreign_keys = ON",
+            )?;
+            idle.push(c);
         }
         Ok(Readers {
             idle: std::sync::Mutex::new(idle),
@@ -108,59 +100,27 @@ impl Readers {
         })
     }
 
-    /// An idle connection, waiting for one if all are busy.
-    pub async fn get(&self) -> Reader<'_> {
-        let permit = self.permits.acquire().await.expect("never closed");
+    /// Runs `read` on an idle connection, waiting for one if all are busy.
+    async fn with<T>(
+        &self,
+        read: impl FnOnce(&rusqlite::Connection) -> anyhow::Result<T>,
+    ) -> anyhow::Result<T> {
+        let _permit = self.permits.acquire().await.expect("never closed");
         let connection = self
             .idle
             .lock()
             .expect("not poisoned")
             .pop()
             .expect("a permit stands for an idle connection");
-        Reader {
-            connection: Some(connection),
-            readers: self,
-            _permit: permit,
-        }
+        let result = read(&connection);
+        self.idle.lock().expect("not poisoned").push(connection);
+        result
     }
 }
 
 impl std::fmt::Debug for Readers {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Readers")
-    }
-}
-
-/// A read connection lent by [`Readers`]; given back when dropped.
-pub struct Reader<'r> {
-    connection: Option<SqliteConnection>,
-    readers: &'r Readers,
-    // Released after `drop` has put the connection back.
-    _permit: tokio::sync::SemaphorePermit<'r>,
-}
-
-impl std::ops::Deref for Reader<'_> {
-    type Target = SqliteConnection;
-    fn deref(&self) -> &SqliteConnection {
-        self.connection.as_ref().expect("lent until dropped")
-    }
-}
-
-impl std::ops::DerefMut for Reader<'_> {
-    fn deref_mut(&mut self) -> &mut SqliteConnection {
-        self.connection.as_mut().expect("lent until dropped")
-    }
-}
-
-impl Drop for Reader<'_> {
-    fn drop(&mut self) {
-        if let Some(connection) = self.connection.take() {
-            self.readers
-                .idle
-                .lock()
-                .expect("not poisoned")
-                .push(connection);
-        }
     }
 }
 
@@ -257,14 +217,7 @@ impl Tx<'_> {
         args: &[Arg<'_>],
     ) -> anyhow::Result<Option<R>> {
         match self {
-            Tx::Direct(c) => {
-                let mut statement = direct_statement(c, sql, args)?;
-                let mut rows = statement.raw_query();
-                Ok(match rows.next()? {
-                    Some(row) => Some(R::from_direct(row)?),
-                    None => None,
-                })
-            }
+            Tx::Direct(c) => direct_rows(c, sql, args, Some(1)).map(|mut rows| rows.pop()),
             Tx::Sqlx(conn) => Ok(on_conn!(conn, |c| bind_args!(
                 sqlx::query_as::<_, R>(sql),
                 args
@@ -290,6 +243,18 @@ impl TxRow for (i64,) {
     }
 }
 
+impl TxRow for (String, i64) {
+    fn from_direct(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok((row.get(0)?, row.get(1)?))
+    }
+}
+
+impl TxRow for (i64, i64, Option<i64>) {
+    fn from_direct(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+    }
+}
+
 /// `sql` prepared (once per connection) on `c` with `args` bound to its `$n` parameters, which
 /// SQLite numbers in order of first appearance, not by their digits.
 fn direct_statement<'c>(
@@ -308,6 +273,26 @@ fn direct_statement<'c>(
         statement.raw_bind_parameter(index, arg)?;
     }
     Ok(statement)
+}
+
+/// The rows `sql` returns on `c`, at most `limit` of them (the statement is not stepped
+/// further: a `RETURNING` statement has made all its changes at the first step).
+fn direct_rows<R: TxRow>(
+    c: &rusqlite::Connection,
+    sql: &str,
+    args: &[Arg<'_>],
+    limit: Option<usize>,
+) -> anyhow::Result<Vec<R>> {
+    let mut statement = direct_statement(c, sql, args)?;
+    let mut rows = statement.raw_query();
+    let mut found = Vec::new();
+    while limit.is_none_or(|n| found.len() < n) {
+        match rows.next()? {
+            Some(row) => found.push(R::from_direct(row)?),
+            None => break,
+        }
+    }
+    Ok(found)
 }
 
 /// Whether `error` is a database's refusal of a duplicate key, from either driver.
@@ -707,7 +692,8 @@ impl Db {
             .with_context(|| format!("cannot open the SQLite database {url}"))?;
         // The writer's own connection, outside the pool.
         let connection = pool.acquire().await?.detach();
-        let readers = Readers::open(&options).await?;
+        let readers = Readers::open(&options)
+            .with_context(|| format!("cannot open the SQLite database {url} for reading"))?;
         Ok(Db::Sqlite(
             pool.clone(),
             Writer::start(WriterConnection::Sqlite(
@@ -746,6 +732,30 @@ impl Db {
         turn: Option<Turn>,
     ) -> anyhow::Result<T> {
         self.writer().write(Work::Tx(work), turn).await
+    }
+
+    /// A read that every request makes, written once for both engines: on SQLite on one of
+    /// [`Readers`]' connections on this thread, else through the pool. The first row, if any.
+    pub async fn read<R: TxRow>(&self, sql: &str, args: &[Arg<'_>]) -> anyhow::Result<Option<R>> {
+        match self {
+            Db::Sqlite(_, _, readers) => readers
+                .with(|c| direct_rows(c, sql, args, Some(1)))
+                .await
+                .map(|mut rows| rows.pop()),
+            Db::Postgres(pool, _) => Ok(bind_args!(sqlx::query_as::<_, R>(sql), args)
+                .fetch_optional(pool)
+                .await?),
+        }
+    }
+
+    /// [`Db::read`] of every row.
+    pub async fn read_all<R: TxRow>(&self, sql: &str, args: &[Arg<'_>]) -> anyhow::Result<Vec<R>> {
+        match self {
+            Db::Sqlite(_, _, readers) => readers.with(|c| direct_rows(c, sql, args, None)).await,
+            Db::Postgres(pool, _) => Ok(bind_args!(sqlx::query_as::<_, R>(sql), args)
+                .fetch_all(pool)
+                .await?),
+        }
     }
 
     fn writer(&self) -> &Writer {

@@ -415,11 +415,10 @@ pub async fn queue_place(state: &AppState, id: &str) -> anyhow::Result<Option<Qu
          FROM applications a JOIN organisations o ON o.id = a.organisation_id
          WHERE a.id = $1 AND a.first_grade_position IS NOT NULL AND a.status NOT IN {INACTIVE}"
     );
-    let row: Option<(i64, i64, Option<i64>)> =
-        crate::on_read!(&state.db, |c| sqlx::query_as(&sql)
-            .bind(id)
-            .fetch_optional(c)
-            .await)?;
+    let row: Option<(i64, i64, Option<i64>)> = state
+        .db
+        .read(&sql, &[crate::db::Arg::Text(Some(id))])
+        .await?;
     Ok(row.map(|(year, position, places)| QueuePlace {
         school_year: year as i32,
         position: position.max(1) as u64,
@@ -582,12 +581,14 @@ pub async fn school_check(
 
 /// When the portal will send application `id`, if scheduled.
 pub async fn scheduled_for(state: &AppState, id: &str) -> anyhow::Result<Option<i64>> {
-    Ok(crate::on_read!(&state.db, |c| sqlx::query_scalar(
-        "SELECT sends_at FROM scheduled_submissions WHERE application_id = $1"
-    )
-    .bind(id)
-    .fetch_optional(c)
-    .await)?)
+    let sends_at: Option<(i64,)> = state
+        .db
+        .read(
+            "SELECT sends_at FROM scheduled_submissions WHERE application_id = $1",
+            &[crate::db::Arg::Text(Some(id))],
+        )
+        .await?;
+    Ok(sends_at.map(|(at,)| at))
 }
 
 #[derive(sqlx::FromRow)]

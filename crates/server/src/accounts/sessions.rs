@@ -129,12 +129,9 @@ pub async fn lookup(db: &Db, config: &Config, token: &str) -> anyhow::Result<Loo
          FROM sessions JOIN users ON users.id = sessions.user_id WHERE token_hash = $1",
         users::COLUMNS
     );
-    let row: Option<SessionOfUser> = crate::on_read!(db, |c| {
-        sqlx::query_as(&sql)
-            .bind(&token_hash)
-            .fetch_optional(c)
-            .await
-    })?;
+    let row: Option<SessionOfUser> = db
+        .read(&sql, &[crate::db::Arg::Text(Some(&token_hash))])
+        .await?;
     let Some(SessionOfUser { mut session, user }) = row else {
         return Ok(Lookup::Ended);
     };
@@ -144,7 +141,15 @@ pub async fn lookup(db: &Db, config: &Config, token: &str) -> anyhow::Result<Loo
         return Ok(Lookup::Ended);
     }
     if now - session.last_seen_at >= TOUCH_EVERY_MILLIS {
-        extend(db, config, &mut session).await?;
+        // The request does not wait for this commit (on opening day it would wait for a group
+        // commit before its own): should it be lost, the session just ends a little sooner.
+        let touched = touch(config, &mut session);
+        let db = db.clone();
+        tokio::spawn(async move {
+            if let Err(e) = store_touch(db, touched).await {
+                tracing::warn!(error = %e, "cannot extend a session");
+            }
+        });
     }
     Ok(Lookup::Active(session, user))
 }
@@ -155,6 +160,22 @@ struct SessionOfUser {
     session: SessionRow,
     #[sqlx(flatten)]
     user: UserRow,
+}
+
+impl crate::db::TxRow for SessionOfUser {
+    fn from_direct(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(SessionOfUser {
+            session: SessionRow {
+                token_hash: row.get("token_hash")?,
+                user_id: row.get("user_id")?,
+                csrf_token: row.get("csrf_token")?,
+                last_seen_at: row.get("last_seen_at")?,
+                idle_expires_at: row.get("idle_expires_at")?,
+                absolute_expires_at: row.get("absolute_expires_at")?,
+            },
+            user: UserRow::from_direct(row)?,
+        })
+    }
 }
 
 /// Whether the session is still open, without counting this as activity (long-lived streams
@@ -174,29 +195,41 @@ pub async fn still_active(db: &Db, token_hash: &str) -> anyhow::Result<bool> {
 
 /// Extends the idle deadline now, whatever the last request was.
 pub async fn extend(db: &Db, config: &Config, session: &mut SessionRow) -> anyhow::Result<()> {
+    store_touch(db.clone(), touch(config, session)).await
+}
+
+/// Moves `session`'s idle deadline on from now: what to store.
+fn touch(config: &Config, session: &mut SessionRow) -> (i64, i64, String) {
     let now = now_millis();
     session.last_seen_at = now;
     session.idle_expires_at = (now + idle_millis(config)).min(session.absolute_expires_at);
-    let (seen, idle, token_hash) = (
+    (
         session.last_seen_at,
         session.idle_expires_at,
         session.token_hash.clone(),
-    );
+    )
+}
+
+async fn store_touch(db: Db, (seen, idle, token_hash): (i64, i64, String)) -> anyhow::Result<()> {
     // Grouped with other writes: every signed-in request may bring one.
-    db.write(Box::new(move |mut conn| {
-        Box::pin(async move {
-            crate::on_conn!(&mut conn, |c| sqlx::query(
-                "UPDATE sessions SET last_seen_at = $1, idle_expires_at = $2 WHERE token_hash = $3",
-            )
-            .bind(seen)
-            .bind(idle)
-            .bind(&token_hash)
-            .execute(c)
-            .await
-            .map(|r| r.rows_affected()))?;
-            Ok(((), true))
-        })
-    }))
+    db.write_tx(
+        Box::new(move |mut tx| {
+            Box::pin(async move {
+                use crate::db::Arg;
+                tx.execute(
+                    "UPDATE sessions SET last_seen_at = $1, idle_expires_at = $2 WHERE token_hash = $3",
+                    &[
+                        Arg::Int(Some(seen)),
+                        Arg::Int(Some(idle)),
+                        Arg::Text(Some(&token_hash)),
+                    ],
+                )
+                .await?;
+                Ok(((), true))
+            })
+        }),
+        None,
+    )
     .await
 }
 

@@ -26,6 +26,28 @@ pub struct UserRow {
     pub demo: bool,
 }
 
+impl crate::db::TxRow for UserRow {
+    /// By name: [`COLUMNS`], also within a join that selects them.
+    fn from_direct(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(UserRow {
+            id: row.get("id")?,
+            iin: row.get("iin")?,
+            password_hash: row.get("password_hash")?,
+            role: row.get("role")?,
+            organisation_id: row.get("organisation_id")?,
+            last_name: row.get("last_name")?,
+            first_name: row.get("first_name")?,
+            middle_name: row.get("middle_name")?,
+            email: row.get("email")?,
+            phone: row.get("phone")?,
+            preferred_lang: row.get("preferred_lang")?,
+            notify_email: row.get("notify_email")?,
+            notify_browser: row.get("notify_browser")?,
+            demo: row.get("demo")?,
+        })
+    }
+}
+
 impl UserRow {
     pub fn role(&self) -> Role {
         Role::parse(&self.role).unwrap_or(Role::Citizen)

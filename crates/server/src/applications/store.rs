@@ -31,24 +31,24 @@ pub struct ApplicationRow {
 }
 
 impl TxRow for ApplicationRow {
-    /// By position: [`COLUMNS`]' order.
+    /// By name: [`COLUMNS`].
     fn from_direct(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
         Ok(ApplicationRow {
-            id: row.get(0)?,
-            user_id: row.get(1)?,
-            service_id: row.get(2)?,
-            status: row.get(3)?,
-            answers: row.get(4)?,
-            version: row.get(5)?,
-            created_at: row.get(6)?,
-            updated_at: row.get(7)?,
-            number: row.get(8)?,
-            submitted_at: row.get(9)?,
-            organisation_id: row.get(10)?,
-            expected_result_date: row.get(11)?,
-            verification_code: row.get(12)?,
-            lang: row.get(13)?,
-            first_grade_priority_refused: row.get(14)?,
+            id: row.get("id")?,
+            user_id: row.get("user_id")?,
+            service_id: row.get("service_id")?,
+            status: row.get("status")?,
+            answers: row.get("answers")?,
+            version: row.get("version")?,
+            created_at: row.get("created_at")?,
+            updated_at: row.get("updated_at")?,
+            number: row.get("number")?,
+            submitted_at: row.get("submitted_at")?,
+            organisation_id: row.get("organisation_id")?,
+            expected_result_date: row.get("expected_result_date")?,
+            verification_code: row.get("verification_code")?,
+            lang: row.get("lang")?,
+            first_grade_priority_refused: row.get("first_grade_priority_refused")?,
         })
     }
 }
@@ -88,11 +88,8 @@ pub async fn create(db: &Db, user_id: &str, service_id: &str) -> anyhow::Result<
 /// not exist.
 pub async fn owned(db: &Db, id: &str, user_id: &str) -> anyhow::Result<Option<ApplicationRow>> {
     let sql = format!("SELECT {COLUMNS} FROM applications WHERE id = $1 AND user_id = $2");
-    Ok(crate::on_read!(db, |c| sqlx::query_as(&sql)
-        .bind(id)
-        .bind(user_id)
-        .fetch_optional(c)
-        .await)?)
+    db.read(&sql, &[Arg::Text(Some(id)), Arg::Text(Some(user_id))])
+        .await
 }
 
 /// Application `id` if it reached `organisation_id` (what its officers may see): submitted, with
@@ -427,6 +424,22 @@ pub struct AttachmentRow {
     pub sha256: Option<String>,
 }
 
+impl TxRow for AttachmentRow {
+    fn from_direct(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(AttachmentRow {
+            id: row.get("id")?,
+            application_id: row.get("application_id")?,
+            slot: row.get("slot")?,
+            file_name: row.get("file_name")?,
+            size: row.get("size")?,
+            received: row.get("received")?,
+            complete: row.get("complete")?,
+            content_type: row.get("content_type")?,
+            sha256: row.get("sha256")?,
+        })
+    }
+}
+
 impl AttachmentRow {
     pub fn view(&self) -> AttachmentView {
         AttachmentView {
@@ -449,10 +462,7 @@ pub async fn attachments(db: &Db, application_id: &str) -> anyhow::Result<Vec<At
     let sql = format!(
         "SELECT {ATTACHMENT_COLUMNS} FROM attachments WHERE application_id = $1 ORDER BY created_at, id"
     );
-    Ok(crate::on_read!(db, |c| sqlx::query_as(&sql)
-        .bind(application_id)
-        .fetch_all(c)
-        .await)?)
+    db.read_all(&sql, &[Arg::Text(Some(application_id))]).await
 }
 
 pub async fn attachment(

@@ -355,12 +355,13 @@ pub async fn check_submission(
 ) -> Result<Accepted, ApiError> {
     let refuse = |msg: Msg| ApiError::invalid(FieldProblem::new("signature", msg));
     let cms = decode_signature(signature).map_err(refuse)?;
-    let challenge: Option<(String, i64)> = crate::on_read!(&state.db, |c| {
-        sqlx::query_as("SELECT nonce, issued_at FROM signing_challenges WHERE application_id = $1")
-            .bind(&row.id)
-            .fetch_optional(c)
-            .await
-    })?;
+    let challenge: Option<(String, i64)> = state
+        .db
+        .read(
+            "SELECT nonce, issued_at FROM signing_challenges WHERE application_id = $1",
+            &[crate::db::Arg::Text(Some(&row.id))],
+        )
+        .await?;
     let (nonce, issued_at) = challenge.ok_or(refuse(Msg::ErrorEdsChallengeExpired))?;
     if fresh_challenge && now_seconds() - issued_at > CHALLENGE_SECONDS {
         return Err(refuse(Msg::ErrorEdsChallengeExpired));

@@ -459,6 +459,43 @@ async fn extending_pushes_the_idle_deadline() {
 }
 
 #[tokio::test]
+async fn a_request_after_a_quiet_while_moves_the_idle_deadline_on_and_stores_it() {
+    let app = TestApp::with(&[("PORTAL_SESSION_IDLE_MINUTES", "5")]).await;
+    let session = app.citizen().await;
+    // A minute of quiet: a minute left of five.
+    portal_server::on_db!(&app.state.db, |pool| sqlx::query(
+        "UPDATE sessions SET last_seen_at = last_seen_at - 60000, idle_expires_at = idle_expires_at - 240000"
+    )
+    .execute(pool)
+    .await
+    .map(drop))
+    .unwrap();
+    let seen = app.get_as("/api/profile", &session).await;
+    let left: u32 = seen
+        .header("x-session-expires-in")
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(left >= 299, "the answer counts from now: {left}");
+    // The request does not wait for the stored deadline; it lands soon after.
+    let stored_left = || async {
+        let (idle,): (i64,) = portal_server::on_db!(&app.state.db, |pool| sqlx::query_as(
+            "SELECT idle_expires_at FROM sessions"
+        )
+        .fetch_one(pool)
+        .await)
+        .unwrap();
+        idle - portal_server::db::now_millis()
+    };
+    let mut waited = 0;
+    while stored_left().await < 290_000 {
+        assert!(waited < 500, "the extension was never stored");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        waited += 1;
+    }
+}
+
+#[tokio::test]
 async fn state_changing_requests_need_the_sessions_csrf_token() {
     let app = TestApp::spawn().await;
     let session = app.citizen().await;
