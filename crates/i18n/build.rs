@@ -27,7 +27,10 @@ enum Entry {
 }
 
 fn main() {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../locales");
+    // Read when the script runs, not when it was compiled: a compiled script is reused from
+    // a shared target directory by checkouts at other paths.
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets it");
+    let dir = PathBuf::from(manifest_dir).join("../../locales");
     println!("cargo:rerun-if-changed={}", dir.display());
 
     let mut tables: BTreeMap<&str, BTreeMap<String, Entry>> = BTreeMap::new();
