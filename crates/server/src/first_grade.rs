@@ -189,6 +189,17 @@ async fn put_window(
 ) -> Result<Json<WindowView>, ApiError> {
     let year = crate::calendar::checked_year(year)?;
     let (window, age) = edit.check(year).map_err(ApiError::Invalid)?;
+    // The drafts scheduled for the opening move with it, earlier or later: parents are shown
+    // the new moment, and are sent at it.
+    let before = rules_of(&state, year).await?.window.opens_at;
+    on_db!(&state.db, |pool| sqlx::query(
+        "UPDATE scheduled_submissions SET sends_at = $1 WHERE sends_at = $2"
+    )
+    .bind(window.opens_at)
+    .bind(before)
+    .execute(pool)
+    .await
+    .map(|r| r.rows_affected()))?;
     on_db!(&state.db, |pool| {
         sqlx::query(
         "INSERT INTO first_grade_windows (school_year, opens_at, closes_at, age_youngest, age_oldest, updated_at, updated_by)
@@ -403,6 +414,31 @@ const LEFT_QUEUE: &str = "b.first_grade_position IS NOT NULL AND b.status IN ('w
 
 /// Where application `id` stands in its school's first-grade queue: the still-active
 /// applications sent before it, plus one. `None` for other applications and ended ones.
+/// The place of the application at `position` in `school`'s queue for `year`, counted in
+/// the transaction that gave the position.
+pub async fn place_of(
+    tx: &mut crate::db::Tx<'_>,
+    school: &str,
+    year: i32,
+    position: i64,
+) -> anyhow::Result<u64> {
+    let sql = format!(
+        "SELECT COUNT(*) FROM applications b
+         WHERE b.organisation_id = $1 AND b.first_grade_year = $2 AND b.first_grade_position < $3 AND {LEFT_QUEUE}"
+    );
+    let left_before = tx
+        .fetch_i64(
+            &sql,
+            &[
+                crate::db::Arg::Text(Some(school)),
+                crate::db::Arg::Int(Some(i64::from(year))),
+                crate::db::Arg::Int(Some(position)),
+            ],
+        )
+        .await?;
+    Ok((position - left_before).max(1) as u64)
+}
+
 pub async fn queue_place(state: &AppState, id: &str) -> anyhow::Result<Option<QueuePlace>> {
     // Positions are given without gaps in commit order, so the place is the position less
     // the applications before it that left the queue.
@@ -476,7 +512,7 @@ async fn schedule(
     ApiJson(request): ApiJson<SubmitRequest>,
 ) -> Result<(StatusCode, Json<ApplicationView>), ApiError> {
     let row = crate::applications::owned_draft(&state, &id, &auth.user.id).await?;
-    crate::applications::send(
+    let sent = crate::applications::send(
         &state,
         &auth.user,
         lang,
@@ -486,15 +522,25 @@ async fn schedule(
         None,
     )
     .await?;
+    let held = match sent {
+        crate::applications::Sent::Checked(held) => held,
+        _ => return Err(anyhow::anyhow!("checking for the opening stores nothing").into()),
+    };
+    let (held_document, held_certificate) = match held {
+        Some(h) => (Some(h.document), Some(h.certificate)),
+        None => (None, None),
+    };
     let now = now_millis();
     let window = rules(&state, now).await?.window;
     let request = serde_json::to_string(&request).map_err(anyhow::Error::from)?;
     on_db!(&state.db, |pool| {
         sqlx::query(
-        "INSERT INTO scheduled_submissions (application_id, user_id, lang, request, scheduled_at, sends_at)
-         VALUES ($1, $2, $3, $4, $5, $6)
+        "INSERT INTO scheduled_submissions (application_id, user_id, lang, request, scheduled_at, sends_at,
+                                            held_document, held_certificate)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
          ON CONFLICT (application_id) DO UPDATE SET lang = excluded.lang, request = excluded.request,
-             scheduled_at = excluded.scheduled_at, sends_at = excluded.sends_at"
+             scheduled_at = excluded.scheduled_at, sends_at = excluded.sends_at,
+             held_document = excluded.held_document, held_certificate = excluded.held_certificate"
     )
     .bind(&row.id)
     .bind(&auth.user.id)
@@ -502,6 +548,8 @@ async fn schedule(
     .bind(&request)
     .bind(now)
     .bind(window.opens_at)
+    .bind(&held_document)
+    .bind(&held_certificate)
     .execute(pool)
     .await.map(|r| r.rows_affected())
     })?;
@@ -597,6 +645,8 @@ struct Due {
     user_id: String,
     lang: String,
     request: String,
+    held_document: Option<Vec<u8>>,
+    held_certificate: Option<Vec<u8>>,
 }
 
 /// Sends the scheduled applications whose moment has come, in the order they were scheduled.
@@ -617,13 +667,16 @@ pub async fn send_due(state: &AppState, now: i64) -> anyhow::Result<usize> {
         .map(|r| r.rows_affected()))?;
         return Ok(0);
     }
-    let due: Vec<Due> = on_db!(&state.db, |pool| sqlx::query_as(
-        "SELECT application_id, user_id, lang, request FROM scheduled_submissions
-         WHERE sends_at <= $1 ORDER BY scheduled_at, application_id LIMIT 5000"
+    // Open: every schedule is due, also one an administrator's change of the opening did
+    // not reach in time.
+    let due: Vec<Due> = on_db!(&state.db, |pool| {
+        sqlx::query_as(
+        "SELECT application_id, user_id, lang, request, held_document, held_certificate FROM scheduled_submissions
+         ORDER BY scheduled_at, application_id LIMIT 5000"
     )
-    .bind(now)
     .fetch_all(pool)
-    .await)?;
+    .await
+    })?;
     // Several are checked at a time (the signature checks and reads wait on the cores and the
     // database, not on each other), but each is written after the one scheduled before it, so
     // the queue keeps the order of scheduling; and many go in each group commit instead of
@@ -673,6 +726,13 @@ async fn send_one(state: &AppState, d: &Due, turn: crate::db::Turn) -> Result<()
         .await?
         .ok_or_else(|| anyhow::anyhow!("the application vanished"))?;
     let lang = portal_i18n::Lang::parse(&d.lang).unwrap_or(portal_i18n::Lang::Kk);
+    let held = match (&d.held_document, &d.held_certificate) {
+        (Some(document), Some(certificate)) => Some(crate::signing::Held {
+            document: document.clone(),
+            certificate: certificate.clone(),
+        }),
+        _ => None,
+    };
     crate::applications::send(
         state,
         &user,
@@ -680,7 +740,7 @@ async fn send_one(state: &AppState, d: &Due, turn: crate::db::Turn) -> Result<()
         row,
         &request,
         Sending::AtOpening,
-        Some(turn),
+        Some(crate::applications::Opening { turn, held }),
     )
     .await?;
     Ok(())

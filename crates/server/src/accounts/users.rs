@@ -91,10 +91,7 @@ pub async fn by_iin(db: &Db, iin: &Iin) -> anyhow::Result<Option<UserRow>> {
 
 pub async fn by_id(db: &Db, id: &str) -> anyhow::Result<Option<UserRow>> {
     let sql = format!("SELECT {COLUMNS} FROM users WHERE id = $1");
-    Ok(on_db!(db, |pool| sqlx::query_as::<_, UserRow>(&sql)
-        .bind(id)
-        .fetch_optional(pool)
-        .await)?)
+    db.read(&sql, &[crate::db::Arg::Text(Some(id))]).await
 }
 
 pub async fn by_role(db: &Db, role: Role) -> anyhow::Result<Vec<UserRow>> {

@@ -101,6 +101,7 @@ pub async fn view(state: &AppState, row: &ApplicationRow) -> Result<ApplicationV
 struct Known<'a> {
     organisation: Option<&'a Organisation>,
     signature: Option<portal_domain::application::SignatureInfo>,
+    queue_place: Option<portal_domain::first_grade::QueuePlace>,
 }
 
 /// [`view`] with the application's attachments already read.
@@ -135,7 +136,10 @@ async fn view_with(
                     Some(info) => Some(info),
                     None => crate::signing::documents::info(state, &row.id).await?,
                 },
-                first_grade: crate::first_grade::queue_place(state, &row.id).await?,
+                first_grade: match known.queue_place {
+                    Some(place) => Some(place),
+                    None => crate::first_grade::queue_place(state, &row.id).await?,
+                },
             })
         }
         _ => None,
@@ -415,11 +419,10 @@ async fn submit(
     ApiJson(request): ApiJson<SubmitRequest>,
 ) -> Result<(StatusCode, Json<ApplicationView>), ApiError> {
     let row = owned(&state, &id, &auth.user.id).await?;
-    let (status, view) = send(&state, &auth.user, lang, row, &request, Sending::Now, None).await?;
-    Ok((
-        status,
-        Json(view.expect("sending now answers with the application")),
-    ))
+    match send(&state, &auth.user, lang, row, &request, Sending::Now, None).await? {
+        Sent::Answered(status, view) => Ok((status, Json(*view))),
+        _ => Err(anyhow::anyhow!("sending now answers with the application").into()),
+    }
 }
 
 /// How a submission is made.
@@ -434,9 +437,28 @@ pub enum Sending {
     AtOpening,
 }
 
+/// The portal's own sending of a scheduled draft at the opening.
+pub struct Opening {
+    /// Its place in the order of scheduling.
+    pub turn: crate::db::Turn,
+    /// What the check at scheduling established about its signature, when it was valid.
+    pub held: Option<crate::signing::Held>,
+}
+
+/// What [`send`] did.
+pub enum Sent {
+    /// Sent now, or already sent: the application as the applicant sees it.
+    Answered(StatusCode, Box<ApplicationView>),
+    /// [`Sending::CheckForOpening`]: everything checked, nothing stored; the signature's
+    /// check, when valid, to keep.
+    Checked(Option<crate::signing::Held>),
+    /// [`Sending::AtOpening`]: sent (or already sent); nobody waits for a view.
+    Stored,
+}
+
 /// Checks and submits `row` (a draft of `user`) with `request`. With
 /// [`Sending::CheckForOpening`] it stops before storing anything, and with
-/// [`Sending::AtOpening`] it stores it; neither answers a view.
+/// [`Sending::AtOpening`] (`opening` given) it stores it; neither answers a view.
 pub async fn send(
     state: &AppState,
     user: &crate::accounts::users::UserRow,
@@ -444,10 +466,13 @@ pub async fn send(
     row: ApplicationRow,
     request: &SubmitRequest,
     sending: Sending,
-    turn: Option<crate::db::Turn>,
-) -> Result<(StatusCode, Option<ApplicationView>), ApiError> {
+    opening: Option<Opening>,
+) -> Result<Sent, ApiError> {
     if row.status() != Status::Draft {
-        return Ok((StatusCode::OK, Some(view(state, &row).await?)));
+        return Ok(match sending {
+            Sending::AtOpening => Sent::Stored,
+            _ => Sent::Answered(StatusCode::OK, Box::new(view(state, &row).await?)),
+        });
     }
     if !request.consent {
         return Err(ApiError::invalid(FieldProblem::new(
@@ -494,17 +519,36 @@ pub async fn send(
         }
         None => None,
     };
-    let signature = crate::signing::check_submission(
-        state,
-        &row,
-        &attachments,
-        &user.iin,
-        request.signature.as_deref(),
-        sending != Sending::AtOpening,
-    )
-    .await?;
+    let (turn, held) = match opening {
+        Some(Opening { turn, held }) => (Some(turn), held),
+        None => (None, None),
+    };
+    let signature = match &held {
+        Some(held) => {
+            crate::signing::check_held(
+                state,
+                &row,
+                &attachments,
+                &user.iin,
+                request.signature.as_deref(),
+                held,
+            )
+            .await?
+        }
+        None => {
+            crate::signing::check_submission(
+                state,
+                &row,
+                &attachments,
+                &user.iin,
+                request.signature.as_deref(),
+                sending != Sending::AtOpening,
+            )
+            .await?
+        }
+    };
     if sending == Sending::CheckForOpening {
-        return Ok((StatusCode::ACCEPTED, None));
+        return Ok(Sent::Checked(signature.held()));
     }
     let now = now_millis();
     let term = service
@@ -529,14 +573,16 @@ pub async fn send(
         notice: submitted_notice(service, &provider, signature.status()),
         turn,
     };
-    let (status, row, notification) = match store::submit(&state.db, facts).await? {
-        Submitted::Now(row, notification) => (StatusCode::CREATED, *row, Some(notification)),
+    let (status, row, notification, place) = match store::submit(&state.db, facts).await? {
+        Submitted::Now(row, notification, place) => {
+            (StatusCode::CREATED, *row, Some(notification), place)
+        }
         Submitted::NotTheDraft => {
             let row = owned(state, &row.id, &user.id).await?;
             if row.status() == Status::Draft {
                 return Err(ApiError::Conflict(Msg::ErrorApplicationConflict));
             }
-            (StatusCode::OK, row, None)
+            (StatusCode::OK, row, None, None)
         }
         Submitted::DuplicateChild => {
             let child = first_grade_child.as_deref().unwrap_or_default();
@@ -548,22 +594,32 @@ pub async fn send(
     };
     // Nobody waits for the portal's own sending at the opening: the parent is told, and
     // reads the application later.
-    let view = match sending {
-        Sending::AtOpening => None,
+    let sent = match sending {
+        Sending::AtOpening => Sent::Stored,
         _ => {
             // Only this request's submission is known to carry this signature.
             let known = Known {
                 organisation: Some(&provider),
                 signature: (status == StatusCode::CREATED).then(|| signature.info()),
+                queue_place: first_grade_year.zip(place).map(|(school_year, position)| {
+                    portal_domain::first_grade::QueuePlace {
+                        school_year,
+                        position: position.max(1),
+                        places: provider.first_grade_places,
+                    }
+                }),
             };
-            Some(view_with(state, &row, attachments, known).await?)
+            Sent::Answered(
+                status,
+                Box::new(view_with(state, &row, attachments, known).await?),
+            )
         }
     };
     if let Some(notification) = notification {
         tracing::info!(application = %row.id, number = row.number.as_deref().unwrap_or(""), service = %row.service_id, "application submitted");
         notification.announce(state).await?;
     }
-    Ok((status, view))
+    Ok(sent)
 }
 
 /// The notification of a submission, worded when its number is given.

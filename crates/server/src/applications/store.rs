@@ -262,9 +262,10 @@ pub struct SignatureRecord<'a> {
 }
 
 pub enum Submitted {
-    /// This request submitted it: the application as it now is, and the notification stored
-    /// with it (to be announced).
-    Now(Box<ApplicationRow>, Pending),
+    /// This request submitted it: the application as it now is, the notification stored
+    /// with it (to be announced), and for first grade its place in the school's queue at
+    /// the commit.
+    Now(Box<ApplicationRow>, Pending, Option<u64>),
     /// It was no longer the draft at that version: submitted by another request, or edited.
     NotTheDraft,
     /// The child already has an active first-grade application (sent at the same moment).
@@ -403,9 +404,17 @@ pub async fn submit(db: &Db, facts: SubmissionFacts<'_>) -> anyhow::Result<Submi
                 &[Arg::Text(Some(&id))],
             )
             .await?;
+            // Counted here, on the writer's connection, rather than by a read after the
+            // commit: a reader would find these pages just changed and read them again.
+            let place = match (&first_grade, position) {
+                (Some((_, year)), Some(position)) => Some(
+                    crate::first_grade::place_of(&mut tx, &organisation_id, *year, position).await?,
+                ),
+                _ => None,
+            };
             let notification = notice(&submitted);
             notification.insert(&mut tx).await?;
-            Ok((Submitted::Now(Box::new(submitted), notification), true))
+            Ok((Submitted::Now(Box::new(submitted), notification, place), true))
         })
     }), turn)
     .await

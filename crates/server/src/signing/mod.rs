@@ -308,6 +308,17 @@ impl Accepted {
         }
     }
 
+    /// What to keep for [`check_held`]: only a signature found valid.
+    pub fn held(&self) -> Option<Held> {
+        match &self.check {
+            Check::Valid(e) => Some(Held {
+                document: self.document.clone(),
+                certificate: e.certificate_der.clone(),
+            }),
+            Check::Pending { .. } => None,
+        }
+    }
+
     pub fn record(&self) -> store::SignatureRecord<'_> {
         let (serial, certificate) = match &self.check {
             Check::Valid(e) => (e.signer.serial.as_str(), e.certificate_der.as_slice()),
@@ -342,6 +353,94 @@ impl Accepted {
     }
 }
 
+/// What a full check of a signature established, kept with a draft scheduled for sending at
+/// the opening: the document it signed and the signer's certificate.
+pub struct Held {
+    pub document: Vec<u8>,
+    pub certificate: Vec<u8>,
+}
+
+/// Checks a signature again at sending that [`check_submission`] accepted as valid when the
+/// draft was scheduled: when the document the server rebuilds now is the one held, only its
+/// certificate's chain and revocation are checked (see [`verify::recheck`]); otherwise (the
+/// draft changed) the whole signature, which then names what is wrong.
+pub async fn check_held(
+    state: &AppState,
+    row: &ApplicationRow,
+    attachments: &[AttachmentRow],
+    user_iin: &str,
+    signature: Option<&str>,
+    held: &Held,
+) -> Result<Accepted, ApiError> {
+    let (cms, document, issued_at) =
+        signed_content(state, row, attachments, user_iin, signature).await?;
+    if document != held.document {
+        return check_submission(state, row, attachments, user_iin, signature, false).await;
+    }
+    let outcome = verify::recheck(
+        &held.certificate,
+        issued_at,
+        &state.signing.trust,
+        &state.signing.crls,
+    )
+    .await;
+    let check = accepted_check(outcome, &row.id)?;
+    Ok(Accepted {
+        cms,
+        document,
+        signer_iin: user_iin.to_string(),
+        signed_at: issued_at,
+        check,
+    })
+}
+
+/// The DER of the `signature` sent, the document it must sign (rebuilt from what the server
+/// stores, with the nonce it issued), and the signing time.
+async fn signed_content(
+    state: &AppState,
+    row: &ApplicationRow,
+    attachments: &[AttachmentRow],
+    user_iin: &str,
+    signature: Option<&str>,
+) -> Result<(Vec<u8>, Vec<u8>, i64), ApiError> {
+    let refuse = |msg: Msg| ApiError::invalid(FieldProblem::new("signature", msg));
+    let cms = decode_signature(signature).map_err(refuse)?;
+    let challenge: Option<(String, i64)> = state
+        .db
+        .read(
+            "SELECT nonce, issued_at FROM signing_challenges WHERE application_id = $1",
+            &[crate::db::Arg::Text(Some(&row.id))],
+        )
+        .await?;
+    let (nonce, issued_at) = challenge.ok_or(refuse(Msg::ErrorEdsChallengeExpired))?;
+    let document = document(row, user_iin, attachments, &nonce, issued_at)?.canonical_bytes();
+    Ok((cms, document, issued_at))
+}
+
+/// How a verification's outcome is taken: valid, held as pending, or refused with its reason.
+fn accepted_check(outcome: Outcome, application_id: &str) -> Result<Check, ApiError> {
+    match outcome {
+        Outcome::Valid(evidence) => Ok(Check::Valid(evidence)),
+        Outcome::Invalid(rejection) => {
+            tracing::info!(application = %application_id, ?rejection, "signature refused");
+            Err(ApiError::invalid(FieldProblem::new(
+                "signature",
+                rejection_msg(&rejection),
+            )))
+        }
+        Outcome::Unknown {
+            signer,
+            certificate_der,
+        } => {
+            tracing::warn!(application = %application_id, "revocation status unknown: the application is held until it can be checked");
+            Ok(Check::Pending {
+                signer,
+                certificate_der,
+            })
+        }
+    }
+}
+
 /// Checks the signature sent with a submission against the document the server rebuilds from
 /// what it stores. Refusals name their reason under the `signature` field. A signature made
 /// for sending at a later moment was checked fresh when it was made: `fresh_challenge` false.
@@ -353,50 +452,28 @@ pub async fn check_submission(
     signature: Option<&str>,
     fresh_challenge: bool,
 ) -> Result<Accepted, ApiError> {
-    let refuse = |msg: Msg| ApiError::invalid(FieldProblem::new("signature", msg));
-    let cms = decode_signature(signature).map_err(refuse)?;
-    let challenge: Option<(String, i64)> = state
-        .db
-        .read(
-            "SELECT nonce, issued_at FROM signing_challenges WHERE application_id = $1",
-            &[crate::db::Arg::Text(Some(&row.id))],
-        )
-        .await?;
-    let (nonce, issued_at) = challenge.ok_or(refuse(Msg::ErrorEdsChallengeExpired))?;
+    let (cms, document, issued_at) =
+        signed_content(state, row, attachments, user_iin, signature).await?;
     if fresh_challenge && now_seconds() - issued_at > CHALLENGE_SECONDS {
-        return Err(refuse(Msg::ErrorEdsChallengeExpired));
+        return Err(ApiError::invalid(FieldProblem::new(
+            "signature",
+            Msg::ErrorEdsChallengeExpired,
+        )));
     }
-    let document = document(row, user_iin, attachments, &nonce, issued_at)?.canonical_bytes();
     let expectation = Expectation {
         content: &document,
         iin: Some(user_iin),
         purpose: KeyPurpose::Signing,
         at: issued_at,
     };
-    let check = match verify::verify(
+    let outcome = verify::verify(
         &cms,
         &expectation,
         &state.signing.trust,
         &state.signing.crls,
     )
-    .await
-    {
-        Outcome::Valid(evidence) => Check::Valid(evidence),
-        Outcome::Invalid(rejection) => {
-            tracing::info!(application = %row.id, ?rejection, "signature refused");
-            return Err(refuse(rejection_msg(&rejection)));
-        }
-        Outcome::Unknown {
-            signer,
-            certificate_der,
-        } => {
-            tracing::warn!(application = %row.id, "revocation status unknown: the application is held until it can be checked");
-            Check::Pending {
-                signer,
-                certificate_der,
-            }
-        }
-    };
+    .await;
+    let check = accepted_check(outcome, &row.id)?;
     Ok(Accepted {
         cms,
         document,

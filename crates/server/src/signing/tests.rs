@@ -9,7 +9,7 @@ use portal_domain::form::Answers;
 
 use super::crl::CrlSource;
 use super::pki::{Authority, Person, now_seconds};
-use super::verify::{Expectation, Outcome, Rejection, TrustStore, verify};
+use super::verify::{Expectation, Outcome, Rejection, TrustStore, recheck, verify};
 
 const IIN: &str = "880314412019";
 const OTHER_IIN: &str = "851102322024";
@@ -217,6 +217,57 @@ async fn a_revoked_certificate_is_refused() {
     assert_eq!(
         rejection(check(&cms, &content, KeyPurpose::Signing, &crls).await),
         Rejection::Revoked { at: revoked_at }
+    );
+}
+
+#[tokio::test]
+async fn a_signature_checked_before_is_checked_again_for_trust_and_revocation() {
+    let (key, serial) = valid_key(KeyPurpose::Signing);
+    let certificate = key.certificate_der();
+    let now = now_seconds();
+    match recheck(certificate, now, &trust(), &crls_revoking(&[]).await).await {
+        Outcome::Valid(evidence) => {
+            assert_eq!(evidence.signer.iin.as_deref(), Some(IIN));
+            assert_eq!(evidence.certificate_der, certificate);
+            assert_eq!(evidence.crl_number.as_deref(), Some("7"));
+        }
+        other => panic!("expected valid, got {other:?}"),
+    }
+    // Revoked before the signing time: refused; revoked only after it: still valid.
+    let revoked_at = now - 3600;
+    let crls = crls_revoking(&[(serial, revoked_at)]).await;
+    assert_eq!(
+        rejection(recheck(certificate, now, &trust(), &crls).await),
+        Rejection::Revoked { at: revoked_at }
+    );
+    assert!(matches!(
+        recheck(certificate, revoked_at - 60, &trust(), &crls).await,
+        Outcome::Valid(_)
+    ));
+    // A CA no longer trusted (here: a twin with the trusted one's names) is not believed.
+    let dir = tempfile::tempdir().unwrap();
+    let twin = Authority::create(dir.path(), "Test").unwrap();
+    let (forged, _) = key_file(&twin, IIN, KeyPurpose::Signing, now - DAY, 365);
+    assert_eq!(
+        rejection(
+            recheck(
+                forged.certificate_der(),
+                now,
+                &trust(),
+                &crls_revoking(&[]).await
+            )
+            .await
+        ),
+        Rejection::UntrustedIssuer
+    );
+    let unreachable = CrlSource::new(Some("http://127.0.0.1:1/issuing.crl".into()));
+    assert!(matches!(
+        recheck(certificate, now, &trust(), &unreachable).await,
+        Outcome::Unknown { .. }
+    ));
+    assert_eq!(
+        rejection(recheck(b"not a certificate", now, &trust(), &unreachable).await),
+        Rejection::Malformed
     );
 }
 

@@ -151,13 +151,42 @@ pub async fn verify(
         Err(rejection) => return Outcome::Invalid(rejection),
     };
     let certificate_der = signer.to_der().unwrap_or_default();
+    revocation(&signer, issuer, certificate_der, expect.at, crls).await
+}
+
+/// A signature that passed [`verify`] earlier, over the same content, checked again for
+/// what can change since: that its certificate still chains to a trusted CA and is not
+/// revoked as of `at` (the signing time). The CMS itself is not verified again.
+pub async fn recheck(
+    certificate_der: &[u8],
+    at: i64,
+    trust: &TrustStore,
+    crls: &CrlSource,
+) -> Outcome {
+    let Ok(signer) = Certificate::from_der(certificate_der) else {
+        return Outcome::Invalid(Rejection::Malformed);
+    };
+    let Some(issuer) = trust.issuer_of(&signer, at) else {
+        return Outcome::Invalid(Rejection::UntrustedIssuer);
+    };
+    revocation(&signer, issuer, certificate_der.to_vec(), at, crls).await
+}
+
+/// The outcome for a certificate whose signature checked out: valid unless revoked by `at`.
+async fn revocation(
+    signer: &Certificate,
+    issuer: &Certificate,
+    certificate_der: Vec<u8>,
+    at: i64,
+    crls: &CrlSource,
+) -> Outcome {
     let summary = match summarize(&certificate_der) {
         Ok(s) => s,
         Err(_) => return Outcome::Invalid(Rejection::Malformed),
     };
-    match crls.status(&signer, issuer).await {
-        Ok(RevocationStatus::Revoked { at }) if at <= expect.at => {
-            Outcome::Invalid(Rejection::Revoked { at })
+    match crls.status(signer, issuer).await {
+        Ok(RevocationStatus::Revoked { at: revoked }) if revoked <= at => {
+            Outcome::Invalid(Rejection::Revoked { at: revoked })
         }
         Ok(RevocationStatus::Revoked { .. } | RevocationStatus::Good) => {
             let (crl_number, crl_this_update) = crls.last_seen(issuer).unwrap_or_default();

@@ -296,6 +296,22 @@ async fn each_application_shows_its_place_in_the_schools_queue() {
     );
     assert_eq!(place(1).await["position"], 1);
     assert_eq!(place(3).await["position"], 2);
+    // A submission's own answer counts its place the same way, at its commit.
+    let parent = app.citizen().await;
+    let mut answers = with_child(&child_born(this_year() - 6));
+    answers["school"] = json!("almaty-school-201");
+    let (id, version) = ready_enrolment(&app, &parent, answers).await;
+    let response = app.sign_and_submit(&parent, &id, version).await;
+    assert_eq!(response.status, StatusCode::CREATED, "{}", response.text());
+    let answered = response.json()["submission"]["first_grade"].clone();
+    assert_eq!(
+        answered,
+        json!({"school_year": this_year(), "position": 3, "places": 100})
+    );
+    let read = app
+        .get_as(&format!("/api/applications/{id}"), &parent)
+        .await;
+    assert_eq!(read.json()["submission"]["first_grade"], answered);
 }
 
 #[tokio::test]
@@ -412,6 +428,28 @@ async fn signed_drafts_are_sent_by_the_portal_at_the_opening_in_the_order_schedu
         assert_eq!(scheduled.json()["scheduled_for"], opens_at);
         assert_eq!(scheduled.json()["status"], "draft");
     }
+    // The check at scheduling is kept, so that the opening re-checks only what can change.
+    let held: Vec<(String, bool)> = portal_server::on_db!(&app.state.db, |pool| sqlx::query_as(
+        "SELECT application_id, held_document IS NOT NULL AND held_certificate IS NOT NULL
+         FROM scheduled_submissions"
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap());
+    assert_eq!(held.len(), 5);
+    assert!(held.iter().all(|(_, kept)| *kept), "{held:?}");
+    // Should what was kept not be the document the server rebuilds at the opening, the whole
+    // signature is checked again (and here it is still good).
+    let (_, second, _, _) = &ready[1];
+    portal_server::on_db!(&app.state.db, |pool| sqlx::query(
+        "UPDATE scheduled_submissions SET held_document = $1 WHERE application_id = $2"
+    )
+    .bind(b"another document".to_vec())
+    .bind(second)
+    .execute(pool)
+    .await
+    .map(|r| r.rows_affected())
+    .unwrap());
     // The third parent changes an answer: the signature no longer matches, the schedule goes.
     let (parent, id, version, _) = &ready[2];
     let mut changed = with_child(&child_born(year - 7));
@@ -1367,4 +1405,36 @@ async fn parents_are_told_when_a_school_withdraws_the_priority_category_they_cla
         statuses.push(status_of(&app, parent, id).await);
     }
     assert_eq!(statuses, ["result_ready", "refused", "result_ready"]);
+}
+
+#[tokio::test]
+async fn a_schedule_follows_the_opening_when_it_is_brought_forward() {
+    let app = TestApp::with(&[("PORTAL_DEMO", "1")]).await;
+    let parent = app.citizen().await;
+    let (id, version) =
+        ready_enrolment(&app, &parent, with_child(&child_born(this_year() - 6))).await;
+    let key = app.key_for(&parent.iin, KeyPurpose::Signing);
+    let signature = app.sign(&parent, &id, &key).await;
+    let now = portal_server::db::now_millis();
+    app.open_first_grade_window_at(now + 3_600_000).await;
+    let scheduled = app.schedule(&parent, &id, version, &signature).await;
+    assert_eq!(
+        scheduled.status,
+        StatusCode::ACCEPTED,
+        "{}",
+        scheduled.text()
+    );
+    // The government brings the opening forward by almost an hour.
+    let opens_at = app.open_first_grade_window_at(now + 4_000).await;
+    let shown = app
+        .get_as(&format!("/api/applications/{id}"), &parent)
+        .await;
+    assert_eq!(shown.json()["scheduled_for"], opens_at);
+    let wait = opens_at - portal_server::db::now_millis();
+    tokio::time::sleep(std::time::Duration::from_millis(wait.max(0) as u64 + 50)).await;
+    let sent = portal_server::first_grade::send_due(&app.state, portal_server::db::now_millis())
+        .await
+        .unwrap();
+    assert_eq!(sent, 1);
+    assert_eq!(status_of(&app, &parent, &id).await, "submitted");
 }

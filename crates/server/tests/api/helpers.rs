@@ -309,14 +309,37 @@ impl TestApp {
         version: i64,
         signature: &str,
     ) -> TestResponse {
-        let body = serde_json::json!({"version": version, "consent": true, "signature": signature});
-        self.send(
-            Method::POST,
+        self.post_signed(
+            session,
             &format!("/api/applications/{id}/submission"),
-            Some(body),
-            Some(session),
+            version,
+            signature,
         )
         .await
+    }
+
+    /// Schedules a signed first-grade draft for sending at the window's opening.
+    pub async fn schedule(
+        &self,
+        session: &Session,
+        id: &str,
+        version: i64,
+        signature: &str,
+    ) -> TestResponse {
+        let path = format!("/api/applications/{id}/scheduled-submission");
+        self.post_signed(session, &path, version, signature).await
+    }
+
+    async fn post_signed(
+        &self,
+        session: &Session,
+        path: &str,
+        version: i64,
+        signature: &str,
+    ) -> TestResponse {
+        let body = serde_json::json!({"version": version, "consent": true, "signature": signature});
+        self.send(Method::POST, path, Some(body), Some(session))
+            .await
     }
 
     pub async fn request(

@@ -210,12 +210,7 @@ async fn the_scheduled_are_sent_once_though_every_instance_runs_the_job() {
     for (i, s) in ready.iter().enumerate() {
         let through = if i % 2 == 0 { &a } else { &b };
         let scheduled = through
-            .send(
-                Method::POST,
-                &format!("/api/applications/{}/scheduled-submission", s.id),
-                Some(json!({"version": s.version, "consent": true, "signature": s.signature})),
-                Some(&s.parent),
-            )
+            .schedule(&s.parent, &s.id, s.version, &s.signature)
             .await;
         assert_eq!(
             scheduled.status,
