@@ -210,7 +210,8 @@ pub fn summarize(certificate_der: &[u8]) -> Result<CertificateSummary, der::Erro
     )?))
 }
 
-fn summarize_certificate(certificate: &Certificate) -> CertificateSummary {
+/// The facts of a decoded certificate.
+pub fn summarize_certificate(certificate: &Certificate) -> CertificateSummary {
     let tbs = &certificate.tbs_certificate;
     let iin = name_attribute(&tbs.subject, rfc4519::SERIAL_NUMBER)
         .and_then(|s| s.strip_prefix("IIN").map(str::to_string))

@@ -16,7 +16,7 @@ pub use document::{
 #[cfg(feature = "eds")]
 pub use keyfile::{
     KeyFile, KeyFileError, SIGNING_CERTIFICATE_V2, name_attribute, signed_data, signer_certificate,
-    signer_of, summarize,
+    signer_of, summarize, summarize_certificate,
 };
 
 use serde::{Deserialize, Serialize};

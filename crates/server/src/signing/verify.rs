@@ -7,7 +7,7 @@ use cms::signed_data::SignedData;
 use const_oid::db::{rfc5911, rfc5912};
 use der::{Decode, Encode};
 use portal_domain::eds::{
-    CertificateSummary, KeyPurpose, signed_data, signer_certificate, summarize,
+    CertificateSummary, KeyPurpose, signed_data, signer_certificate, summarize_certificate,
 };
 use rsa::RsaPublicKey;
 use rsa::pkcs8::DecodePublicKey;
@@ -68,7 +68,8 @@ pub struct Evidence {
 #[derive(Clone, Debug, Default)]
 pub struct TrustStore {
     roots: Vec<Certificate>,
-    issuers: Vec<Certificate>,
+    /// Each CA with its public key, decoded once rather than for every signature.
+    issuers: Vec<(Certificate, Option<RsaPublicKey>)>,
 }
 
 impl TrustStore {
@@ -81,13 +82,20 @@ impl TrustStore {
             if !roots.iter().any(|r| signed_by(ca, r)) {
                 anyhow::bail!(
                     "the CA certificate {:?} is not signed by any trusted root",
-                    summarize(&ca.to_der()?)?.holder
+                    summarize_certificate(ca).holder
                 );
             }
         }
         anyhow::ensure!(!roots.is_empty(), "no root certificate to trust");
         Ok(TrustStore {
-            issuers: others.into_iter().chain(roots.iter().cloned()).collect(),
+            issuers: others
+                .into_iter()
+                .chain(roots.iter().cloned())
+                .map(|ca| {
+                    let key = public_key(&ca);
+                    (ca, key)
+                })
+                .collect(),
             roots,
         })
     }
@@ -116,11 +124,16 @@ impl TrustStore {
 
     /// The trusted CA that signed `certificate` and was valid at `at`.
     fn issuer_of(&self, certificate: &Certificate, at: i64) -> Option<&Certificate> {
-        self.issuers.iter().find(|ca| {
-            ca.tbs_certificate.subject == certificate.tbs_certificate.issuer
-                && valid_at(ca, at)
-                && signed_by(certificate, ca)
-        })
+        self.issuers
+            .iter()
+            .find(|(ca, key)| {
+                ca.tbs_certificate.subject == certificate.tbs_certificate.issuer
+                    && valid_at(ca, at)
+                    && key
+                        .as_ref()
+                        .is_some_and(|key| signed_with(certificate, key))
+            })
+            .map(|(ca, _)| ca)
     }
 
     pub fn roots(&self) -> &[Certificate] {
@@ -146,12 +159,11 @@ pub async fn verify(
     trust: &TrustStore,
     crls: &CrlSource,
 ) -> Outcome {
-    let (signer, issuer) = match check_offline(cms, expect, trust) {
+    let (signer, issuer, summary, certificate_der) = match check_offline(cms, expect, trust) {
         Ok(found) => found,
         Err(rejection) => return Outcome::Invalid(rejection),
     };
-    let certificate_der = signer.to_der().unwrap_or_default();
-    revocation(&signer, issuer, certificate_der, expect.at, crls).await
+    revocation(&signer, issuer, summary, certificate_der, expect.at, crls).await
 }
 
 /// A signature that passed [`verify`] earlier, over the same content, checked again for
@@ -169,21 +181,19 @@ pub async fn recheck(
     let Some(issuer) = trust.issuer_of(&signer, at) else {
         return Outcome::Invalid(Rejection::UntrustedIssuer);
     };
-    revocation(&signer, issuer, certificate_der.to_vec(), at, crls).await
+    let summary = summarize_certificate(&signer);
+    revocation(&signer, issuer, summary, certificate_der.to_vec(), at, crls).await
 }
 
 /// The outcome for a certificate whose signature checked out: valid unless revoked by `at`.
 async fn revocation(
     signer: &Certificate,
     issuer: &Certificate,
+    summary: CertificateSummary,
     certificate_der: Vec<u8>,
     at: i64,
     crls: &CrlSource,
 ) -> Outcome {
-    let summary = match summarize(&certificate_der) {
-        Ok(s) => s,
-        Err(_) => return Outcome::Invalid(Rejection::Malformed),
-    };
     match crls.status(signer, issuer).await {
         Ok(RevocationStatus::Revoked { at: revoked }) if revoked <= at => {
             Outcome::Invalid(Rejection::Revoked { at: revoked })
@@ -225,12 +235,12 @@ fn signed_parts(cms: &[u8]) -> Result<(SignedData, Certificate), Rejection> {
 }
 
 /// Every check that needs no network: structure, content, signature, chain, validity, usage, IIN.
-/// Returns the signer's certificate and its issuer.
+/// Returns the signer's certificate, its issuer, its facts and its DER.
 fn check_offline<'t>(
     cms: &[u8],
     expect: &Expectation<'_>,
     trust: &'t TrustStore,
-) -> Result<(Certificate, &'t Certificate), Rejection> {
+) -> Result<(Certificate, &'t Certificate, CertificateSummary, Vec<u8>), Rejection> {
     let (signed, certificate) = signed_parts(cms)?;
     let signer_info = &signed.signer_infos.0.as_slice()[0];
     let attributes = signer_info
@@ -267,8 +277,8 @@ fn check_offline<'t>(
     let issuer = trust
         .issuer_of(&certificate, expect.at)
         .ok_or(Rejection::UntrustedIssuer)?;
-    let summary = summarize(&certificate.to_der().map_err(|_| Rejection::Malformed)?)
-        .map_err(|_| Rejection::Malformed)?;
+    let certificate_der = certificate.to_der().map_err(|_| Rejection::Malformed)?;
+    let summary = summarize_certificate(&certificate);
     if expect.at < summary.not_before {
         return Err(Rejection::NotYetValid);
     }
@@ -285,7 +295,7 @@ fn check_offline<'t>(
     {
         return Err(Rejection::WrongIin { found: summary.iin });
     }
-    Ok((certificate, issuer))
+    Ok((certificate, issuer, summary, certificate_der))
 }
 
 fn public_key(certificate: &Certificate) -> Option<RsaPublicKey> {
@@ -301,6 +311,11 @@ fn public_key(certificate: &Certificate) -> Option<RsaPublicKey> {
 
 /// Whether `issuer`'s key made `certificate`'s signature (SHA-256 with RSA only).
 pub fn signed_by(certificate: &Certificate, issuer: &Certificate) -> bool {
+    public_key(issuer).is_some_and(|key| signed_with(certificate, &key))
+}
+
+/// Whether `key` made `certificate`'s signature (SHA-256 with RSA only).
+fn signed_with(certificate: &Certificate, key: &RsaPublicKey) -> bool {
     if certificate.signature_algorithm.oid != rfc5912::SHA_256_WITH_RSA_ENCRYPTION {
         return false;
     }
@@ -310,7 +325,7 @@ pub fn signed_by(certificate: &Certificate, issuer: &Certificate) -> bool {
     ) else {
         return false;
     };
-    signature_by(issuer, &tbs, raw)
+    verify_sha256(key, &tbs, raw)
 }
 
 /// Whether `issuer` signed a DER structure whose to-be-signed part is `tbs` with `signature`.
