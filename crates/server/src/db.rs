@@ -90,7 +90,8 @@ impl Readers {
             )?;
             c.busy_timeout(Duration::from_secs(10))?;
             c.execute_batch(
-                "PRAGMA mmap_size = 1073741824; PRAGMA cache_size = -16384; PRAGMA foreign_keys = ON",
+                "PRAGMA mmap_size = 1073741824; PRAGMA cache_size = -16384; PRAGMA foreign_keys = ON;
+                 PRAGMA temp_store = MEMORY",
             )?;
             idle.push(c);
         }
@@ -659,6 +660,33 @@ impl Writer {
     }
 }
 
+/// Copies the write-ahead log into the database file every fifth of a second on a thread of
+/// its own, as long as the database is open (`alive`). Passive: it never waits for, or holds
+/// up, the writer or a reader.
+fn checkpoint_in_background(
+    options: &SqliteConnectOptions,
+    alive: std::sync::Weak<Readers>,
+) -> anyhow::Result<()> {
+    let connection = rusqlite::Connection::open_with_flags(
+        options.get_filename(),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    std::thread::Builder::new()
+        .name("sqlite-checkpoint".into())
+        .spawn(move || {
+            while alive.strong_count() > 0 {
+                std::thread::sleep(Duration::from_millis(200));
+                let done = connection.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| {
+                    row.get::<_, i64>(0)
+                });
+                if let Err(e) = done {
+                    tracing::warn!(error = %e, "cannot checkpoint the database");
+                }
+            }
+        })?;
+    Ok(())
+}
+
 impl Db {
     pub async fn connect(url: &str) -> anyhow::Result<Db> {
         if url.starts_with("postgres:") || url.starts_with("postgresql:") {
@@ -675,6 +703,11 @@ impl Db {
             // than a `pread` and a copy per page: the opening-day storm is mostly reads.
             .pragma("mmap_size", "1073741824")
             .pragma("cache_size", "-16384")
+            // The writer's savepoint journals in memory, not in a temporary file.
+            .pragma("temp_store", "memory")
+            // Checkpoints run on their own thread (`checkpoint_in_background`), not inside
+            // the commit of whichever connection filled the log: the writer's.
+            .pragma("wal_autocheckpoint", "0")
             .foreign_keys(true);
         if let Some(parent) = options.get_filename().parent() {
             if !parent.as_os_str().is_empty() {
@@ -692,14 +725,17 @@ impl Db {
             .with_context(|| format!("cannot open the SQLite database {url}"))?;
         // The writer's own connection, outside the pool.
         let connection = pool.acquire().await?.detach();
-        let readers = Readers::open(&options)
-            .with_context(|| format!("cannot open the SQLite database {url} for reading"))?;
+        let readers = std::sync::Arc::new(
+            Readers::open(&options)
+                .with_context(|| format!("cannot open the SQLite database {url} for reading"))?,
+        );
+        checkpoint_in_background(&options, std::sync::Arc::downgrade(&readers))?;
         Ok(Db::Sqlite(
             pool.clone(),
             Writer::start(WriterConnection::Sqlite(
                 SqliteWriter::new(connection).await?,
             )),
-            std::sync::Arc::new(readers),
+            readers,
         ))
     }
 
@@ -882,6 +918,31 @@ mod tests {
             .map(|r| r.rows_affected())
             .unwrap());
         (dir, db)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_log_is_copied_into_the_database_file_in_the_background() {
+        let (dir, db) = database_with_t("v INTEGER PRIMARY KEY").await;
+        for i in 0..50 {
+            db.write(insert(i, true)).await.unwrap();
+        }
+        // The file itself, read without its write-ahead log, gets every row.
+        let file = format!("file:{}/t.db?immutable=1", dir.path().display());
+        let in_the_file = || {
+            let c = rusqlite::Connection::open_with_flags(
+                &file,
+                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_URI,
+            )
+            .unwrap();
+            c.query_row("SELECT COUNT(*) FROM t", [], |r| r.get::<_, i64>(0))
+                .unwrap_or(0)
+        };
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while in_the_file() < 50 && std::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(in_the_file(), 50);
+        assert_eq!(count(&db).await, 50);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
