@@ -1591,8 +1591,7 @@ pub(crate) mod tests {
 
     #[test]
     fn the_summary_reads_like_the_form() {
-        let mut form = with_priority();
-        let last = form.pages.len() - 1;
+        let form = with_priority();
         let mut answers = Answers::new();
         answers.insert("reason".into(), Answer::Text("Переезд".into()));
         answers.insert("study_form".into(), Answer::Text("full_time".into()));
