@@ -218,6 +218,10 @@ impl World {
         for chunk in people.iter().zip(signed).collect::<Vec<_>>().chunks(2_000) {
             parents.extend(insert_parents(&state.db, chunk, issued_at).await);
         }
+        // Parents send in an order unrelated to the one their drafts were made in, as on the
+        // day: otherwise rows keyed by the application would be written in the order of their
+        // keys, which no real opening gives.
+        shuffle(&mut parents);
         println!(
             "  prepared {n} parents with signed drafts in {:.1} s",
             started.elapsed().as_secs_f64()
@@ -808,6 +812,15 @@ async fn post(client: &Http, addr: &str, what: &str, p: &Parent) -> Result<(u16,
         ))
     } else {
         Ok((status, String::from_utf8_lossy(&body).into_owned()))
+    }
+}
+
+/// Fisher–Yates, from the operating system's random source.
+fn shuffle<T>(items: &mut [T]) {
+    for i in (1..items.len()).rev() {
+        let mut bytes = [0u8; 8];
+        getrandom::fill(&mut bytes).unwrap();
+        items.swap(i, (u64::from_le_bytes(bytes) % (i as u64 + 1)) as usize);
     }
 }
 
