@@ -557,9 +557,7 @@ pub async fn send(
         .stated
         .or(service.definition.term.derived);
     let facts = store::SubmissionFacts {
-        id: &row.id,
-        user_id: &user.id,
-        version: row.version,
+        draft: &row,
         answers: &kept,
         definition_sha256: &service.sha256,
         organisation_id: &provider.id,

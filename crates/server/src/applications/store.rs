@@ -219,9 +219,8 @@ pub async fn delete_draft(db: &Db, id: &str) -> anyhow::Result<bool> {
 }
 
 pub struct SubmissionFacts<'a> {
-    pub id: &'a str,
-    pub user_id: &'a str,
-    pub version: i64,
+    /// The draft as read, at the version the applicant submits.
+    pub draft: &'a ApplicationRow,
     pub answers: &'a Answers,
     pub definition_sha256: &'a str,
     pub organisation_id: &'a str,
@@ -278,9 +277,10 @@ pub async fn submit(db: &Db, facts: SubmissionFacts<'_>) -> anyhow::Result<Submi
     let answers = serde_json::to_string(facts.answers)?;
     let day = facts.local_day.to_string();
     let number_day = facts.local_day;
-    let id = facts.id.to_string();
-    let user_id = facts.user_id.to_string();
-    let version = facts.version;
+    let draft = facts.draft.clone();
+    let id = draft.id.clone();
+    let user_id = draft.user_id.clone();
+    let version = draft.version;
     let definition_sha256 = facts.definition_sha256.to_string();
     let organisation_id = facts.organisation_id.to_string();
     let submitted_at = facts.submitted_at;
@@ -327,15 +327,17 @@ pub async fn submit(db: &Db, facts: SubmissionFacts<'_>) -> anyhow::Result<Submi
                 .await?),
                 None => None,
             };
-            let returning = format!(
+            let verification_code = crate::db::random_hex(16);
+            // Without RETURNING (SQLite would copy the row into a table of its own to return
+            // it, on the writer's time): the row is the draft read at this version with what
+            // this statement sets.
+            let done = tx.execute(
                 "UPDATE applications SET status = $11, answers = $1, version = version + 1, updated_at = $2,
                         number = $3, submitted_at = $2, definition_sha256 = $4, organisation_id = $5, consent_at = $2,
                         expected_result_date = $6, verification_code = $7, lang = $8, first_grade_child = $12,
                         first_grade_year = $13, first_grade_position = $14
-                 WHERE id = $9 AND version = $10 AND status = 'draft' RETURNING {COLUMNS}",
-            );
-            let verification_code = crate::db::random_hex(16);
-            let done = tx.fetch_optional::<ApplicationRow>(&returning, &[
+                 WHERE id = $9 AND version = $10 AND status = 'draft'",
+                &[
                 Arg::Text(Some(&answers)),
                 Arg::Int(Some(submitted_at)),
                 Arg::Text(Some(&number)),
@@ -359,8 +361,21 @@ pub async fn submit(db: &Db, facts: SubmissionFacts<'_>) -> anyhow::Result<Submi
                 }
                 other => other?,
             };
-            let Some(submitted) = done else {
+            if done != 1 {
                 return Ok((Submitted::NotTheDraft, false));
+            }
+            let submitted = ApplicationRow {
+                status: status.code().to_string(),
+                answers,
+                version: version + 1,
+                updated_at: submitted_at,
+                number: Some(number),
+                submitted_at: Some(submitted_at),
+                organisation_id: Some(organisation_id.clone()),
+                expected_result_date: expected,
+                verification_code: Some(verification_code),
+                lang: Some(lang),
+                ..draft
             };
             let (cms, document, signer_iin, signer_serial, certificate, signed_at, outcome, verified_at, crl_number, crl_this_update, next_check_at) = signature;
             tx.execute(
