@@ -482,8 +482,8 @@ impl WriterConnection {
     }
 }
 
-/// `RELEASE work; SAVEPOINT work` on the writer's handle through its statement cache: run once
-/// per piece of work, parsing them each time was a few microseconds of the writer's.
+/// `RELEASE work; SAVEPOINT work` on the writer's handle through its statement cache: they run
+/// for every piece of work, on the one writer's path, and were parsed again each time.
 fn next_savepoint(direct: &rusqlite::Connection) -> rusqlite::Result<()> {
     direct.prepare_cached("RELEASE work")?.execute([])?;
     direct.prepare_cached("SAVEPOINT work")?.execute([])?;
@@ -621,24 +621,7 @@ impl Writer {
             WriterConnection::Postgres(..) => "BEGIN; SAVEPOINT work",
         };
         let mut group = Vec::with_capacity(GROUP_LIMIT);
-        let (mut st_groups, mut st_jobs, mut st_exec, mut st_commit, mut st_since) =
-            (0u64, 0u64, 0f64, 0f64, std::time::Instant::now());
         while queue.recv_many(&mut group, GROUP_LIMIT).await > 0 {
-            st_groups += 1;
-            st_jobs += group.len() as u64;
-            if st_since.elapsed().as_secs_f64() > 2.0 {
-                let wall = st_since.elapsed().as_secs_f64();
-                eprintln!(
-                    "STAGE writer groups={st_groups} jobs={st_jobs} exec={:.0}% commit={:.0}% per-job-exec={:.1}us per-group-commit={:.2}ms",
-                    st_exec / wall * 100.0,
-                    st_commit / wall * 100.0,
-                    st_exec / st_jobs as f64 * 1e6,
-                    st_commit / st_groups as f64 * 1e3
-                );
-                (st_groups, st_jobs, st_exec, st_commit, st_since) =
-                    (0, 0, 0.0, 0.0, std::time::Instant::now());
-            }
-            let st0 = std::time::Instant::now();
             if let Err(e) = exec(&mut connection, begin).await {
                 // Nothing ran; dropping the work tells each caller so.
                 tracing::error!(error = %e, "cannot begin a group of writes");
@@ -648,12 +631,9 @@ impl Writer {
                 continue;
             }
             let replies = connection.run_group(&mut group).await;
-            let st1 = std::time::Instant::now();
             let committed = exec(&mut connection, "RELEASE work; COMMIT")
                 .await
                 .map_err(|e| e.to_string());
-            st_exec += (st1 - st0).as_secs_f64();
-            st_commit += st1.elapsed().as_secs_f64();
             if committed.is_err() {
                 if exec(&mut connection, "ROLLBACK").await.is_err() {
                     connection.renew().await;
@@ -724,7 +704,7 @@ fn checkpoint_in_background(
 }
 
 /// SQLite counts every allocation it makes under a global lock, for statistics the portal
-/// never reads (a few per cent of the writer's time). Only possible before SQLite starts: the
+/// never reads (about 2% of the writer's time in perf). Only possible before SQLite starts: the
 /// first database opened in a process (the server's) decides; later calls change nothing.
 fn skip_sqlite_memory_statistics() {
     static ONCE: std::sync::Once = std::sync::Once::new();
