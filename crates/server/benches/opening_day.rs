@@ -304,6 +304,9 @@ impl World {
         let parents = Arc::new(&self.parents);
         let cpu = |servers: &[Child]| servers.iter().map(|s| cpu_seconds(s.id())).sum::<f64>();
         let cpu_before = cpu(&servers);
+        let written =
+            |servers: &[Child]| servers.iter().map(|s| bytes_written(s.id())).sum::<u64>();
+        let written_before = written(&servers);
         let generator_before = cpu_seconds(std::process::id());
         let started = Instant::now();
         // Each connection stays with one instance, as a load balancer pins it.
@@ -335,6 +338,7 @@ impl World {
             .map(|s| peak_memory_kib(s.id()))
             .sum::<Option<u64>>();
         let server_cpu = cpu(&servers) - cpu_before;
+        let server_written = written(&servers) - written_before;
         let generator_cpu = cpu_seconds(std::process::id()) - generator_before;
         for server in &mut servers {
             server.kill().unwrap();
@@ -342,6 +346,7 @@ impl World {
         }
         let mut load = Load {
             server_cpu,
+            server_written,
             generator_cpu,
             elapsed,
             peak_kib,
@@ -664,6 +669,8 @@ struct Outcome {
 
 struct Load {
     server_cpu: f64,
+    /// Bytes the servers wrote to files (the log, and the database file at checkpoints).
+    server_written: u64,
     generator_cpu: f64,
     elapsed: Duration,
     last_ack: Duration,
@@ -703,6 +710,12 @@ impl Load {
             self.server_cpu * 1e6 / self.latencies.len() as f64
         );
         let sent = self.latencies.len() as f64;
+        // The writer's work grows with the pages each submission changes: this shows them.
+        println!(
+            "  server file writes during the storm: {} MiB ({:.1} KiB per submission)",
+            self.server_written >> 20,
+            self.server_written as f64 / 1024.0 / sent
+        );
         println!(
             "  load generator CPU time (this process, same machine): {:.1} s ({:.0} µs per submission)",
             self.generator_cpu,
@@ -834,6 +847,16 @@ fn cpu_seconds(pid: u32) -> f64 {
         .filter_map(|&i| fields.get(i)?.parse::<f64>().ok())
         .sum();
     ticks / 100.0
+}
+
+/// Bytes process `pid` has caused to be written to storage so far (`write_bytes` of
+/// `/proc/<pid>/io`, counted when the page cache takes them).
+fn bytes_written(pid: u32) -> u64 {
+    let io = std::fs::read_to_string(format!("/proc/{pid}/io")).unwrap_or_default();
+    io.lines()
+        .find_map(|l| l.strip_prefix("write_bytes:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0)
 }
 
 fn peak_memory_kib(pid: u32) -> Option<u64> {

@@ -327,7 +327,9 @@ pub async fn submit(db: &Db, facts: SubmissionFacts<'_>) -> anyhow::Result<Submi
                 .await?),
                 None => None,
             };
-            let verification_code = crate::db::random_hex(16);
+            // Unguessable (80 random bits) yet in the order given, like ids: each one joins the
+            // last page of the unique index instead of a random page, on the writer's time.
+            let verification_code = crate::db::new_id();
             // Without RETURNING (SQLite would copy the row into a table of its own to return
             // it, on the writer's time): the row is the draft read at this version with what
             // this statement sets.
