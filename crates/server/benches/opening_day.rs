@@ -307,6 +307,7 @@ impl World {
         let written =
             |servers: &[Child]| servers.iter().map(|s| bytes_written(s.id())).sum::<u64>();
         let written_before = written(&servers);
+        let stolen_before = stolen_seconds();
         let generator_before = cpu_seconds(std::process::id());
         let started = Instant::now();
         // Each connection stays with one instance, as a load balancer pins it.
@@ -339,6 +340,7 @@ impl World {
             .sum::<Option<u64>>();
         let server_cpu = cpu(&servers) - cpu_before;
         let server_written = written(&servers) - written_before;
+        let stolen = stolen_seconds() - stolen_before;
         let generator_cpu = cpu_seconds(std::process::id()) - generator_before;
         for server in &mut servers {
             server.kill().unwrap();
@@ -347,6 +349,7 @@ impl World {
         let mut load = Load {
             server_cpu,
             server_written,
+            stolen,
             generator_cpu,
             elapsed,
             peak_kib,
@@ -671,6 +674,8 @@ struct Load {
     server_cpu: f64,
     /// Bytes the servers wrote to files (the log, and the database file at checkpoints).
     server_written: u64,
+    /// CPU time the hypervisor gave to other machines while this one wanted it.
+    stolen: f64,
     generator_cpu: f64,
     elapsed: Duration,
     last_ack: Duration,
@@ -716,13 +721,19 @@ impl Load {
             self.server_written >> 20,
             self.server_written as f64 / 1024.0 / sent
         );
+        // Runs on a shared virtual machine vary; this says how much of it was taken away.
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+        println!(
+            "  CPU time stolen by the hypervisor during the storm: {:.1} s of {:.1} s",
+            self.stolen,
+            self.elapsed.as_secs_f64() * cores
+        );
         println!(
             "  load generator CPU time (this process, same machine): {:.1} s ({:.0} µs per submission)",
             self.generator_cpu,
             self.generator_cpu * 1e6 / sent
         );
         // What the machine has per submission at the target rate, for both together.
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
         println!(
             "  CPU the {cores} cores have per submission at 5,000 per second: {:.0} µs; used here: {:.0} µs",
             cores * 1e6 / 5_000.0,
@@ -857,6 +868,15 @@ fn bytes_written(pid: u32) -> u64 {
         .find_map(|l| l.strip_prefix("write_bytes:"))
         .and_then(|v| v.trim().parse().ok())
         .unwrap_or(0)
+}
+
+/// The machine's steal time so far, all CPUs, in seconds (`/proc/stat`).
+fn stolen_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    stat.lines()
+        .find_map(|l| l.strip_prefix("cpu "))
+        .and_then(|fields| fields.split_whitespace().nth(7)?.parse::<f64>().ok())
+        .map_or(0.0, |ticks| ticks / 100.0)
 }
 
 fn peak_memory_kib(pid: u32) -> Option<u64> {
