@@ -716,11 +716,14 @@ impl Load {
         );
         let sent = self.latencies.len() as f64;
         // The writer's work grows with the pages each submission changes: this shows them.
-        println!(
-            "  server file writes during the storm: {} MiB ({:.1} KiB per submission)",
-            self.server_written >> 20,
-            self.server_written as f64 / 1024.0 / sent
-        );
+        // (PostgreSQL writes in processes of its own.)
+        if self.server_written > 0 {
+            println!(
+                "  server file writes during the storm: {} MiB ({:.1} KiB per submission)",
+                self.server_written >> 20,
+                self.server_written as f64 / 1024.0 / sent
+            );
+        }
         // Runs on a shared virtual machine vary; this says how much of it was taken away.
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
         println!(
