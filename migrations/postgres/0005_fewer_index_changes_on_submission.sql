@@ -1,7 +1,7 @@
--- A submission rewrites its application's row on the one writer (SQLite) or a busy primary, and every index entry it moves
--- is another page written to the log: on opening day that is most of the writer's work.
--- An applicant's list is sorted in memory (an applicant has a handful), so the index need not
--- hold the last change, which every save and the submission move.
+-- A submission rewrites its application's row, and every index entry it moves is another
+-- page written to the write-ahead log and later to the table's files.
+-- An applicant's list is sorted in memory (it is short), so the index need not hold the last
+-- change, which every save and the submission move.
 DROP INDEX applications_by_user;
 CREATE INDEX applications_by_user ON applications (user_id);
 -- Drafts have no organisation yet; only submitted applications are looked up by it, so drafts
